@@ -12,6 +12,9 @@ var order = []Code{XNYS, XTSE, XMEX, XLON, XETR, XTKS, XSHG, XHKG, XBOM, XASX, C
 // specs maps each market to the function returning its calendar data.
 var specs = map[Code]func() spec{
 	XNYS:   xnys,
+	XLON:   xlon,
+	XETR:   xetr,
+	XASX:   xasx,
 	ALWAYS: always,
 }
 
