@@ -15,6 +15,9 @@ var specs = map[Code]func() spec{
 	XLON:   xlon,
 	XETR:   xetr,
 	XASX:   xasx,
+	XTSE:   xtse,
+	XMEX:   xmex,
+	CMES:   cmes,
 	ALWAYS: always,
 }
 
