@@ -18,6 +18,8 @@ var specs = map[Code]func() spec{
 	XTSE:   xtse,
 	XMEX:   xmex,
 	CMES:   cmes,
+	XTKS:   xtks,
+	XBOM:   xbom,
 	ALWAYS: always,
 }
 
