@@ -20,6 +20,8 @@ var specs = map[Code]func() spec{
 	CMES:   cmes,
 	XTKS:   xtks,
 	XBOM:   xbom,
+	XSHG:   xshg,
+	XHKG:   xhkg,
 	ALWAYS: always,
 }
 
