@@ -1,0 +1,48 @@
+// Package bars owns the 1-minute bar: its type, its wire encoding, and the
+// durable store closed bars are flushed to (PostgreSQL, or CSV files on
+// local disk for the embedded default).
+package bars
+
+import (
+	"context"
+	"time"
+
+	"heartbeat/internal/decimal"
+)
+
+// Bar is one symbol's OHLCV over the minute [Start, Start+1m).
+type Bar struct {
+	Symbol   string
+	Market   string    // market code, e.g. XNYS
+	Start    time.Time // UTC, on a whole minute
+	Open     decimal.Dec
+	High     decimal.Dec
+	Low      decimal.Dec
+	Close    decimal.Dec
+	Volume   decimal.Dec
+	Trades   int64
+	Notional decimal.Notional // exact sum of price × size, for VWAP
+	// Revision is 1 when the bar first closes and grows by one each time a
+	// late tick amends it; a store keeps the highest revision it has seen.
+	Revision int
+}
+
+// VWAP returns the bar's volume-weighted average price (see
+// decimal.VWAP), or "" for a bar with no volume.
+func (b Bar) VWAP() string { return decimal.VWAP(b.Notional, b.Volume) }
+
+// End returns the end of the bar's minute.
+func (b Bar) End() time.Time { return b.Start.Add(time.Minute) }
+
+// Store is the durable home of closed bars.
+type Store interface {
+	// Upsert stores bars keyed by (symbol, start). A bar replaces a stored
+	// one only if its Revision is at least the stored one's, so replaying
+	// an older flush never undoes an amendment, and repeating a flush
+	// changes nothing.
+	Upsert(ctx context.Context, bars []Bar) error
+	// Range returns a symbol's bars with Start in [from, to), by Start.
+	Range(ctx context.Context, symbol string, from, to time.Time) ([]Bar, error)
+	// Close releases the store's resources.
+	Close() error
+}

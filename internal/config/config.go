@@ -1,0 +1,435 @@
+// Package config owns Heartbeat's configuration: one typed Config with
+// documented defaults, loaded from config.yaml and HEARTBEAT_* environment
+// variables, and validated once, at start-up, with errors that name the
+// field.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/market"
+)
+
+// Config is everything Heartbeat's commands read.
+type Config struct {
+	Redis       Redis             `mapstructure:"redis"`
+	Log         Log               `mapstructure:"log"`
+	HTTP        HTTP              `mapstructure:"http"`
+	Scheduler   Scheduler         `mapstructure:"scheduler"`
+	Worker      Worker            `mapstructure:"worker"`
+	Jobs        map[jobs.Name]Job `mapstructure:"jobs"`
+	Instruments []Instrument      `mapstructure:"instruments"`
+	Ingest      Ingest            `mapstructure:"ingest"`
+	Analytics   Analytics         `mapstructure:"analytics"`
+	Store       Store             `mapstructure:"store"`
+	Feed        Feed              `mapstructure:"feed"`
+	Embedded    Embedded          `mapstructure:"embedded"`
+}
+
+// Redis says where the shared Redis is.
+type Redis struct {
+	// URL is redis://[user:password@]host:port/db. Default
+	// redis://127.0.0.1:6379/0.
+	URL string `mapstructure:"url"`
+	// DialTimeout bounds each connection attempt. Default 2s.
+	DialTimeout time.Duration `mapstructure:"dial_timeout"`
+}
+
+// Log configures the logger.
+type Log struct {
+	// Level is trace, debug, info, warn or error. Default info.
+	Level string `mapstructure:"level"`
+	// Format is json, console, or auto (console on a terminal, JSON
+	// otherwise). Default auto.
+	Format string `mapstructure:"format"`
+}
+
+// HTTP configures the operator endpoints.
+type HTTP struct {
+	// Token is the bearer token operator POSTs must carry; empty makes the
+	// HTTP API read-only. Default empty.
+	Token string `mapstructure:"token"`
+}
+
+// Scheduler configures cmd/scheduler.
+type Scheduler struct {
+	// HTTP is the address of metrics, health and the status page; empty
+	// disables. Default :8080.
+	HTTP string `mapstructure:"http"`
+	// FastTick is how often, in seconds, the scheduler re-reads pauses and
+	// re-evaluates gates, and the smallest job interval allowed. Default 1.0.
+	FastTick float64 `mapstructure:"fast_tick"`
+	// SlowTick is, in seconds, the cadence floor of a job while every
+	// market it depends on is closed. Default 60.0.
+	SlowTick float64 `mapstructure:"slow_tick"`
+	// Lock turns the Redis leader lease on; with it off every replica
+	// enqueues (duplicates are still suppressed by task ID). Default true.
+	Lock bool `mapstructure:"lock"`
+	// LeaseTTL is how long a leader's lease lasts without renewal.
+	// Default 2s.
+	LeaseTTL time.Duration `mapstructure:"lease_ttl"`
+	// RenewEvery is how often the leader renews, and a standby tries to
+	// acquire, the lease. Default 500ms.
+	RenewEvery time.Duration `mapstructure:"renew_every"`
+	// CatchUp is what a new leader does with slots missed while nobody
+	// led: skip (count them missed) or latest (enqueue the latest one once
+	// and count the rest missed). Default skip. Jobs may override.
+	CatchUp string `mapstructure:"catch_up"`
+	// Retention keeps a finished task's ID reserved so the same slot
+	// cannot be enqueued again. Default 1h.
+	Retention time.Duration `mapstructure:"retention"`
+}
+
+// Worker configures cmd/worker.
+type Worker struct {
+	// HTTP is the address of metrics and health; empty disables. Default
+	// :8081.
+	HTTP string `mapstructure:"http"`
+	// Concurrency is how many tasks one worker runs at once. Default 8.
+	Concurrency int `mapstructure:"concurrency"`
+	// ShutdownTimeout bounds how long in-flight tasks may finish after
+	// SIGTERM; must be under 10s. Default 8s.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// Job overrides one registry entry.
+type Job struct {
+	// Enabled turns the job on or off. Default true.
+	Enabled bool `mapstructure:"enabled"`
+	// Interval is the job's slot interval. Defaults: the registry's.
+	Interval time.Duration `mapstructure:"interval"`
+	// Gate is open, preopen or always. Defaults: the registry's.
+	Gate string `mapstructure:"gate"`
+	// CatchUp overrides scheduler.catch_up for this job; empty inherits.
+	CatchUp string `mapstructure:"catch_up"`
+}
+
+// Instrument maps a symbol to its market, with its weight in the market's
+// composite (MarketMetrics).
+type Instrument struct {
+	Symbol string  `mapstructure:"symbol"`
+	Market string  `mapstructure:"market"`
+	Weight float64 `mapstructure:"weight"`
+}
+
+// Ingest configures the tick streams.
+type Ingest struct {
+	// Shards is K, the number of tick streams symbols are hashed into.
+	// Changing it re-shards: only do so with the streams drained. Default 4.
+	Shards int `mapstructure:"shards"`
+	// LateWindow is how long after its minute ends a tick may still amend
+	// the minute's bar; later ticks are dead-lettered as late. Default 10s.
+	LateWindow time.Duration `mapstructure:"late_window"`
+	// MaxFuture is how far ahead of the processing time a tick's timestamp
+	// may be before it is dead-lettered. Default 5s.
+	MaxFuture time.Duration `mapstructure:"max_future"`
+	// BatchSize is the most ticks one Intraday run reads from a shard.
+	// Default 200000.
+	BatchSize int `mapstructure:"batch_size"`
+	// DeadLetterMaxLen caps the dead-letter stream (approximately).
+	// Default 100000.
+	DeadLetterMaxLen int64 `mapstructure:"dead_letter_max_len"`
+}
+
+// Analytics configures the jobs' computations.
+type Analytics struct {
+	// VwapKeepDays is how many past sessions of minute VWAP series are kept
+	// besides the current one. Default 5.
+	VwapKeepDays int `mapstructure:"vwap_keep_days"`
+	// BacktestSessions is N, how many past sessions the pre-open backtest
+	// looks at. Default 60.
+	BacktestSessions int `mapstructure:"backtest_sessions"`
+	// BacktestTarget is the backtest's profit target from the entry, in
+	// points ("2.5") or percent ("0.5%"). Default 0.5%.
+	BacktestTarget string `mapstructure:"backtest_target"`
+	// BacktestStop is the backtest's stop from the entry, in points or
+	// percent. Default 0.25%.
+	BacktestStop string `mapstructure:"backtest_stop"`
+}
+
+// Store configures the durable 1-minute bar store.
+type Store struct {
+	// PostgresURL selects PostgreSQL (postgres://...); empty selects CSV
+	// files under Dir. Default empty.
+	PostgresURL string `mapstructure:"postgres_url"`
+	// Dir is where CSV bar files go (one per market per day). Default
+	// ./data/bars.
+	Dir string `mapstructure:"dir"`
+}
+
+// Feed configures the built-in simulator (cmd/feed simulate).
+type Feed struct {
+	// Symbols to simulate; empty means every instrument. Default empty.
+	Symbols []string `mapstructure:"symbols"`
+	// Rate is ticks per second over all symbols. Default 50.
+	Rate float64 `mapstructure:"rate"`
+	// AllHours simulates even while a symbol's market is closed. Default
+	// false.
+	AllHours bool `mapstructure:"all_hours"`
+	// Seed seeds the random walk; 0 picks one. Default 0.
+	Seed int64 `mapstructure:"seed"`
+}
+
+// Embedded configures `scheduler --embedded`.
+type Embedded struct {
+	// Workers is how many in-process workers run. Default 2.
+	Workers int `mapstructure:"workers"`
+	// Feed runs the simulator in-process. Default true.
+	Feed bool `mapstructure:"feed"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	c := Config{
+		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
+		Log:       Log{Level: "info", Format: "auto"},
+		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 2 * time.Second, RenewEvery: 500 * time.Millisecond, CatchUp: "skip", Retention: time.Hour},
+		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second},
+		Jobs:      map[jobs.Name]Job{},
+		Ingest:    Ingest{Shards: 4, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 200000, DeadLetterMaxLen: 100000},
+		Analytics: Analytics{VwapKeepDays: 5, BacktestSessions: 60, BacktestTarget: "0.5%", BacktestStop: "0.25%"},
+		Store:     Store{Dir: "./data/bars"},
+		Feed:      Feed{Rate: 50},
+		Embedded:  Embedded{Workers: 2, Feed: true},
+	}
+	for _, s := range jobs.Registry {
+		c.Jobs[s.Name] = Job{Enabled: true, Interval: s.Interval, Gate: string(s.Gate)}
+	}
+	for _, sym := range []string{"ES", "NQ", "YM", "RTY", "CL", "GC", "SI", "HG", "ZB"} {
+		c.Instruments = append(c.Instruments, Instrument{Symbol: sym, Market: string(market.CMES), Weight: 1})
+	}
+	c.Instruments = append(c.Instruments,
+		Instrument{Symbol: "SPY", Market: string(market.XNYS), Weight: 1},
+		Instrument{Symbol: "RY.TO", Market: string(market.XTSE), Weight: 1},
+		Instrument{Symbol: "WALMEXV.MX", Market: string(market.XMEX), Weight: 1},
+		Instrument{Symbol: "VOD.L", Market: string(market.XLON), Weight: 1},
+		Instrument{Symbol: "SAP.DE", Market: string(market.XETR), Weight: 1},
+		Instrument{Symbol: "7203.T", Market: string(market.XTKS), Weight: 1},
+		Instrument{Symbol: "600519.SS", Market: string(market.XSHG), Weight: 1},
+		Instrument{Symbol: "0700.HK", Market: string(market.XHKG), Weight: 1},
+		Instrument{Symbol: "RELIANCE.BO", Market: string(market.XBOM), Weight: 1},
+		Instrument{Symbol: "BHP.AX", Market: string(market.XASX), Weight: 1},
+		Instrument{Symbol: "BTCUSD", Market: string(market.ALWAYS), Weight: 1},
+		Instrument{Symbol: "ETHUSD", Market: string(market.ALWAYS), Weight: 1},
+	)
+	return c
+}
+
+// FieldError is a validation failure of one config field.
+type FieldError struct {
+	Field  string // dotted key, as in config.yaml
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// ErrInvalid is wrapped by every validation error, so callers can map bad
+// configuration to exit code 2.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Validate checks every field and returns all problems, each naming its
+// field; errors.Is(err, ErrInvalid) holds for the result.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	}
+	if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		bad("redis.url", "must be redis://host:port/db, got %q", c.Redis.URL)
+	}
+	if c.Redis.DialTimeout <= 0 {
+		bad("redis.dial_timeout", "must be > 0")
+	}
+	switch c.Log.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be trace, debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "auto", "json", "console":
+	default:
+		bad("log.format", "must be auto, json or console, got %q", c.Log.Format)
+	}
+	s := c.Scheduler
+	if s.FastTick <= 0 {
+		bad("scheduler.fast_tick", "must be > 0")
+	}
+	if s.SlowTick < s.FastTick {
+		bad("scheduler.slow_tick", "must be >= scheduler.fast_tick (%g)", s.FastTick)
+	}
+	if s.LeaseTTL <= 0 {
+		bad("scheduler.lease_ttl", "must be > 0")
+	}
+	if s.RenewEvery <= 0 || s.RenewEvery*2 > s.LeaseTTL {
+		bad("scheduler.renew_every", "must be > 0 and at most half of scheduler.lease_ttl (%s)", s.LeaseTTL)
+	}
+	if err := checkCatchUp(s.CatchUp); err != nil {
+		bad("scheduler.catch_up", "%v", err)
+	}
+	if s.Retention < time.Minute {
+		bad("scheduler.retention", "must be at least 1m")
+	}
+	if c.Worker.Concurrency < 1 {
+		bad("worker.concurrency", "must be >= 1")
+	}
+	if c.Worker.ShutdownTimeout <= 0 || c.Worker.ShutdownTimeout >= 10*time.Second {
+		bad("worker.shutdown_timeout", "must be > 0 and < 10s")
+	}
+	for name, j := range c.Jobs {
+		spec, ok := jobs.Lookup(name)
+		field := "jobs." + string(name)
+		if !ok {
+			bad(field, "unknown job (known: %v)", jobs.Names())
+			continue
+		}
+		if j.Interval < s.FastTickDuration() {
+			bad(field+".interval", "must be >= scheduler.fast_tick (%gs)", s.FastTick)
+		} else if j.Interval%time.Millisecond != 0 {
+			bad(field+".interval", "must be a whole number of milliseconds")
+		}
+		g, err := jobs.ParseGate(j.Gate)
+		if err != nil {
+			bad(field+".gate", "%v", err)
+		} else if (g == jobs.GatePreOpen) != (spec.Gate == jobs.GatePreOpen) {
+			bad(field+".gate", "preopen is only for pre_open_backtest, which needs it")
+		}
+		if j.CatchUp != "" {
+			if err := checkCatchUp(j.CatchUp); err != nil {
+				bad(field+".catch_up", "%v", err)
+			}
+		}
+	}
+	if len(c.Instruments) == 0 {
+		bad("instruments", "must list at least one instrument")
+	}
+	seen := map[string]bool{}
+	for i, in := range c.Instruments {
+		field := fmt.Sprintf("instruments[%d]", i)
+		if in.Symbol == "" || strings.ContainsAny(in.Symbol, " ,=:{}") {
+			bad(field+".symbol", "must be non-empty without spaces or ,=:{}, got %q", in.Symbol)
+		}
+		if seen[in.Symbol] {
+			bad(field+".symbol", "duplicate symbol %q", in.Symbol)
+		}
+		seen[in.Symbol] = true
+		if _, err := market.ParseCode(in.Market); err != nil {
+			bad(field+".market", "%v", err)
+		}
+		if in.Weight < 0 {
+			bad(field+".weight", "must be >= 0")
+		}
+	}
+	in := c.Ingest
+	if in.Shards < 1 || in.Shards > 1024 {
+		bad("ingest.shards", "must be 1..1024")
+	}
+	if in.LateWindow < 0 {
+		bad("ingest.late_window", "must be >= 0")
+	}
+	if in.MaxFuture < 0 {
+		bad("ingest.max_future", "must be >= 0")
+	}
+	if in.BatchSize < 1 {
+		bad("ingest.batch_size", "must be >= 1")
+	}
+	if in.DeadLetterMaxLen < 1 {
+		bad("ingest.dead_letter_max_len", "must be >= 1")
+	}
+	a := c.Analytics
+	if a.VwapKeepDays < 0 {
+		bad("analytics.vwap_keep_days", "must be >= 0")
+	}
+	if a.BacktestSessions < 1 {
+		bad("analytics.backtest_sessions", "must be >= 1")
+	}
+	if _, err := ParseDistance(a.BacktestTarget); err != nil {
+		bad("analytics.backtest_target", "%v", err)
+	}
+	if _, err := ParseDistance(a.BacktestStop); err != nil {
+		bad("analytics.backtest_stop", "%v", err)
+	}
+	if c.Store.PostgresURL == "" && c.Store.Dir == "" {
+		bad("store.dir", "must be set when store.postgres_url is empty")
+	}
+	if c.Store.PostgresURL != "" && !strings.HasPrefix(c.Store.PostgresURL, "postgres://") && !strings.HasPrefix(c.Store.PostgresURL, "postgresql://") {
+		bad("store.postgres_url", "must start with postgres://")
+	}
+	if c.Feed.Rate <= 0 {
+		bad("feed.rate", "must be > 0")
+	}
+	for i, sym := range c.Feed.Symbols {
+		if !seen[sym] {
+			bad(fmt.Sprintf("feed.symbols[%d]", i), "%q is not a configured instrument", sym)
+		}
+	}
+	if c.Embedded.Workers < 1 {
+		bad("embedded.workers", "must be >= 1")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+}
+
+func checkCatchUp(s string) error {
+	if s != "skip" && s != "latest" {
+		return fmt.Errorf("must be skip or latest, got %q", s)
+	}
+	return nil
+}
+
+// Distance is a price distance from an entry: points, or a percent of the
+// entry price.
+type Distance struct {
+	Value   float64
+	Percent bool
+}
+
+// ParseDistance parses "2.5" (points) or "0.5%" (percent); it must be > 0.
+func ParseDistance(s string) (Distance, error) {
+	t := strings.TrimSpace(s)
+	pct := strings.HasSuffix(t, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
+	if err != nil || !(v > 0) || v > 1e9 {
+		return Distance{}, fmt.Errorf("must be a positive number of points (2.5) or percent (0.5%%), got %q", s)
+	}
+	return Distance{Value: v, Percent: pct}, nil
+}
+
+// Job returns the effective settings of a job: the registry's merged with
+// the config's override.
+func (c Config) Job(name jobs.Name) (jobs.Spec, Job) {
+	spec, _ := jobs.Lookup(name)
+	j, ok := c.Jobs[name]
+	if !ok {
+		j = Job{Enabled: true, Interval: spec.Interval, Gate: string(spec.Gate)}
+	}
+	if j.CatchUp == "" {
+		j.CatchUp = c.Scheduler.CatchUp
+	}
+	spec.Interval = j.Interval
+	spec.Gate = jobs.Gate(j.Gate)
+	return spec, j
+}
+
+// FastTickDuration returns scheduler.fast_tick as a duration.
+func (s Scheduler) FastTickDuration() time.Duration { return durationFromSeconds(s.FastTick) }
+
+// SlowTickDuration returns scheduler.slow_tick as a duration.
+func (s Scheduler) SlowTickDuration() time.Duration { return durationFromSeconds(s.SlowTick) }
+
+// MarketInstruments builds the symbol -> market mapping of the configured
+// instruments.
+func (c Config) MarketInstruments() (*market.Instruments, error) {
+	list := make([]market.Instrument, len(c.Instruments))
+	for i, in := range c.Instruments {
+		list[i] = market.Instrument{Symbol: in.Symbol, Market: market.Code(in.Market), Weight: in.Weight}
+	}
+	return market.NewInstruments(list)
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"heartbeat/internal/jobs"
+)
+
+// TestRepoConfigIsTheDefault keeps config.yaml and Default() in step: the
+// file documents every default, so loading it must change nothing.
+func TestRepoConfigIsTheDefault(t *testing.T) {
+	t.Parallel()
+	got, err := Load(filepath.Join("..", "..", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Default(), got, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("config.yaml differs from Default() (-default +file):\n%s", diff)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		edit  func(*Config)
+		field string
+	}{
+		{"fast tick zero", func(c *Config) { c.Scheduler.FastTick = 0 }, "scheduler.fast_tick"},
+		{"slow below fast", func(c *Config) { c.Scheduler.SlowTick = 0.5 }, "scheduler.slow_tick"},
+		{"bad redis url", func(c *Config) { c.Redis.URL = "localhost:6379" }, "redis.url"},
+		{"renew too slow", func(c *Config) { c.Scheduler.RenewEvery = 1500 * time.Millisecond }, "scheduler.renew_every"},
+		{"catch up", func(c *Config) { c.Scheduler.CatchUp = "all" }, "scheduler.catch_up"},
+		{"shutdown too long", func(c *Config) { c.Worker.ShutdownTimeout = 12 * time.Second }, "worker.shutdown_timeout"},
+		{"unknown job", func(c *Config) { c.Jobs["nightly"] = Job{Enabled: true, Interval: time.Second, Gate: "open"} }, "jobs.nightly"},
+		{"job interval below fast tick", func(c *Config) {
+			j := c.Jobs["intraday"]
+			j.Interval = 100 * time.Millisecond
+			c.Jobs["intraday"] = j
+		}, "jobs.intraday.interval"},
+		{"preopen on another job", func(c *Config) {
+			j := c.Jobs["intraday"]
+			j.Gate = "preopen"
+			c.Jobs["intraday"] = j
+		}, "jobs.intraday.gate"},
+		{"unknown market", func(c *Config) { c.Instruments[0].Market = "XPAR" }, "instruments[0].market"},
+		{"duplicate symbol", func(c *Config) { c.Instruments[1].Symbol = c.Instruments[0].Symbol }, "instruments[1].symbol"},
+		{"shards", func(c *Config) { c.Ingest.Shards = 0 }, "ingest.shards"},
+		{"backtest target", func(c *Config) { c.Analytics.BacktestTarget = "-1%" }, "analytics.backtest_target"},
+		{"postgres url", func(c *Config) { c.Store.PostgresURL = "mysql://x" }, "store.postgres_url"},
+		{"feed symbol", func(c *Config) { c.Feed.Symbols = []string{"NOPE"} }, "feed.symbols[0]"},
+		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := Default()
+			c.Jobs = map[jobs.Name]Job{}
+			for k, v := range Default().Jobs {
+				c.Jobs[k] = v
+			}
+			c.Instruments = append([]Instrument(nil), c.Instruments...)
+			tc.edit(&c)
+			err := c.Validate()
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Validate = %v, want ErrInvalid", err)
+			}
+			if fields := fieldsOf(err); len(fields) != 1 || fields[0] != tc.field {
+				t.Fatalf("Validate = %v, want one FieldError, for %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestLoadFileThenEnv(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	yaml := "scheduler:\n  fast_tick: 0.5\njobs:\n  intraday:\n    interval: 2s\ninstruments:\n  - {symbol: BTCUSD, market: ALWAYS, weight: 2}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HEARTBEAT_REDIS_URL", "redis://10.0.0.1:6380/2")
+	t.Setenv("HEARTBEAT_SCHEDULER_SLOW_TICK", "30")
+	t.Setenv("HEARTBEAT_JOBS_CLOSED_BARS_FLUSH_ENABLED", "false")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Scheduler.FastTick != 0.5 || c.Scheduler.SlowTick != 30 || c.Redis.URL != "redis://10.0.0.1:6380/2" {
+		t.Fatalf("scheduler/redis = %+v %+v", c.Scheduler, c.Redis)
+	}
+	if j := c.Jobs["intraday"]; j.Interval != 2*time.Second || !j.Enabled || j.Gate != "open" {
+		t.Fatalf("jobs.intraday = %+v, want 2s, enabled, open", j)
+	}
+	if c.Jobs["closed_bars_flush"].Enabled {
+		t.Fatal("HEARTBEAT_JOBS_CLOSED_BARS_FLUSH_ENABLED=false was not applied")
+	}
+	want := []Instrument{{Symbol: "BTCUSD", Market: "ALWAYS", Weight: 2}}
+	if diff := cmp.Diff(want, c.Instruments); diff != "" {
+		t.Fatalf("instruments (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadInstrumentsFromEnv(t *testing.T) {
+	t.Setenv("HEARTBEAT_INSTRUMENTS", "ES=CMES,7203.T=XTKS:2.5")
+	c, err := Load(filepath.Join(t.TempDir(), "missing-is-an-error.yaml"))
+	if err == nil {
+		t.Fatal("Load of a missing file succeeded")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	want := []Instrument{{Symbol: "ES", Market: "CMES", Weight: 1}, {Symbol: "7203.T", Market: "XTKS", Weight: 2.5}}
+	if diff := cmp.Diff(want, c.Instruments); diff != "" {
+		t.Fatalf("instruments (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadRejectsUnknownKeys(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("scheduler:\n  fast_tik: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "fast_tik") {
+		t.Fatalf("Load = %v, want ErrInvalid naming fast_tik", err)
+	}
+}
+
+// fieldsOf lists the fields named by the FieldErrors inside err.
+func fieldsOf(err error) []string {
+	switch e := err.(type) {
+	case *FieldError:
+		return []string{e.Field}
+	case interface{ Unwrap() []error }:
+		var out []string
+		for _, inner := range e.Unwrap() {
+			out = append(out, fieldsOf(inner)...)
+		}
+		return out
+	}
+	return nil
+}

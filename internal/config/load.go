@@ -1,0 +1,130 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix prefixes every environment override: scheduler.fast_tick is
+// HEARTBEAT_SCHEDULER_FAST_TICK.
+const EnvPrefix = "HEARTBEAT"
+
+// Load reads the configuration: defaults, then the YAML file at path (if
+// path is empty, ./config.yaml when it exists), then HEARTBEAT_*
+// environment variables. Unknown keys are errors. The result is not yet
+// validated: callers apply command-line flags, then call Validate.
+func Load(path string) (Config, error) {
+	v := viper.New()
+	for key, val := range flatten(Default()) {
+		v.SetDefault(key, val)
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+
+	if path == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			path = "config.yaml"
+		}
+	}
+	if path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return Config{}, fmt.Errorf("%w: read %s: %w", ErrInvalid, path, err)
+		}
+	}
+	var c Config
+	err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(),
+		instrumentsHook,
+		mapstructure.StringToSliceHookFunc(","),
+	)))
+	if err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return c, nil
+}
+
+// flatten turns the defaults into dotted viper keys, so that every key has
+// a default and environment overrides reach it.
+func flatten(c Config) map[string]any {
+	out := map[string]any{}
+	var walk func(prefix string, v reflect.Value)
+	walk = func(prefix string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				tag := v.Type().Field(i).Tag.Get("mapstructure")
+				walk(join(prefix, tag), v.Field(i))
+			}
+		case reflect.Map:
+			for _, k := range v.MapKeys() {
+				walk(join(prefix, fmt.Sprint(k.Interface())), v.MapIndex(k))
+			}
+		default:
+			out[prefix] = v.Interface()
+		}
+	}
+	walk("", reflect.ValueOf(c))
+	// Instruments are a list of structs; viper keeps it as one value.
+	list := make([]map[string]any, len(c.Instruments))
+	for i, in := range c.Instruments {
+		list[i] = map[string]any{"symbol": in.Symbol, "market": in.Market, "weight": in.Weight}
+	}
+	out["instruments"] = list
+	return out
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// instrumentsHook decodes HEARTBEAT_INSTRUMENTS, written as
+// "SYMBOL=MARKET[:WEIGHT],...", into the instruments list.
+func instrumentsHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to != reflect.TypeOf([]Instrument(nil)) {
+		return data, nil
+	}
+	return ParseInstruments(data.(string))
+}
+
+// ParseInstruments parses "ES=CMES,SPY=XNYS:2.5" (symbol=market, optional
+// :weight, default 1).
+func ParseInstruments(s string) ([]Instrument, error) {
+	var out []Instrument
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		sym, rest, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, errors.New("instruments: want SYMBOL=MARKET[:WEIGHT], got " + strconv.Quote(part))
+		}
+		in := Instrument{Symbol: sym, Market: rest, Weight: 1}
+		if m, w, ok := strings.Cut(rest, ":"); ok {
+			weight, err := strconv.ParseFloat(w, 64)
+			if err != nil {
+				return nil, fmt.Errorf("instruments: weight of %s: %w", sym, err)
+			}
+			in.Market, in.Weight = m, weight
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// durationFromSeconds converts a float number of seconds to a Duration.
+func durationFromSeconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

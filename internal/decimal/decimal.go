@@ -1,0 +1,241 @@
+// Package decimal holds the exact numbers prices and sizes travel in: a
+// fixed-point Dec with eight decimal places, and the 128-bit Notional that
+// sums of price × size accumulate in, so OHLC, volume and VWAP inputs never
+// drift the way float64 sums do.
+package decimal
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"math/bits"
+	"strconv"
+	"strings"
+)
+
+// Places is how many decimal places a Dec keeps.
+const Places = 8
+
+// Scale is 10^Places: Dec(Scale) is 1.
+const Scale = 100_000_000
+
+// Dec is a fixed-point decimal: Dec(1) is 0.00000001. Its range is about
+// ±92,233,720,368.
+type Dec int64
+
+// Errors returned by Parse, for callers that classify bad input.
+var (
+	ErrSyntax    = errors.New("not a decimal number")
+	ErrPrecision = errors.New("more than 8 decimal places")
+	ErrRange     = errors.New("out of range")
+)
+
+// Parse reads a decimal written as [-]digits[.digits] (also "1e3"-free,
+// no exponent, no spaces). Trailing zeros beyond eight places are allowed;
+// other digits there are an error, never a silent rounding.
+func Parse(s string) (Dec, error) {
+	if s == "" {
+		return 0, ErrSyntax
+	}
+	neg := false
+	switch s[0] {
+	case '-':
+		neg, s = true, s[1:]
+	case '+':
+		s = s[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if intPart == "" && (!hasDot || frac == "") {
+		return 0, ErrSyntax
+	}
+	var v uint64
+	for i := 0; i < len(intPart); i++ {
+		c := intPart[i]
+		if c < '0' || c > '9' {
+			return 0, ErrSyntax
+		}
+		v = v*10 + uint64(c-'0')
+		if v > math.MaxInt64/Scale {
+			return 0, ErrRange
+		}
+	}
+	v *= Scale
+	mul := uint64(Scale / 10)
+	for i := 0; i < len(frac); i++ {
+		c := frac[i]
+		if c < '0' || c > '9' {
+			return 0, ErrSyntax
+		}
+		if i >= Places {
+			if c != '0' {
+				return 0, ErrPrecision
+			}
+			continue
+		}
+		v += uint64(c-'0') * mul
+		mul /= 10
+	}
+	if v > math.MaxInt64 {
+		return 0, ErrRange
+	}
+	if neg {
+		return -Dec(v), nil
+	}
+	return Dec(v), nil
+}
+
+// MustParse is Parse for constants in tests and tables; it panics on error.
+func MustParse(s string) Dec {
+	d, err := Parse(s)
+	if err != nil {
+		panic(fmt.Sprintf("decimal.MustParse(%q): %v", s, err))
+	}
+	return d
+}
+
+// FromInt returns the Dec equal to the integer i.
+func FromInt(i int64) Dec { return Dec(i * Scale) }
+
+// String writes d in the shortest exact form: "101.25", "3", "-0.0001".
+func (d Dec) String() string {
+	var buf [24]byte
+	return string(d.Append(buf[:0]))
+}
+
+// Append appends d's String form to b.
+func (d Dec) Append(b []byte) []byte {
+	u := uint64(d)
+	if d < 0 {
+		b = append(b, '-')
+		u = uint64(-d)
+	}
+	b = strconv.AppendUint(b, u/Scale, 10)
+	frac := u % Scale
+	if frac == 0 {
+		return b
+	}
+	var digits [Places]byte
+	for i := Places - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := Places
+	for n > 0 && digits[n-1] == '0' {
+		n--
+	}
+	b = append(b, '.')
+	return append(b, digits[:n]...)
+}
+
+// Float64 returns the nearest float64, for display and ratios only.
+func (d Dec) Float64() float64 { return float64(d) / Scale }
+
+// MarshalText writes d as its String form (JSON string, CSV cell).
+func (d Dec) MarshalText() ([]byte, error) { return d.Append(nil), nil }
+
+// UnmarshalText parses d with Parse.
+func (d *Dec) UnmarshalText(b []byte) error {
+	v, err := Parse(string(b))
+	if err != nil {
+		return fmt.Errorf("decimal %q: %w", b, err)
+	}
+	*d = v
+	return nil
+}
+
+// Add returns d+e, reporting overflow.
+func (d Dec) Add(e Dec) (Dec, bool) {
+	s := d + e
+	if (s > d) != (e > 0) {
+		return s, false
+	}
+	return s, true
+}
+
+// Notional is an exact non-negative 128-bit sum of price × size products,
+// with 16 decimal places (Dec × Dec).
+type Notional struct{ Hi, Lo uint64 }
+
+// Mul returns the exact product p × q of two non-negative Decs.
+func Mul(p, q Dec) Notional {
+	if p < 0 || q < 0 {
+		panic("decimal.Mul: negative operand")
+	}
+	hi, lo := bits.Mul64(uint64(p), uint64(q))
+	return Notional{Hi: hi, Lo: lo}
+}
+
+// Add returns n + m.
+func (n Notional) Add(m Notional) Notional {
+	lo, carry := bits.Add64(n.Lo, m.Lo, 0)
+	hi, _ := bits.Add64(n.Hi, m.Hi, carry)
+	return Notional{Hi: hi, Lo: lo}
+}
+
+// IsZero reports whether n is zero.
+func (n Notional) IsZero() bool { return n.Hi == 0 && n.Lo == 0 }
+
+func (n Notional) big() *big.Int {
+	b := new(big.Int).SetUint64(n.Hi)
+	b.Lsh(b, 64)
+	return b.Or(b, new(big.Int).SetUint64(n.Lo))
+}
+
+// String writes n as a decimal integer count of 10^-16 units.
+func (n Notional) String() string {
+	if n.Hi == 0 {
+		return strconv.FormatUint(n.Lo, 10)
+	}
+	return n.big().String()
+}
+
+// MarshalText writes n as its String form.
+func (n Notional) MarshalText() ([]byte, error) { return []byte(n.String()), nil }
+
+// UnmarshalText reads the String form.
+func (n *Notional) UnmarshalText(b []byte) error {
+	if v, err := strconv.ParseUint(string(b), 10, 64); err == nil {
+		*n = Notional{Lo: v}
+		return nil
+	}
+	v, ok := new(big.Int).SetString(string(b), 10)
+	if !ok || v.Sign() < 0 || v.BitLen() > 128 {
+		return fmt.Errorf("notional %q: %w", b, ErrSyntax)
+	}
+	lo := new(big.Int).And(v, new(big.Int).SetUint64(math.MaxUint64)).Uint64()
+	*n = Notional{Hi: new(big.Int).Rsh(v, 64).Uint64(), Lo: lo}
+	return nil
+}
+
+// VWAPPlaces is how many decimal places a VWAP is rounded to.
+const VWAPPlaces = 10
+
+// VWAP returns notional / volume rounded half to even at VWAPPlaces decimal
+// places, written in shortest form; "" when volume is zero. Both inputs
+// are exact, so the only rounding is this last one.
+func VWAP(notional Notional, volume Dec) string {
+	if volume <= 0 {
+		return ""
+	}
+	// notional has 16 places and volume 8, so the quotient has 8: scale
+	// the numerator up to get VWAPPlaces.
+	num := notional.big()
+	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(VWAPPlaces-Places), nil))
+	den := big.NewInt(int64(volume))
+	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	// Round half to even.
+	r2 := new(big.Int).Lsh(r, 1)
+	if c := r2.Cmp(den); c > 0 || (c == 0 && q.Bit(0) == 1) {
+		q.Add(q, big.NewInt(1))
+	}
+	s := q.String()
+	if len(s) <= VWAPPlaces {
+		s = strings.Repeat("0", VWAPPlaces-len(s)+1) + s
+	}
+	intPart, frac := s[:len(s)-VWAPPlaces], strings.TrimRight(s[len(s)-VWAPPlaces:], "0")
+	if frac == "" {
+		return intPart
+	}
+	return intPart + "." + frac
+}

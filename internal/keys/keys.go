@@ -1,0 +1,122 @@
+// Package keys builds every Redis key Heartbeat uses, in one place.
+//
+// Keys that one Lua script or MULTI touches share a hash tag, so the same
+// code runs on a single Redis, Sentinel or a Redis Cluster:
+//   - {shard:N} groups one tick shard's streams and state (Intraday's commit
+//     touches them all at once);
+//   - {scheduler} groups the leader lease, the term counter and the slot
+//     checkpoints;
+//   - {market:CODE} groups one market's derived figures.
+//
+// asynq's own keys (asynq:{queue}:...) are built by asynq.
+package keys
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Prefix starts every Heartbeat key except the run history and audit
+// streams, whose names are part of the operator contract.
+const Prefix = "hb"
+
+func shard(n int) string { return Prefix + ":{shard:" + strconv.Itoa(n) + "}:" }
+
+// Ticks is shard n's tick stream: the ingest contract feeds write to.
+func Ticks(n int) string { return shard(n) + "ticks" }
+
+// Quotes is shard n's hash of the latest quote per symbol.
+func Quotes(n int) string { return shard(n) + "quotes" }
+
+// Checkpoints is shard n's hash of job -> last consumed input (a stream
+// ID or an instant), committed atomically with each job's state.
+func Checkpoints(n int) string { return shard(n) + "checkpoints" }
+
+// Intraday is shard n's hash of symbol -> intraday state (session figures,
+// the open 1-minute bar, recently closed bars).
+func Intraday(n int) string { return shard(n) + "intraday" }
+
+// OpenBars is shard n's sorted set of symbol -> end of its open bar, so a
+// run finds the bars that time has closed without scanning every symbol.
+func OpenBars(n int) string { return shard(n) + "open_bars" }
+
+// ClosedBars is shard n's stream of closed (and amended) 1-minute bars
+// waiting for ClosedBarsFlush; the consumer group FlushGroup reads it.
+func ClosedBars(n int) string { return shard(n) + "closed_bars" }
+
+// FlushGroup is the consumer group of ClosedBars.
+const FlushGroup = "flush"
+
+// MinuteBars is the list of a symbol's recent closed 1-minute bars (the
+// last day), oldest first: the rolling 24 h window and the minute VWAP
+// series read it.
+func MinuteBars(n int, symbol string) string { return shard(n) + "m1:" + symbol }
+
+// DailyBars is the list of a symbol's finished sessions (date, open, high,
+// low, close, volume), oldest first, kept for 53 weeks.
+func DailyBars(n int, symbol string) string { return shard(n) + "daily:" + symbol }
+
+// DeadLetter is shard n's stream of rejected ticks, each with its reason.
+func DeadLetter(n int) string { return shard(n) + "deadletter" }
+
+// DeadLetterCounts is shard n's hash of reason -> rejected tick count.
+func DeadLetterCounts(n int) string { return shard(n) + "deadletter:counts" }
+
+// Week52 is shard n's hash of symbol -> 52-week extremes.
+func Week52(n int) string { return shard(n) + "week52" }
+
+// SessionVolume is shard n's hash of symbol -> session volume and trades.
+func SessionVolume(n int) string { return shard(n) + "session_volume" }
+
+// Rolling24h is shard n's hash of symbol -> rolling 24 h figures.
+func Rolling24h(n int) string { return shard(n) + "rolling24h" }
+
+// VwapSeries is a symbol's sorted set of minute VWAP captures, scored by
+// the minute's Unix time.
+func VwapSeries(n int, symbol string) string { return shard(n) + "vwap:" + symbol }
+
+func market(code string) string { return Prefix + ":{market:" + code + "}:" }
+
+// MarketSessionVolume is a market's hash of session label -> volume and
+// trades summed over its instruments.
+func MarketSessionVolume(code string) string { return market(code) + "session_volume" }
+
+// MarketMetrics is a market's hash of composite figures for its current
+// session.
+func MarketMetrics(code string) string { return market(code) + "metrics" }
+
+// Backtest is a market's hash of symbol -> pre-open backtest result for
+// the session labelled label (YYYY-MM-DD).
+func Backtest(code, label string) string { return market(code) + "backtest:" + label }
+
+const scheduler = Prefix + ":{scheduler}:"
+
+// Lease is the scheduler leader lease: the holder's token, with a TTL.
+func Lease() string { return scheduler + "lease" }
+
+// Term is the counter that gives each new lease a higher term.
+func Term() string { return scheduler + "term" }
+
+// LastSlots is the hash of job -> last enqueued slot (Unix ms), so a new
+// leader resumes where the old one stopped.
+func LastSlots() string { return scheduler + "last_slot" }
+
+// Paused is the hash of job -> pause note; a job listed here is not
+// enqueued.
+func Paused() string { return scheduler + "paused" }
+
+// Standbys is the hash of replica -> last heartbeat (JSON), for the status
+// page.
+func Standbys() string { return scheduler + "replicas" }
+
+// RunLock is held while a job's task for one part runs, so a job never
+// runs concurrently with its own previous slot.
+func RunLock(job, part string) string {
+	return fmt.Sprintf("%s:runlock:{%s:%s}", Prefix, job, part)
+}
+
+// Runs is the capped stream of every run (the operator's run history).
+const Runs = "heartbeat:runs"
+
+// Audit is the stream of operator control actions.
+const Audit = "heartbeat:audit"

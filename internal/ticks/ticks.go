@@ -1,0 +1,55 @@
+// Package ticks owns the ingest contract: the Tick type, how ticks are laid
+// out in the sharded Redis streams any feed may write, how a symbol maps to
+// its shard, and the validation that sorts good ticks from dead letters.
+package ticks
+
+import (
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"heartbeat/internal/decimal"
+)
+
+// Tick is one trade, optionally with the quote at the time.
+type Tick struct {
+	Symbol string
+	Price  decimal.Dec // > 0
+	Size   decimal.Dec // >= 0; 0 is a print with no volume (an index value)
+	Time   time.Time   // exchange timestamp, millisecond precision
+	// Quote fields; zero when the feed sent none.
+	Bid, Ask         decimal.Dec
+	BidSize, AskSize decimal.Dec
+}
+
+// Stream field names of the ingest contract (see README "Tick contract").
+const (
+	FieldSymbol  = "symbol"
+	FieldPrice   = "price"
+	FieldSize    = "size"
+	FieldTS      = "ts" // Unix epoch milliseconds, an integer
+	FieldBid     = "bid"
+	FieldAsk     = "ask"
+	FieldBidSize = "bid_size"
+	FieldAskSize = "ask_size"
+)
+
+// Shard returns the shard (0..k-1) a symbol's ticks go to: FNV-1a of the
+// symbol modulo k. Every writer and reader must agree on it.
+func Shard(symbol string, k int) int {
+	h := fnv.New32a()
+	h.Write([]byte(symbol))
+	return int(h.Sum32() % uint32(k))
+}
+
+// Fields returns the stream fields of t in contract order.
+func (t Tick) Fields() []string {
+	f := make([]string, 0, 16)
+	f = append(f, FieldSymbol, t.Symbol, FieldPrice, t.Price.String(), FieldSize, t.Size.String(),
+		FieldTS, strconv.FormatInt(t.Time.UnixMilli(), 10))
+	if t.Bid != 0 || t.Ask != 0 {
+		f = append(f, FieldBid, t.Bid.String(), FieldAsk, t.Ask.String(),
+			FieldBidSize, t.BidSize.String(), FieldAskSize, t.AskSize.String())
+	}
+	return f
+}
