@@ -68,8 +68,8 @@ func runMarkets(_ context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // writeMarketsTable writes one row per market: phase at t, local time, the
-// current or next session's open and close in local time and UTC, and the
-// time until the phase next changes.
+// current or next session's open and close in local time and UTC, and what
+// the market does next and how long until then ("opens in 2d 10h 00m").
 func writeMarketsTable(w io.Writer, cals []*market.Calendar, t time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "MARKET\tPHASE\tLOCAL TIME\tSESSION\tOPEN (LOCAL)\tCLOSE (LOCAL)\tOPEN (UTC)\tCLOSE (UTC)\tNEXT CHANGE\n")
@@ -82,7 +82,7 @@ func writeMarketsTable(w io.Writer, cals []*market.Calendar, t time.Time) error 
 		}
 		next := "none within 14 days"
 		if !v.NextChange.IsZero() {
-			next = fmt.Sprintf("%s in %s", v.NextPhase, v.NextChange.Sub(t).Round(time.Second))
+			next = changeVerb(v.NextPhase) + " in " + humanDuration(v.NextChange.Sub(t))
 		}
 		loc := c.Location()
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Code(), v.Phase, t.In(loc).Format(local), v.Session.Date,
@@ -90,4 +90,34 @@ func writeMarketsTable(w io.Writer, cals []*market.Calendar, t time.Time) error 
 			v.Session.Open.UTC().Format(utc), v.Session.Close.UTC().Format(utc), next)
 	}
 	return tw.Flush()
+}
+
+// changeVerb says what a market does when it enters phase p.
+func changeVerb(p market.Phase) string {
+	switch p {
+	case market.Open:
+		return "opens"
+	case market.Break:
+		return "breaks"
+	}
+	return "closes"
+}
+
+// humanDuration writes an elapsed time for an operator: "2d 10h 00m",
+// "4h 00m", "30m", or "45s" under a minute. A day is 24 hours of elapsed
+// time; seconds are dropped from a minute on (so "opens in 30m" may be up
+// to 59 seconds short).
+func humanDuration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	}
+	m := int(d / time.Minute)
+	days, hours, minutes := m/(24*60), m/60%24, m%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh %02dm", days, hours, minutes)
+	case hours > 0:
+		return fmt.Sprintf("%dh %02dm", hours, minutes)
+	}
+	return fmt.Sprintf("%dm", minutes)
 }

@@ -222,20 +222,54 @@ func VWAP(notional Notional, volume Dec) string {
 	// the numerator up to get VWAPPlaces.
 	num := notional.big()
 	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(VWAPPlaces-Places), nil))
-	den := big.NewInt(int64(volume))
-	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
-	// Round half to even.
+	return ratio(num, big.NewInt(int64(volume)), VWAPPlaces)
+}
+
+// Sub returns n - m; m must not exceed n.
+func (n Notional) Sub(m Notional) Notional {
+	lo, borrow := bits.Sub64(n.Lo, m.Lo, 0)
+	hi, _ := bits.Sub64(n.Hi, m.Hi, borrow)
+	return Notional{Hi: hi, Lo: lo}
+}
+
+// Less reports whether n < m.
+func (n Notional) Less(m Notional) bool {
+	return n.Hi < m.Hi || (n.Hi == m.Hi && n.Lo < m.Lo)
+}
+
+// Percent returns 100 × num / den rounded half to even at places decimal
+// places, in shortest form; "" when den is zero.
+func Percent(num, den Dec, places int) string {
+	if den == 0 {
+		return ""
+	}
+	n := new(big.Int).Mul(big.NewInt(int64(num)), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)+2), nil))
+	return ratio(n, big.NewInt(int64(den)), places)
+}
+
+// ratio returns num / den rounded half to even, with the quotient read as
+// having places decimal places.
+func ratio(num, den *big.Int, places int) string {
+	if den.Sign() < 0 {
+		num, den = new(big.Int).Neg(num), new(big.Int).Neg(den)
+	}
+	neg := num.Sign() < 0
+	q, r := new(big.Int).QuoRem(new(big.Int).Abs(num), den, new(big.Int))
 	r2 := new(big.Int).Lsh(r, 1)
 	if c := r2.Cmp(den); c > 0 || (c == 0 && q.Bit(0) == 1) {
 		q.Add(q, big.NewInt(1))
 	}
 	s := q.String()
-	if len(s) <= VWAPPlaces {
-		s = strings.Repeat("0", VWAPPlaces-len(s)+1) + s
+	if len(s) <= places {
+		s = strings.Repeat("0", places-len(s)+1) + s
 	}
-	intPart, frac := s[:len(s)-VWAPPlaces], strings.TrimRight(s[len(s)-VWAPPlaces:], "0")
-	if frac == "" {
-		return intPart
+	intPart, frac := s[:len(s)-places], strings.TrimRight(s[len(s)-places:], "0")
+	out := intPart
+	if frac != "" {
+		out += "." + frac
 	}
-	return intPart + "." + frac
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out
 }

@@ -118,3 +118,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestPercent(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ num, den, want string }{
+		{"1", "3", "33.333333"},
+		{"-1", "3", "-33.333333"},
+		{"0", "5", "0"},
+		{"0.00000001", "3", "0"},
+		{"5", "2", "250"},
+	}
+	for _, tc := range cases {
+		got := Percent(MustParse(tc.num), MustParse(tc.den), 6)
+		if got != tc.want {
+			t.Fatalf("Percent(%s, %s) = %s, want %s", tc.num, tc.den, got, tc.want)
+		}
+	}
+	if Percent(1, 0, 6) != "" {
+		t.Fatal("Percent with zero base is not empty")
+	}
+}
+
+func TestNotionalSubLess(t *testing.T) {
+	t.Parallel()
+	a := Mul(MustParse("92233720367"), MustParse("92233720367"))
+	b := Notional{Lo: 1}
+	if got := a.Add(b).Sub(b); got != a {
+		t.Fatalf("(a+b)-b = %v, want %v", got, a)
+	}
+	if !b.Less(a) || a.Less(b) {
+		t.Fatal("Less is wrong")
+	}
+}

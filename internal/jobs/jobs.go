@@ -84,7 +84,7 @@ type Spec struct {
 var Registry = []Spec{
 	{Intraday, "IntradayJob", "heartbeat:intraday", time.Second, GateOpen, QueueCritical, ByShard},
 	{Week52Extremes, "Week52ExtremesJob", "heartbeat:week52_extremes", 2 * time.Second, GateAlways, QueueCritical, ByShard},
-	{SessionVolume, "SessionVolumeJob", "heartbeat:session_volume", 10 * time.Second, GateAlways, QueueDefault, ByShard},
+	{SessionVolume, "SessionVolumeJob", "heartbeat:session_volume", 10 * time.Second, GateAlways, QueueDefault, Whole},
 	{MarketMetrics, "MarketMetricsJob", "heartbeat:market_metrics", 10 * time.Second, GateAlways, QueueDefault, Whole},
 	{TwentyFourHour, "TwentyFourHourJob", "heartbeat:twenty_four_hour", 30 * time.Second, GateAlways, QueueDefault, ByShard},
 	{PreOpenBacktest, "PreOpenBacktestJob", "heartbeat:pre_open_backtest", 30 * time.Second, GatePreOpen, QueueDefault, ByMarket},

@@ -38,9 +38,7 @@ func cmes() spec {
 			fixed("Independence Day", time.July, 4, nearestWeekday).at(hm(12, 0)),
 			nthWeekday("Labor Day", time.September, time.Monday, 1).at(hm(12, 0)),
 			nthWeekday("Thanksgiving Day", time.November, time.Thursday, 4).at(hm(12, 0)),
-			yearly("Day after Thanksgiving", func(y int) []Date {
-				return []Date{NthWeekday(y, time.November, time.Thursday, 4).AddDays(1)}
-			}).at(hm(12, 0)),
+			relativeTo("Day after Thanksgiving", nthWeekday("Thanksgiving Day", time.November, time.Thursday, 4), 1).at(hm(12, 0)),
 			// When Christmas falls on a Saturday, Friday December 24 is the
 			// Christmas holiday, which takes precedence.
 			fixed("Christmas Eve", time.December, 24, weekdaysOnly).at(hm(12, 0)),

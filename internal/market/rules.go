@@ -1,6 +1,9 @@
 package market
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // A rule names a recurring or one-off calendar event (a holiday, an early
 // close, a late open) and yields the dates it falls on in a given year.
@@ -38,6 +41,23 @@ func (r rule) since(from Date) rule { return r.between(from, r.to) }
 
 // until limits r to dates on or before to.
 func (r rule) until(to Date) rule { return r.between(r.from, to) }
+
+// except drops the dates of r that fall in any of years: the years an
+// exchange made an exception to a rule that otherwise holds (XNYS had no
+// July 3 half day in 2002, XASX no year-end half days in 2022).
+func (r rule) except(years ...int) rule {
+	dates := r.dates
+	r.dates = func(y int) []Date {
+		var out []Date
+		for _, d := range dates(y) {
+			if !slices.Contains(years, d.Year) {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	return r
+}
 
 // observance moves a date that falls on a non-working day to the day the
 // holiday is observed; it returns ok=false when the holiday is not observed
@@ -82,6 +102,45 @@ func weekendToMonday(d Date) (Date, bool) {
 // weekdaysOnly drops a holiday that falls on a weekend (no substitute).
 func weekdaysOnly(d Date) (Date, bool) { return d, !d.IsWeekend() }
 
+// weekendPlusTwo moves a Saturday or Sunday two days later, the British
+// substitute for Christmas Day and Boxing Day that keeps the two holidays
+// on two weekdays: Christmas on Saturday gives Monday 27 and Tuesday 28,
+// Christmas on Sunday gives Monday 26 and Tuesday 27, Boxing Day on
+// Saturday gives Monday 28. The United Kingdom and Australia both do this.
+func weekendPlusTwo(d Date) (Date, bool) {
+	if d.IsWeekend() {
+		return d.AddDays(2), true
+	}
+	return d, true
+}
+
+// weekendToFriday moves a Saturday or Sunday to the Friday before, for
+// events tied to the last trading day on or before a date (the Christmas
+// Eve and New Year's Eve half days of London and Sydney).
+func weekendToFriday(d Date) (Date, bool) { return lastWeekdayBefore(d.AddDays(1)), true }
+
+// lastWeekdayBefore returns the last Monday to Friday strictly before d.
+func lastWeekdayBefore(d Date) Date { return rollBack(d.AddDays(-1), Date.IsWeekend) }
+
+// rollForward returns d, or the first date after d, that skip does not
+// reject: the day a substitute holiday lands on, skipping weekends or days
+// already taken by other holidays.
+func rollForward(d Date, skip func(Date) bool) Date {
+	for skip(d) {
+		d = d.AddDays(1)
+	}
+	return d
+}
+
+// rollBack returns d, or the last date before d, that skip does not
+// reject.
+func rollBack(d Date, skip func(Date) bool) Date {
+	for skip(d) {
+		d = d.AddDays(-1)
+	}
+	return d
+}
+
 // fixed is a holiday on the same month and day every year, moved by obs.
 func fixed(name string, m time.Month, day int, obs observance) rule {
 	return rule{name: name, dates: func(y int) []Date {
@@ -106,6 +165,19 @@ func nthWeekday(name string, m time.Month, wd time.Weekday, n int) rule {
 func easterOffset(name string, days int) rule {
 	return rule{name: name, dates: func(y int) []Date {
 		return []Date{Easter(y).AddDays(days)}
+	}}
+}
+
+// relativeTo is a holiday a fixed number of days from each date of base
+// (the day after Thanksgiving is one day after the fourth Thursday of
+// November). base's validity range applies to its own dates.
+func relativeTo(name string, base rule, days int) rule {
+	return rule{name: name, dates: func(y int) []Date {
+		var out []Date
+		for _, d := range base.in(y) {
+			out = append(out, d.AddDays(days))
+		}
+		return out
 	}}
 }
 

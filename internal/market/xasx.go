@@ -12,8 +12,8 @@ func xasx() spec {
 	// The half days fall on the last weekday before Christmas Day and
 	// before New Year's Day: the Friday before when the eve is on a
 	// weekend. ASX traded full days at the end of 2022.
-	christmasEve := fixed("Last trading day before Christmas", time.December, 24, ukWeekendToFriday)
-	newYearsEve := fixed("Last trading day of the year", time.December, 31, ukWeekendToFriday)
+	christmasEve := fixed("Last trading day before Christmas", time.December, 24, weekendToFriday)
+	newYearsEve := fixed("Last trading day of the year", time.December, 31, weekendToFriday)
 	return spec{
 		code:  XASX,
 		name:  "Australian Securities Exchange",
@@ -39,15 +39,13 @@ func xasx() spec {
 			// Charles III in September 2022.
 			nthWeekday("Queen's Birthday", time.June, time.Monday, 2).until(ymd(2022, time.December, 31)),
 			nthWeekday("King's Birthday", time.June, time.Monday, 2).since(ymd(2023, time.January, 1)),
-			fixed("Christmas Day", time.December, 25, ukChristmasSubstitute),
-			fixed("Boxing Day", time.December, 26, ukChristmasSubstitute),
+			fixed("Christmas Day", time.December, 25, weekendPlusTwo),
+			fixed("Boxing Day", time.December, 26, weekendPlusTwo),
 			onDates("National Day of Mourning for Queen Elizabeth II", ymd(2022, time.September, 22)),
 		},
 		earlyCloses: []timedRule{
-			christmasEve.between(ymd(2010, time.January, 1), ymd(2021, time.December, 31)).at(hm(14, 10)),
-			christmasEve.since(ymd(2023, time.January, 1)).at(hm(14, 10)),
-			newYearsEve.between(ymd(2010, time.January, 1), ymd(2021, time.December, 31)).at(hm(14, 10)),
-			newYearsEve.since(ymd(2023, time.January, 1)).at(hm(14, 10)),
+			christmasEve.since(ymd(2010, time.January, 1)).except(2022).at(hm(14, 10)),
+			newYearsEve.since(ymd(2010, time.January, 1)).except(2022).at(hm(14, 10)),
 		},
 	}
 }

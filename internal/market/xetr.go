@@ -40,17 +40,8 @@ func xetr() spec {
 			// Since 2010 the weekday before New Year's Eve (itself a
 			// holiday) ends at 14:00.
 			yearly("Last trading day of the year", func(y int) []Date {
-				return []Date{deLastWeekdayBefore(ymd(y, time.December, 31))}
+				return []Date{lastWeekdayBefore(ymd(y, time.December, 31))}
 			}).since(ymd(2010, time.January, 1)).at(hm(14, 0)),
 		},
 	}
-}
-
-// deLastWeekdayBefore returns the last Monday to Friday strictly before d.
-func deLastWeekdayBefore(d Date) Date {
-	d = d.AddDays(-1)
-	for d.IsWeekend() {
-		d = d.AddDays(-1)
-	}
-	return d
 }

@@ -202,10 +202,7 @@ func hkObserve(rules []rule, y int) [][]Date {
 	}
 	sort.Slice(moved, func(a, b int) bool { return moved[a].date.Before(moved[b].date) })
 	for _, m := range moved {
-		d := m.date.AddDays(1)
-		for d.Weekday() == time.Sunday || taken[d] {
-			d = d.AddDays(1)
-		}
+		d := rollForward(m.date.AddDays(1), func(d Date) bool { return d.Weekday() == time.Sunday || taken[d] })
 		taken[d] = true
 		out[m.rule] = append(out[m.rule], d)
 	}

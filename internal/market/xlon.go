@@ -38,8 +38,8 @@ func xlon() spec {
 				return []Date{NthWeekday(y, time.May, time.Monday, -1)}
 			}),
 			nthWeekday("Summer Bank Holiday", time.August, time.Monday, -1),
-			fixed("Christmas Day", time.December, 25, ukChristmasSubstitute),
-			fixed("Boxing Day", time.December, 26, ukChristmasSubstitute),
+			fixed("Christmas Day", time.December, 25, weekendPlusTwo),
+			fixed("Boxing Day", time.December, 26, weekendPlusTwo),
 			// One-off bank holidays proclaimed for royal occasions.
 			onDates("Golden Jubilee of Elizabeth II", ymd(2002, time.June, 3)),
 			onDates("Wedding of Prince William and Catherine Middleton", ymd(2011, time.April, 29)),
@@ -52,8 +52,8 @@ func xlon() spec {
 			// The half days fall on the last weekday before Christmas and
 			// before New Year's Day: the Friday before when the eve is on
 			// a weekend.
-			fixed("Christmas Eve", time.December, 24, ukWeekendToFriday).at(hm(12, 30)),
-			fixed("New Year's Eve", time.December, 31, ukWeekendToFriday).at(hm(12, 30)),
+			fixed("Christmas Eve", time.December, 24, weekendToFriday).at(hm(12, 30)),
+			fixed("New Year's Eve", time.December, 31, weekendToFriday).at(hm(12, 30)),
 		},
 	}
 }
@@ -70,29 +70,4 @@ var ukSpringMoved = map[int]Date{
 	2002: ymd(2002, time.June, 4), // Golden Jubilee on Monday 3 June
 	2012: ymd(2012, time.June, 4), // Diamond Jubilee on Tuesday 5 June
 	2022: ymd(2022, time.June, 2), // Platinum Jubilee on Friday 3 June
-}
-
-// ukChristmasSubstitute moves a Christmas Day or Boxing Day that falls on a
-// weekend two days later, so that the two holidays are always observed on
-// two weekdays: Christmas on Saturday gives Monday 27 and Tuesday 28,
-// Christmas on Sunday gives Monday 26 and Tuesday 27, Boxing Day on
-// Saturday gives Monday 28. The United Kingdom and Australia both do this.
-func ukChristmasSubstitute(d Date) (Date, bool) {
-	if d.IsWeekend() {
-		return d.AddDays(2), true
-	}
-	return d, true
-}
-
-// ukWeekendToFriday moves a Saturday or Sunday to the Friday before, for
-// events tied to the last trading day before a date (the Christmas Eve and
-// New Year's Eve half days).
-func ukWeekendToFriday(d Date) (Date, bool) {
-	switch d.Weekday() {
-	case time.Saturday:
-		return d.AddDays(-1), true
-	case time.Sunday:
-		return d.AddDays(-2), true
-	}
-	return d, true
 }

@@ -33,19 +33,16 @@ func xnys() spec {
 			onDates("National Day of Mourning for Jimmy Carter", ymd(2025, 1, 9)),
 		},
 		earlyCloses: []timedRule{
+			// Only Monday to Thursday: a Friday July 3 is the Independence
+			// Day holiday itself. In 2002 the half day moved to Friday July 5.
 			yearly("Day before Independence Day", func(y int) []Date {
 				d := ymd(y, time.July, 3)
-				if y == 2002 { // moved to Friday July 5 that year
-					return nil
-				}
 				if wd := d.Weekday(); wd >= time.Monday && wd <= time.Thursday {
 					return []Date{d}
 				}
 				return nil
-			}).at(hm(13, 0)),
-			yearly("Day after Thanksgiving", func(y int) []Date {
-				return []Date{NthWeekday(y, time.November, time.Thursday, 4).AddDays(1)}
-			}).at(hm(13, 0)),
+			}).except(2002).at(hm(13, 0)),
+			relativeTo("Day after Thanksgiving", nthWeekday("Thanksgiving Day", time.November, time.Thursday, 4), 1).at(hm(13, 0)),
 			fixed("Christmas Eve", time.December, 24, weekdaysOnly).at(hm(13, 0)),
 			onDates("Day after Independence Day", ymd(2002, 7, 5)).at(hm(13, 0)),
 			onDates("Day after Christmas", ymd(2003, 12, 26)).at(hm(13, 0)),

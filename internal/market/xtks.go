@@ -118,8 +118,8 @@ func jpSubstituteHoliday(national []rule) rule {
 				continue
 			}
 			next := d.AddDays(1)
-			for !next.Before(since2007) && set[next] {
-				next = next.AddDays(1)
+			if !next.Before(since2007) {
+				next = rollForward(next, func(d Date) bool { return set[d] })
 			}
 			if !set[next] {
 				out = append(out, next)

@@ -40,10 +40,7 @@ func xtse() spec {
 // on or before May 24).
 func caVictoriaDay() rule {
 	return yearly("Victoria Day", func(y int) []Date {
-		d := ymd(y, time.May, 24)
-		for d.Weekday() != time.Monday {
-			d = d.AddDays(-1)
-		}
+		d := rollBack(ymd(y, time.May, 24), func(d Date) bool { return d.Weekday() != time.Monday })
 		return []Date{d}
 	})
 }
@@ -55,10 +52,6 @@ func caVictoriaDay() rule {
 func caBoxingDay() rule {
 	return yearly("Boxing Day", func(y int) []Date {
 		christmas, _ := weekendToMonday(ymd(y, time.December, 25))
-		d := christmas.AddDays(1)
-		for d.IsWeekend() {
-			d = d.AddDays(1)
-		}
-		return []Date{d}
+		return []Date{rollForward(christmas.AddDays(1), Date.IsWeekend)}
 	})
 }

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// answerFiles is where the market package keeps the exchange_calendars
+// answer files.
+var answerFiles = filepath.Join("..", "..", "internal", "market", "testdata", "calendars")
+
+// runResult is what one invocation of run produced.
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runScheduler calls run with args and captures its output.
+func runScheduler(t *testing.T, args ...string) runResult {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), args, &stdout, &stderr)
+	return runResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// answerRows returns the header and the rows of an answer file whose label
+// (midnight UTC of the session date) is within from..to, byte for byte.
+// fix, when not nil, rewrites each row first.
+func answerRows(t *testing.T, file, from, to string, fix func(t *testing.T, row string) string) string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(answerFiles, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(f)
+	for first := true; sc.Scan(); first = false {
+		row := sc.Text()
+		if !first {
+			label := row[:len("2006-01-02")]
+			if label < from || label > to {
+				continue
+			}
+			if fix != nil {
+				row = fix(t, row)
+			}
+		}
+		b.WriteString(row + "\n")
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// cmesRegularClose applies the oracle's mapping for cmes.csv: that file
+// models CME sessions as 17:00-17:00 Chicago, while the real (and our)
+// regular close is 16:00; 12:00 early closes are kept.
+func cmesRegularClose(t *testing.T, row string) string {
+	t.Helper()
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := strings.Split(row, ",")
+	closing, err := time.Parse(time.RFC3339, cols[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if local := closing.In(chicago); local.Hour() == 17 && local.Minute() == 0 {
+		cols[2] = closing.Add(-time.Hour).UTC().Format(time.RFC3339)
+	}
+	return strings.Join(cols, ",")
+}
+
+// TestSessionsMatchesAnswerFiles checks that `sessions` prints, byte for
+// byte, the header and rows of the answer file for the same dates.
+func TestSessionsMatchesAnswerFiles(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		market, file, from, to string
+		fix                    func(t *testing.T, row string) string
+	}{
+		{market: "XNYS", file: "xnys.csv", from: "2022-01-01", to: "2022-12-31"},
+		{market: "XHKG", file: "xhkg.csv", from: "2024-01-01", to: "2024-12-31"},
+		{market: "XTKS", file: "xtks.csv", from: "2024-01-01", to: "2024-12-31"}, // close moves to 15:30 on 2024-11-05
+		{market: "XSHG", file: "xshg.csv", from: "2026-01-01", to: "2026-12-31"},
+		{market: "XBOM", file: "xbom.csv", from: "2026-01-01", to: "2026-12-31"},
+		{market: "XLON", file: "xlon.csv", from: "2022-01-01", to: "2022-12-31"},
+		{market: "XASX", file: "xasx.csv", from: "2024-01-01", to: "2024-12-31"},
+		{market: "ALWAYS", file: "24-7.csv", from: "2016-01-01", to: "2016-12-31"},
+		{market: "CMES", file: "cmes.csv", from: "2026-01-01", to: "2026-12-31", fix: cmesRegularClose},
+	}
+	for _, tt := range tests {
+		t.Run(tt.market, func(t *testing.T) {
+			t.Parallel()
+			want := answerRows(t, tt.file, tt.from, tt.to, tt.fix)
+			if strings.Count(want, "\n") < 50 {
+				t.Fatalf("answer file %s has only %d lines for %s..%s", tt.file, strings.Count(want, "\n"), tt.from, tt.to)
+			}
+			got := runScheduler(t, "sessions", "--market", tt.market, "--from", tt.from, "--to", tt.to)
+			if got.code != exitOK || got.stderr != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
+			}
+			if diff := cmp.Diff(want, got.stdout); diff != "" {
+				t.Fatalf("sessions output differs from %s (-want +got):\n%s", tt.file, diff)
+			}
+		})
+	}
+}
+
+// TestSessionsErrors checks the exit codes of `sessions`: 2 for a command
+// line the user must fix, 1 for a range the calendar does not cover.
+func TestSessionsErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr []string // substrings of stderr
+	}{
+		{"unknown market", []string{"--market", "XXXX", "--from", "2022-01-01", "--to", "2022-01-31"}, exitUsage, []string{"--market", "unknown market", `"XXXX"`}},
+		{"lower-case market", []string{"--market", "xnys", "--from", "2022-01-01", "--to", "2022-01-31"}, exitUsage, []string{"unknown market"}},
+		{"bad from date", []string{"--market", "XNYS", "--from", "2022-13-01", "--to", "2022-12-31"}, exitUsage, []string{"--from", "2022-13-01"}},
+		{"missing to date", []string{"--market", "XNYS", "--from", "2022-01-01"}, exitUsage, []string{"--to"}},
+		{"to before from", []string{"--market", "XNYS", "--from", "2022-12-31", "--to", "2022-01-01"}, exitUsage, []string{"--to 2022-01-01 is before --from 2022-12-31"}},
+		{"unknown flag", []string{"--market", "XNYS", "--since", "2022-01-01"}, exitUsage, []string{"-since"}},
+		{"XSHG beyond its announced year", []string{"--market", "XSHG", "--from", "2027-01-01", "--to", "2027-01-31"}, exitError, []string{"XSHG calendar covers 2000-01-01 through 2026-12-31", "outside"}},
+		{"XBOM across the coverage end", []string{"--market", "XBOM", "--from", "2026-12-01", "--to", "2027-01-31"}, exitError, []string{"XBOM calendar covers 2000-01-01 through 2026-12-31"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := runScheduler(t, append([]string{"sessions"}, tt.args...)...)
+			if got.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d (stderr %q)", got.code, tt.wantCode, got.stderr)
+			}
+			if got.stdout != "" {
+				t.Fatalf("stdout %q, want nothing on failure", got.stdout)
+			}
+			for _, s := range tt.wantStderr {
+				if !strings.Contains(got.stderr, s) {
+					t.Fatalf("stderr %q does not mention %q", got.stderr, s)
+				}
+			}
+		})
+	}
+}
+
+// marketsRow is the columns of a markets table row the tests check.
+type marketsRow struct {
+	Market, Phase, Session, CloseLocal, NextChange string
+}
+
+// columnGap separates the markets table's columns (tabwriter pads with two
+// or more spaces; no cell holds two spaces in a row).
+var columnGap = regexp.MustCompile(`\s{2,}`)
+
+// parseMarketsTable splits the markets table into its header and rows.
+func parseMarketsTable(t *testing.T, out string) (header []string, rows []marketsRow) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	header = columnGap.Split(strings.TrimSpace(lines[0]), -1)
+	for _, line := range lines[1:] {
+		cols := columnGap.Split(strings.TrimSpace(line), -1)
+		if len(cols) != len(header) {
+			t.Fatalf("row %q has %d columns, want %d", line, len(cols), len(header))
+		}
+		rows = append(rows, marketsRow{Market: cols[0], Phase: cols[1], Session: cols[3], CloseLocal: cols[5], NextChange: cols[8]})
+	}
+	return header, rows
+}
+
+// TestMarketsTable checks `markets --at` on the day after Thanksgiving
+// 2026, 14:00 UTC: New York before its 09:30 open with a 13:00 early close,
+// Europe open, Asia closed for the weekend, CME open until its 12:00 early
+// close, ALWAYS open with no change ahead.
+func TestMarketsTable(t *testing.T) {
+	t.Parallel()
+	got := runScheduler(t, "markets", "--at", "2026-11-27T14:00:00Z")
+	if got.code != exitOK || got.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
+	}
+	header, rows := parseMarketsTable(t, got.stdout)
+	wantHeader := []string{"MARKET", "PHASE", "LOCAL TIME", "SESSION", "OPEN (LOCAL)", "CLOSE (LOCAL)", "OPEN (UTC)", "CLOSE (UTC)", "NEXT CHANGE"}
+	if diff := cmp.Diff(wantHeader, header); diff != "" {
+		t.Fatalf("header mismatch (-want +got):\n%s", diff)
+	}
+	want := []marketsRow{
+		{"XNYS", "closed", "2026-11-27", "2026-11-27 13:00 EST", "opens in 30m"},
+		{"XTSE", "closed", "2026-11-27", "2026-11-27 16:00 EST", "opens in 30m"},
+		{"XMEX", "closed", "2026-11-27", "2026-11-27 15:00 CST", "opens in 30m"},
+		{"XLON", "open", "2026-11-27", "2026-11-27 16:30 GMT", "closes in 2h 30m"},
+		{"XETR", "open", "2026-11-27", "2026-11-27 17:30 CET", "closes in 2h 30m"},
+		{"XTKS", "closed", "2026-11-30", "2026-11-30 15:30 JST", "opens in 2d 10h 00m"},
+		{"XSHG", "closed", "2026-11-30", "2026-11-30 15:00 CST", "opens in 2d 11h 30m"},
+		{"XHKG", "closed", "2026-11-30", "2026-11-30 16:00 HKT", "opens in 2d 11h 30m"},
+		{"XBOM", "closed", "2026-11-30", "2026-11-30 15:30 IST", "opens in 2d 13h 45m"},
+		{"XASX", "closed", "2026-11-30", "2026-11-30 16:00 AEDT", "opens in 2d 9h 00m"},
+		{"CMES", "open", "2026-11-27", "2026-11-27 12:00 CST", "closes in 4h 00m"},
+		{"ALWAYS", "open", "2026-11-27", "2026-11-28 00:00 UTC", "none within 14 days"},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Fatalf("markets table mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestMarketsTableBreaksAndCoverage checks the lunch-break wording and the
+// rows of markets whose calendars do not cover the instant.
+func TestMarketsTableBreaksAndCoverage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		at   string
+		want map[string]marketsRow // by market; only these rows are checked
+	}{
+		{"Asian lunch breaks", "2026-03-10T03:00:00Z", map[string]marketsRow{
+			"XTKS": {"XTKS", "break", "2026-03-10", "2026-03-10 15:30 JST", "opens in 30m"},
+			"XHKG": {"XHKG", "open", "2026-03-10", "2026-03-10 16:00 HKT", "breaks in 1h 00m"},
+		}},
+		{"beyond XSHG and XBOM coverage", "2027-03-10T15:00:00Z", map[string]marketsRow{
+			"XNYS": {"XNYS", "open", "2027-03-10", "2027-03-10 16:00 EST", "closes in 6h 00m"},
+			"XSHG": {"XSHG", "-", "-", "-", "XSHG calendar covers 2000-01-01 through 2026-12-31; 2027-03-10T15:00:00Z is outside it"},
+			"XBOM": {"XBOM", "-", "-", "-", "XBOM calendar covers 2000-01-01 through 2026-12-31; 2027-03-10T15:00:00Z is outside it"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := runScheduler(t, "markets", "--at", tt.at)
+			if got.code != exitOK {
+				t.Fatalf("exit %d, stderr %q; want 0", got.code, got.stderr)
+			}
+			_, rows := parseMarketsTable(t, got.stdout)
+			if len(rows) != 12 {
+				t.Fatalf("%d rows, want 12", len(rows))
+			}
+			for _, r := range rows {
+				if w, ok := tt.want[r.Market]; ok {
+					if diff := cmp.Diff(w, r); diff != "" {
+						t.Fatalf("%s row mismatch (-want +got):\n%s", r.Market, diff)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestMarketsBadInstant checks that an unparsable --at is a usage error.
+func TestMarketsBadInstant(t *testing.T) {
+	t.Parallel()
+	got := runScheduler(t, "markets", "--at", "2026-11-27 14:00")
+	if got.code != exitUsage || !strings.Contains(got.stderr, "--at") {
+		t.Fatalf("exit %d, stderr %q; want 2 and a message about --at", got.code, got.stderr)
+	}
+}
+
+// TestHumanDuration checks the NEXT CHANGE durations.
+func TestHumanDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{45 * time.Second, "45s"},
+		{time.Minute, "1m"},
+		{30*time.Minute + 59*time.Second, "30m"},
+		{time.Hour, "1h 00m"},
+		{4 * time.Hour, "4h 00m"},
+		{23*time.Hour + 59*time.Minute, "23h 59m"},
+		{24 * time.Hour, "1d 0h 00m"},
+		{58 * time.Hour, "2d 10h 00m"},
+		{13*24*time.Hour + 5*time.Minute, "13d 0h 05m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			if got := humanDuration(tt.d); got != tt.want {
+				t.Fatalf("humanDuration(%s) = %q, want %q", tt.d, got, tt.want)
+			}
+		})
+	}
+}
