@@ -1,0 +1,79 @@
+package marketdata
+
+import (
+	"github.com/redis/go-redis/v9"
+)
+
+// commitScript applies a list of writes if, and only if, a checkpoint still
+// holds the value the run started from, and moves the checkpoint, all in
+// one atomic step. Every computation that consumes input commits through
+// it, so a run repeated or cut short never applies its effects twice.
+//
+// KEYS[1]: the checkpoints hash; KEYS[2..]: the keys the writes touch (all
+// with the same hash tag as KEYS[1]).
+// ARGV[1]: checkpoint field; ARGV[2]: expected value ("" = absent);
+// ARGV[3]: new value; ARGV[4..]: writes, each as opcode, key index into
+// KEYS, argument count, arguments.
+// Opcodes: HSET, HDEL, HINCRBY, ZADD, ZREM, XADD (plain commands on the
+// key); ZREP score member (replace the member at that score); ZTRIM score
+// (drop members scored below it); XADDCAP maxlen fields... (XADD with
+// MAXLEN ~); XTRIMMINID id (drop stream entries before id).
+// Result: 1 when applied, 0 when the checkpoint had moved (nothing done).
+var commitScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then cur = '' end
+if cur ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+local plain = {HSET=true, HDEL=true, HINCRBY=true, ZADD=true, ZREM=true, XADD=true}
+local i = 4
+while i <= #ARGV do
+  local op, key, n = ARGV[i], KEYS[tonumber(ARGV[i+1])], tonumber(ARGV[i+2])
+  local a = {}
+  for j = 1, n do a[j] = ARGV[i+2+j] end
+  if op == 'ZREP' then
+    redis.call('ZREMRANGEBYSCORE', key, a[1], a[1])
+    redis.call('ZADD', key, a[1], a[2])
+  elseif op == 'ZTRIM' then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. a[1])
+  elseif op == 'XADDCAP' then
+    redis.call('XADD', key, 'MAXLEN', '~', a[1], '*', unpack(a, 2))
+  elseif op == 'XTRIMMINID' then
+    redis.call('XTRIM', key, 'MINID', a[1])
+  elseif plain[op] then
+    redis.call(op, key, unpack(a))
+  else
+    return redis.error_reply('commit: unknown opcode ' .. op)
+  end
+  i = i + 3 + n
+end
+return 1
+`)
+
+// commit collects the writes of one run for commitScript.
+type commit struct {
+	keys []string
+	idx  map[string]int
+	args []any
+}
+
+// newCommit starts a commit guarded by checkpoint field of the hash
+// ckptKey moving from old to new.
+func newCommit(ckptKey, field, old, new string) *commit {
+	return &commit{keys: []string{ckptKey}, idx: map[string]int{ckptKey: 1}, args: []any{field, old, new}}
+}
+
+// op appends one write.
+func (c *commit) op(code, key string, args ...any) {
+	i, ok := c.idx[key]
+	if !ok {
+		c.keys = append(c.keys, key)
+		i = len(c.keys)
+		c.idx[key] = i
+	}
+	c.args = append(c.args, code, i, len(args))
+	c.args = append(c.args, args...)
+}

@@ -1,0 +1,162 @@
+package marketdata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/bars"
+	"heartbeat/internal/config"
+	"heartbeat/internal/market"
+	"heartbeat/internal/ticks"
+)
+
+// ErrConflict is returned when a run's commit found its input checkpoint
+// already moved by another run: that run's result stands, and this one
+// changed nothing.
+var ErrConflict = errors.New("checkpoint moved by a concurrent run; nothing committed")
+
+// Settings are the computations' knobs, from config.
+type Settings struct {
+	Shards           int
+	LateWindow       time.Duration
+	MaxFuture        time.Duration
+	BatchSize        int
+	DeadLetterMaxLen int64
+	VwapKeepDays     int
+	BacktestSessions int
+	BacktestTarget   config.Distance
+	BacktestStop     config.Distance
+}
+
+// SettingsFrom takes the computations' settings from a validated config.
+func SettingsFrom(c config.Config) (Settings, error) {
+	target, err := config.ParseDistance(c.Analytics.BacktestTarget)
+	if err != nil {
+		return Settings{}, fmt.Errorf("analytics.backtest_target: %w", err)
+	}
+	stop, err := config.ParseDistance(c.Analytics.BacktestStop)
+	if err != nil {
+		return Settings{}, fmt.Errorf("analytics.backtest_stop: %w", err)
+	}
+	return Settings{
+		Shards: c.Ingest.Shards, LateWindow: c.Ingest.LateWindow, MaxFuture: c.Ingest.MaxFuture,
+		BatchSize: c.Ingest.BatchSize, DeadLetterMaxLen: c.Ingest.DeadLetterMaxLen,
+		VwapKeepDays: c.Analytics.VwapKeepDays, BacktestSessions: c.Analytics.BacktestSessions,
+		BacktestTarget: target, BacktestStop: stop,
+	}, nil
+}
+
+// Deps are what the computations work on.
+type Deps struct {
+	Redis       redis.UniversalClient
+	Instruments *market.Instruments
+	// Store is the durable bar store; only the flush and the pre-open
+	// backtest need it.
+	Store bars.Store
+	Log   zerolog.Logger
+}
+
+// Engine runs the eight computations. It is safe for concurrent use by the
+// handlers of one worker.
+type Engine struct {
+	rdb      redis.UniversalClient
+	instr    *market.Instruments
+	store    bars.Store
+	log      zerolog.Logger
+	set      Settings
+	validate ticks.Validator
+	byShard  [][]string // configured symbols of each shard
+	dlLog    rateLimitedLog
+
+	// fault, when set by a test, is called after each step of a run and
+	// may fail it: how the exactly-once tests kill work at every step.
+	fault func(step string) error
+}
+
+// New returns an Engine.
+func New(set Settings, deps Deps) (*Engine, error) {
+	if set.Shards < 1 {
+		return nil, fmt.Errorf("marketdata: shards must be >= 1, got %d", set.Shards)
+	}
+	if deps.Redis == nil || deps.Instruments == nil {
+		return nil, errors.New("marketdata: Redis and Instruments are required")
+	}
+	e := &Engine{
+		rdb: deps.Redis, instr: deps.Instruments, store: deps.Store, log: deps.Log, set: set,
+		validate: ticks.Validator{Known: deps.Instruments.Known, MaxFuture: set.MaxFuture},
+		byShard:  make([][]string, set.Shards),
+	}
+	for _, sym := range deps.Instruments.Symbols() {
+		n := ticks.Shard(sym, set.Shards)
+		e.byShard[n] = append(e.byShard[n], sym)
+	}
+	return e, nil
+}
+
+// Settings returns the engine's settings.
+func (e *Engine) Settings() Settings { return e.set }
+
+// Instruments returns the configured instruments.
+func (e *Engine) Instruments() *market.Instruments { return e.instr }
+
+// ShardSymbols returns the configured symbols of a shard, sorted.
+func (e *Engine) ShardSymbols(shard int) []string { return e.byShard[shard] }
+
+func (e *Engine) step(name string) error {
+	if e.fault == nil {
+		return nil
+	}
+	return e.fault(name)
+}
+
+func (e *Engine) checkShard(shard int) error {
+	if shard < 0 || shard >= e.set.Shards {
+		return fmt.Errorf("shard %d out of range 0..%d", shard, e.set.Shards-1)
+	}
+	return nil
+}
+
+// rateLimitedLog logs a dead-letter reason at most once a minute (of the
+// runs' own time), so a flood of bad ticks is one line a minute, not one
+// per tick.
+type rateLimitedLog struct {
+	mu   sync.Mutex
+	last map[ticks.Reason]time.Time
+}
+
+func (r *rateLimitedLog) allow(reason ticks.Reason, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = map[ticks.Reason]time.Time{}
+	}
+	if t, ok := r.last[reason]; ok && now.Sub(t) < time.Minute && now.After(t) {
+		return false
+	}
+	r.last[reason] = now
+	return true
+}
+
+// hgetAllJSON is a helper for the readers of per-symbol JSON hashes.
+func hmgetStrings(ctx context.Context, rdb redis.UniversalClient, key string, fields []string) ([]string, error) {
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	vals, err := rdb.HMGet(ctx, key, fields...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = s
+		}
+	}
+	return out, nil
+}

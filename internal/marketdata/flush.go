@@ -1,0 +1,129 @@
+package marketdata
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/bars"
+	"heartbeat/internal/keys"
+)
+
+// FlushStats says what one ClosedBarsFlush run did.
+type FlushStats struct {
+	Redriven int // entries claimed by an earlier run that died, written now
+	Written  int // bars upserted into the store
+	Corrupt  int // entries that could not be decoded (dead-lettered)
+}
+
+// flushConsumer is the one consumer name of a shard's flush group: a task
+// never runs concurrently with its own previous slot, so the pending
+// entries of this name are exactly those of a run that died between
+// claiming and acknowledging, and the next run writes them first.
+const flushConsumer = "flusher"
+
+// flushBatch is how many bars one read claims.
+const flushBatch = 2000
+
+// flushMaxPerRun bounds one run's work so a backlog drains over several.
+const flushMaxPerRun = 200_000
+
+// FlushClosedBars moves a shard's closed bars from Redis into the durable
+// store: claim (read into the flush group), write (upsert; a bar replaces a
+// stored one only with a revision at least as high), acknowledge and
+// delete. Bars claimed by a run that died are re-driven first. Repeating a
+// flush changes nothing in the store.
+func (e *Engine) FlushClosedBars(ctx context.Context, shard int, now time.Time) (FlushStats, error) {
+	var st FlushStats
+	if err := e.checkShard(shard); err != nil {
+		return st, err
+	}
+	if e.store == nil {
+		return st, errors.New("flush: no durable store configured")
+	}
+	key := keys.ClosedBars(shard)
+	for _, pending := range []bool{true, false} {
+		for st.Written+st.Corrupt < flushMaxPerRun {
+			id := ">"
+			if pending {
+				id = "0"
+			}
+			args := &redis.XReadGroupArgs{Group: keys.FlushGroup, Consumer: flushConsumer,
+				Streams: []string{key, id}, Count: flushBatch, Block: -1}
+			res, err := e.rdb.XReadGroup(ctx, args).Result()
+			if redis.HasErrorPrefix(err, "NOGROUP") {
+				// First flush of this shard, or Redis lost its data.
+				if err := e.rdb.XGroupCreateMkStream(ctx, key, keys.FlushGroup, "0").Err(); err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
+					return st, fmt.Errorf("flush shard %d: create group: %w", shard, err)
+				}
+				res, err = e.rdb.XReadGroup(ctx, args).Result()
+			}
+			if err == redis.Nil {
+				break
+			}
+			if err != nil {
+				return st, fmt.Errorf("flush shard %d: claim: %w", shard, err)
+			}
+			msgs := res[0].Messages
+			if len(msgs) == 0 {
+				break
+			}
+			if err := e.step("claim"); err != nil {
+				return st, err
+			}
+			if err := e.flushBatch(ctx, shard, key, msgs, now, &st); err != nil {
+				return st, err
+			}
+			if pending {
+				st.Redriven += len(msgs)
+			}
+		}
+	}
+	return st, nil
+}
+
+func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []redis.XMessage, now time.Time, st *FlushStats) error {
+	out := make([]bars.Bar, 0, len(msgs))
+	ids := make([]string, 0, len(msgs))
+	var corrupt []deadLetter
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+		sym, _ := m.Values["symbol"].(string)
+		mkt, _ := m.Values["market"].(string)
+		raw, _ := m.Values["bar"].(string)
+		var b Bar
+		if err := json.Unmarshal([]byte(raw), &b); err != nil || sym == "" {
+			corrupt = append(corrupt, e.reject(m, "corrupt_bar", "closed-bar entry could not be decoded", shard, now))
+			continue
+		}
+		out = append(out, b.Durable(sym, mkt))
+	}
+	if err := e.store.Upsert(ctx, out); err != nil {
+		return fmt.Errorf("flush shard %d: write %d bars: %w", shard, len(out), err)
+	}
+	if err := e.step("write"); err != nil {
+		return err
+	}
+	pipe := e.rdb.TxPipeline()
+	for _, d := range corrupt {
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: keys.DeadLetter(shard), MaxLen: e.set.DeadLetterMaxLen, Approx: true,
+			Values: []any{"reason", string(d.reason), "id", d.id, "detail", d.detail, "shard", shard,
+				"at", now.UTC().Format(time.RFC3339Nano), "fields", d.fields}})
+		pipe.HIncrBy(ctx, keys.DeadLetterCounts(shard), string(d.reason), 1)
+	}
+	pipe.XAck(ctx, key, keys.FlushGroup, ids...)
+	pipe.XDel(ctx, key, ids...)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("flush shard %d: acknowledge: %w", shard, err)
+	}
+	if err := e.step("ack"); err != nil {
+		return err
+	}
+	st.Written += len(out)
+	st.Corrupt += len(corrupt)
+	return nil
+}

@@ -1,0 +1,302 @@
+package marketdata
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/keys"
+	"heartbeat/internal/market"
+	"heartbeat/internal/ticks"
+)
+
+// Checkpoint names in a shard's checkpoints hash.
+const (
+	ckptIntraday = "intraday"
+	ckptVwap     = "vwap_minute_capture"
+)
+
+// IntradayStats says what one Intraday run did.
+type IntradayStats struct {
+	Read         int // stream entries read
+	Accepted     int
+	OutOfSession int
+	Rejected     map[ticks.Reason]int
+	BarsClosed   int
+	BarsAmended  int
+	CaughtUp     bool // the run read everything the stream had
+}
+
+// deadLetter is a rejected tick on its way to the dead-letter stream.
+type deadLetter struct {
+	reason ticks.Reason
+	id     string
+	detail string
+	fields string // the entry's fields, as JSON
+}
+
+// minuteBarRetention is how long closed 1-minute bars stay in Redis: the
+// rolling 24 h window plus slack for late runs.
+const minuteBarRetention = 25 * time.Hour
+
+// dailyRetentionDays is how many days of daily bars stay in Redis: the 52
+// weeks Week52Extremes looks at, plus a week.
+const dailyRetentionDays = 53 * 7
+
+// Intraday consumes a shard's new ticks from its committed checkpoint and
+// commits the symbols' session figures, 1-minute bars, closed bars for the
+// flush, dead letters and the new checkpoint in one atomic script.
+func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (IntradayStats, error) {
+	st := IntradayStats{Rejected: map[ticks.Reason]int{}}
+	if err := e.checkShard(shard); err != nil {
+		return st, err
+	}
+	pipe := e.rdb.Pipeline()
+	ckptCmd := pipe.HGet(ctx, keys.Checkpoints(shard), ckptIntraday)
+	dueCmd := pipe.ZRangeByScore(ctx, keys.OpenBars(shard), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10)})
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return st, fmt.Errorf("intraday shard %d: read checkpoint: %w", shard, err)
+	}
+	old := ckptCmd.Val()
+	due := dueCmd.Val()
+	if err := e.step("read_checkpoint"); err != nil {
+		return st, err
+	}
+
+	start := "-"
+	if old != "" {
+		start = "(" + old
+	}
+	msgs, err := e.rdb.XRangeN(ctx, keys.Ticks(shard), start, "+", int64(e.set.BatchSize)).Result()
+	if err != nil {
+		return st, fmt.Errorf("intraday shard %d: read ticks: %w", shard, err)
+	}
+	st.Read, st.CaughtUp = len(msgs), len(msgs) < e.set.BatchSize
+	if err := e.step("read_ticks"); err != nil {
+		return st, err
+	}
+
+	good := make([]ticks.Tick, 0, len(msgs))
+	goodMsgs := make([]redis.XMessage, 0, len(msgs))
+	var dead []deadLetter
+	touched := map[string]bool{}
+	for _, m := range msgs {
+		t, reason, detail := e.validate.Parse(m.Values, now)
+		if reason != "" {
+			dead = append(dead, e.reject(m, reason, detail, shard, now))
+			continue
+		}
+		good = append(good, t)
+		goodMsgs = append(goodMsgs, m)
+		touched[t.Symbol] = true
+	}
+	for _, sym := range due {
+		touched[sym] = true
+	}
+
+	updates, err := e.loadStates(ctx, shard, touched)
+	if err != nil {
+		return st, fmt.Errorf("intraday shard %d: read state: %w", shard, err)
+	}
+	if err := e.step("read_state"); err != nil {
+		return st, err
+	}
+
+	finders := map[market.Code]*sessionFinder{}
+	for i, t := range good {
+		u := updates[t.Symbol]
+		in, _ := e.instr.Get(t.Symbol)
+		f := finders[in.Market]
+		if f == nil {
+			f = &sessionFinder{cal: in.Calendar}
+			finders[in.Market] = f
+		}
+		session := f.at(t.Time)
+		if !u.applyTick(t, session, e.set.LateWindow) {
+			dead = append(dead, e.reject(goodMsgs[i], ticks.ReasonLate,
+				"its minute closed more than ingest.late_window before the symbol's newest tick", shard, now))
+			continue
+		}
+		st.Accepted++
+		if session == "" {
+			st.OutOfSession++
+		}
+	}
+	for _, u := range updates {
+		u.finish(now, st.CaughtUp, e.set.LateWindow)
+	}
+	for _, d := range dead {
+		st.Rejected[d.reason]++
+	}
+	if err := e.step("compute"); err != nil {
+		return st, err
+	}
+
+	newCkpt := old
+	if len(msgs) > 0 {
+		newCkpt = msgs[len(msgs)-1].ID
+	}
+	c, err := e.intradayCommit(shard, old, newCkpt, updates, dead, now, &st)
+	if err != nil {
+		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
+	}
+	res, err := commitScript.Run(ctx, e.rdb, c.keys, c.args...).Int()
+	if err != nil {
+		return st, fmt.Errorf("intraday shard %d: commit: %w", shard, err)
+	}
+	if err := e.step("commit"); err != nil {
+		return st, err
+	}
+	if res == 0 {
+		return st, fmt.Errorf("intraday shard %d: %w", shard, ErrConflict)
+	}
+	return st, nil
+}
+
+// reject turns a stream entry into a dead letter, logging the reason at
+// most once a minute.
+func (e *Engine) reject(m redis.XMessage, reason ticks.Reason, detail string, shard int, now time.Time) deadLetter {
+	raw, _ := json.Marshal(m.Values)
+	if e.dlLog.allow(reason, now) {
+		e.log.Warn().Str("reason", string(reason)).Str("detail", detail).Int("shard", shard).
+			Str("entry", m.ID).RawJSON("fields", raw).Msg("tick rejected to the dead-letter stream (logged at most once a minute per reason)")
+	}
+	return deadLetter{reason: reason, id: m.ID, detail: detail, fields: string(raw)}
+}
+
+// loadStates reads the states of the touched symbols.
+func (e *Engine) loadStates(ctx context.Context, shard int, touched map[string]bool) (map[string]*symbolUpdate, error) {
+	syms := make([]string, 0, len(touched))
+	for s := range touched {
+		syms = append(syms, s)
+	}
+	sort.Strings(syms)
+	vals, err := hmgetStrings(ctx, e.rdb, keys.Intraday(shard), syms)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*symbolUpdate, len(syms))
+	for i, sym := range syms {
+		st := &SymbolState{Symbol: sym}
+		loaded := vals[i] != ""
+		if loaded {
+			if err := json.Unmarshal([]byte(vals[i]), st); err != nil {
+				return nil, fmt.Errorf("decode state of %s: %w", sym, err)
+			}
+		} else if in, ok := e.instr.Get(sym); ok {
+			st.Market = string(in.Market)
+		}
+		out[sym] = newUpdate(st, loaded)
+	}
+	return out, nil
+}
+
+// dayNumber is a session label's day count since 1970-01-01, the score of
+// daily bars.
+func dayNumber(label string) int64 {
+	t, err := time.Parse(time.DateOnly, label)
+	if err != nil {
+		return 0
+	}
+	return t.Unix() / 86400
+}
+
+// intradayCommit builds the commit of one run.
+func (e *Engine) intradayCommit(shard int, old, newCkpt string, updates map[string]*symbolUpdate, dead []deadLetter, now time.Time, st *IntradayStats) (*commit, error) {
+	c := newCommit(keys.Checkpoints(shard), ckptIntraday, old, newCkpt)
+	syms := make([]string, 0, len(updates))
+	for s := range updates {
+		syms = append(syms, s)
+	}
+	sort.Strings(syms)
+	minuteCutoff := now.Add(-minuteBarRetention).UnixMilli()
+	for _, sym := range syms {
+		u := updates[sym]
+		s := u.state
+		if !u.dirty {
+			continue
+		}
+		js, err := json.Marshal(s)
+		if err != nil {
+			return nil, fmt.Errorf("encode state of %s: %w", sym, err)
+		}
+		c.op("HSET", keys.Intraday(shard), sym, js)
+		if u.openChanged() {
+			if s.Bar != nil {
+				c.op("ZADD", keys.OpenBars(shard), s.Bar.End(), sym)
+			} else {
+				c.op("ZREM", keys.OpenBars(shard), sym)
+			}
+		}
+		for _, start := range sortedStarts(u.flush) {
+			b := u.bar(start)
+			if b == nil {
+				continue
+			}
+			bj, _ := json.Marshal(b)
+			c.op("XADD", keys.ClosedBars(shard), "*", "symbol", sym, "market", s.Market, "bar", bj)
+			if b.Revision == 1 {
+				st.BarsClosed++
+			} else {
+				st.BarsAmended++
+			}
+		}
+		if len(u.minute) > 0 {
+			mk := keys.MinuteBars(shard, sym)
+			for _, start := range sortedStarts(u.minute) {
+				if b := u.bar(start); b != nil {
+					bj, _ := json.Marshal(b)
+					c.op("ZREP", mk, start, bj)
+				}
+			}
+			c.op("ZTRIM", mk, minuteCutoff)
+		}
+		for label := range u.daily {
+			f := s.figures(label)
+			if f == nil {
+				continue
+			}
+			fj, _ := json.Marshal(f)
+			dk := keys.DailyBars(shard, sym)
+			day := dayNumber(label)
+			c.op("ZREP", dk, day, fj)
+			c.op("ZTRIM", dk, day-dailyRetentionDays)
+		}
+	}
+	counts := map[string]int{}
+	for _, d := range dead {
+		c.op("XADDCAP", keys.DeadLetter(shard), e.set.DeadLetterMaxLen, "reason", string(d.reason), "id", d.id,
+			"detail", d.detail, "shard", shard, "at", now.UTC().Format(time.RFC3339Nano), "fields", d.fields)
+		counts[string(d.reason)]++
+	}
+	for _, r := range sortedKeys(counts) {
+		c.op("HINCRBY", keys.DeadLetterCounts(shard), r, counts[r])
+	}
+	if newCkpt != "" && newCkpt != old {
+		c.op("XTRIMMINID", keys.Ticks(shard), newCkpt)
+	}
+	return c, nil
+}
+
+func sortedStarts(m map[int64]bool) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
