@@ -39,6 +39,7 @@ func commands() []command {
 	return []command{
 		{"sessions", "print a market's sessions as CSV", runSessions},
 		{"markets", "print every market's phase and next session", runMarkets},
+		{"backfill", "run the jobs over a trades file and write bars, VWAP, session volume, 24h figures", runBackfill},
 	}
 }
 

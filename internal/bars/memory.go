@@ -57,3 +57,16 @@ func (m *Memory) Range(_ context.Context, symbol string, from, to time.Time) ([]
 
 // Close does nothing; a Memory store stays usable.
 func (m *Memory) Close() error { return nil }
+
+// All returns every stored bar, in no particular order.
+func (m *Memory) All() []Bar {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Bar
+	for _, bs := range m.bySymbol {
+		for _, b := range bs {
+			out = append(out, b)
+		}
+	}
+	return out
+}

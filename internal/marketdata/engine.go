@@ -73,6 +73,7 @@ type Engine struct {
 	validate ticks.Validator
 	byShard  [][]string // configured symbols of each shard
 	dlLog    rateLimitedLog
+	rolling  rollingCache
 
 	// fault, when set by a test, is called after each step of a run and
 	// may fail it: how the exactly-once tests kill work at every step.

@@ -44,3 +44,21 @@ func (e *Engine) shardStates(ctx context.Context, shard int) (map[string]*Symbol
 	}
 	return out, nil
 }
+
+// DailyFigures returns a symbol's kept session aggregates (up to 53 weeks),
+// oldest first: the daily bars Week52Extremes reads.
+func (e *Engine) DailyFigures(ctx context.Context, symbol string) ([]Figures, error) {
+	raw, err := e.rdb.ZRange(ctx, keys.DailyBars(ticks.Shard(symbol, e.set.Shards), symbol), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read daily bars of %s: %w", symbol, err)
+	}
+	out := make([]Figures, 0, len(raw))
+	for _, r := range raw {
+		var f Figures
+		if err := json.Unmarshal([]byte(r), &f); err != nil {
+			return nil, fmt.Errorf("decode daily bar of %s: %w", symbol, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
