@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"heartbeat/internal/cli"
 	"io"
 	"os"
 	"sort"
@@ -36,19 +37,19 @@ func (m marketFlags) Set(s string) error {
 // runBackfill runs the ingest and job code over a trades file with a
 // simulated clock on embedded miniredis, and writes the figures as CSV.
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("backfill", stderr)
+	fs := cli.NewFlags("backfill", stderr)
 	cfgPath := fs.String("config", "", "config file (default ./config.yaml if present)")
 	tradesPath := fs.String("trades", "", "CSV of trades: ts,symbol,price,size[,bid,ask] (required)")
 	outDir := fs.String("out", "", "directory for bars_1m.csv, vwap_1m.csv, session_volume.csv, rolling_24h.csv (required)")
 	markets := marketFlags{}
 	fs.Var(markets, "market", "SYMBOL=MARKET for a symbol of the file (repeatable); adds to or overrides config instruments")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *tradesPath == "" || *outDir == "" {
-		return usagef("backfill: --trades and --out are required")
+		return cli.Usagef("backfill: --trades and --out are required")
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -64,19 +65,19 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	instruments, err := cfg.MarketInstruments()
 	if err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	set, err := marketdata.SettingsFrom(cfg)
 	if err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	f, err := os.Open(*tradesPath)
 	if err != nil {
-		return usagef("--trades: %w", err)
+		return cli.Usagef("--trades: %w", err)
 	}
 	defer f.Close()
 	log := logging.New(cfg.Log, stderr)
@@ -99,14 +100,4 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "dead letters: %s\n", strings.Join(reasons, " "))
 	}
 	return nil
-}
-
-// loadConfig loads the configuration file and environment, reporting
-// problems as usage errors (exit code 2).
-func loadConfig(path string) (config.Config, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return cfg, usageError{err}
-	}
-	return cfg, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"heartbeat/internal/cli"
 	"io"
 	"text/tabwriter"
 	"time"
@@ -13,27 +14,27 @@ import (
 // runSessions prints a market's sessions from..to in the answer-file CSV
 // format.
 func runSessions(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sessions", stderr)
+	fs := cli.NewFlags("sessions", stderr)
 	code := fs.String("market", "", "market code, e.g. XNYS")
 	from := fs.String("from", "", "first session date, YYYY-MM-DD")
 	to := fs.String("to", "", "last session date, YYYY-MM-DD")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	mc, err := market.ParseCode(*code)
 	if err != nil {
-		return usagef("--market: %w", err)
+		return cli.Usagef("--market: %w", err)
 	}
 	fd, err := market.ParseDate(*from)
 	if err != nil {
-		return usagef("--from: %w", err)
+		return cli.Usagef("--from: %w", err)
 	}
 	td, err := market.ParseDate(*to)
 	if err != nil {
-		return usagef("--to: %w", err)
+		return cli.Usagef("--to: %w", err)
 	}
 	if td.Before(fd) {
-		return usagef("--to %s is before --from %s", td, fd)
+		return cli.Usagef("--to %s is before --from %s", td, fd)
 	}
 	cal, err := market.Lookup(mc)
 	if err != nil {
@@ -48,16 +49,16 @@ func runSessions(_ context.Context, args []string, stdout, stderr io.Writer) err
 
 // runMarkets prints a table of every market at an instant.
 func runMarkets(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("markets", stderr)
+	fs := cli.NewFlags("markets", stderr)
 	at := fs.String("at", "", "instant, RFC 3339 (default: now)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	t := time.Now()
 	if *at != "" {
 		var err error
 		if t, err = time.Parse(time.RFC3339Nano, *at); err != nil {
-			return usagef("--at: %w", err)
+			return cli.Usagef("--at: %w", err)
 		}
 	}
 	cals, err := market.All()

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"heartbeat/internal/cli"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,7 +25,7 @@ type runResult struct {
 }
 
 // runScheduler calls run with args and captures its output.
-func runScheduler(t *testing.T, args ...string) runResult {
+func runCLI(t *testing.T, args ...string) runResult {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), args, &stdout, &stderr)
@@ -107,8 +108,8 @@ func TestSessionsMatchesAnswerFiles(t *testing.T) {
 			if strings.Count(want, "\n") < 50 {
 				t.Fatalf("answer file %s has only %d lines for %s..%s", tt.file, strings.Count(want, "\n"), tt.from, tt.to)
 			}
-			got := runScheduler(t, "sessions", "--market", tt.market, "--from", tt.from, "--to", tt.to)
-			if got.code != exitOK || got.stderr != "" {
+			got := runCLI(t, "sessions", "--market", tt.market, "--from", tt.from, "--to", tt.to)
+			if got.code != cli.ExitOK || got.stderr != "" {
 				t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
 			}
 			if diff := cmp.Diff(want, got.stdout); diff != "" {
@@ -128,19 +129,19 @@ func TestSessionsErrors(t *testing.T) {
 		wantCode   int
 		wantStderr []string // substrings of stderr
 	}{
-		{"unknown market", []string{"--market", "XXXX", "--from", "2022-01-01", "--to", "2022-01-31"}, exitUsage, []string{"--market", "unknown market", `"XXXX"`}},
-		{"lower-case market", []string{"--market", "xnys", "--from", "2022-01-01", "--to", "2022-01-31"}, exitUsage, []string{"unknown market"}},
-		{"bad from date", []string{"--market", "XNYS", "--from", "2022-13-01", "--to", "2022-12-31"}, exitUsage, []string{"--from", "2022-13-01"}},
-		{"missing to date", []string{"--market", "XNYS", "--from", "2022-01-01"}, exitUsage, []string{"--to"}},
-		{"to before from", []string{"--market", "XNYS", "--from", "2022-12-31", "--to", "2022-01-01"}, exitUsage, []string{"--to 2022-01-01 is before --from 2022-12-31"}},
-		{"unknown flag", []string{"--market", "XNYS", "--since", "2022-01-01"}, exitUsage, []string{"-since"}},
-		{"XSHG beyond its announced year", []string{"--market", "XSHG", "--from", "2027-01-01", "--to", "2027-01-31"}, exitError, []string{"XSHG calendar covers 2000-01-01 through 2026-12-31", "outside"}},
-		{"XBOM across the coverage end", []string{"--market", "XBOM", "--from", "2026-12-01", "--to", "2027-01-31"}, exitError, []string{"XBOM calendar covers 2000-01-01 through 2026-12-31"}},
+		{"unknown market", []string{"--market", "XXXX", "--from", "2022-01-01", "--to", "2022-01-31"}, cli.ExitUsage, []string{"--market", "unknown market", `"XXXX"`}},
+		{"lower-case market", []string{"--market", "xnys", "--from", "2022-01-01", "--to", "2022-01-31"}, cli.ExitUsage, []string{"unknown market"}},
+		{"bad from date", []string{"--market", "XNYS", "--from", "2022-13-01", "--to", "2022-12-31"}, cli.ExitUsage, []string{"--from", "2022-13-01"}},
+		{"missing to date", []string{"--market", "XNYS", "--from", "2022-01-01"}, cli.ExitUsage, []string{"--to"}},
+		{"to before from", []string{"--market", "XNYS", "--from", "2022-12-31", "--to", "2022-01-01"}, cli.ExitUsage, []string{"--to 2022-01-01 is before --from 2022-12-31"}},
+		{"unknown flag", []string{"--market", "XNYS", "--since", "2022-01-01"}, cli.ExitUsage, []string{"-since"}},
+		{"XSHG beyond its announced year", []string{"--market", "XSHG", "--from", "2027-01-01", "--to", "2027-01-31"}, cli.ExitError, []string{"XSHG calendar covers 2000-01-01 through 2026-12-31", "outside"}},
+		{"XBOM across the coverage end", []string{"--market", "XBOM", "--from", "2026-12-01", "--to", "2027-01-31"}, cli.ExitError, []string{"XBOM calendar covers 2000-01-01 through 2026-12-31"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := runScheduler(t, append([]string{"sessions"}, tt.args...)...)
+			got := runCLI(t, append([]string{"sessions"}, tt.args...)...)
 			if got.code != tt.wantCode {
 				t.Fatalf("exit %d, want %d (stderr %q)", got.code, tt.wantCode, got.stderr)
 			}
@@ -186,8 +187,8 @@ func parseMarketsTable(t *testing.T, out string) (header []string, rows []market
 // close, ALWAYS open with no change ahead.
 func TestMarketsTable(t *testing.T) {
 	t.Parallel()
-	got := runScheduler(t, "markets", "--at", "2026-11-27T14:00:00Z")
-	if got.code != exitOK || got.stderr != "" {
+	got := runCLI(t, "markets", "--at", "2026-11-27T14:00:00Z")
+	if got.code != cli.ExitOK || got.stderr != "" {
 		t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
 	}
 	header, rows := parseMarketsTable(t, got.stdout)
@@ -236,8 +237,8 @@ func TestMarketsTableBreaksAndCoverage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := runScheduler(t, "markets", "--at", tt.at)
-			if got.code != exitOK {
+			got := runCLI(t, "markets", "--at", tt.at)
+			if got.code != cli.ExitOK {
 				t.Fatalf("exit %d, stderr %q; want 0", got.code, got.stderr)
 			}
 			_, rows := parseMarketsTable(t, got.stdout)
@@ -258,8 +259,8 @@ func TestMarketsTableBreaksAndCoverage(t *testing.T) {
 // TestMarketsBadInstant checks that an unparsable --at is a usage error.
 func TestMarketsBadInstant(t *testing.T) {
 	t.Parallel()
-	got := runScheduler(t, "markets", "--at", "2026-11-27 14:00")
-	if got.code != exitUsage || !strings.Contains(got.stderr, "--at") {
+	got := runCLI(t, "markets", "--at", "2026-11-27 14:00")
+	if got.code != cli.ExitUsage || !strings.Contains(got.stderr, "--at") {
 		t.Fatalf("exit %d, stderr %q; want 2 and a message about --at", got.code, got.stderr)
 	}
 }

@@ -1,24 +1,18 @@
 // Command scheduler is Heartbeat's scheduler: the leader-leased process that
-// enqueues the eight jobs' slots, and the operator's command line (sessions,
-// markets, backfill, pause, resume, trigger, preview).
+// enqueues the eight jobs' slots (run it with flags only, or --embedded for
+// everything in one process), and the operator's command line.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
-)
 
-// Exit codes.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2 // bad flags or configuration
+	"heartbeat/internal/cli"
 )
 
 func main() {
@@ -43,73 +37,31 @@ func commands() []command {
 	}
 }
 
-// run dispatches to a subcommand and maps its error to an exit code.
+// run dispatches: flags alone run the scheduler; a first word names a
+// subcommand.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+		return cli.ExitOK
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return cli.ExitCode("scheduler", runDaemon(ctx, args, stdout, stderr), stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return exitCode(c.run(ctx, args[1:], stdout, stderr), stderr)
+			return cli.ExitCode("scheduler", c.run(ctx, args[1:], stdout, stderr), stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "scheduler: unknown command %q\n", args[0])
 	usage(stderr)
-	return exitUsage
+	return cli.ExitUsage
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: scheduler <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: scheduler [flags]            run a scheduler replica (--embedded: the whole system in one process)")
+	fmt.Fprintln(w, "       scheduler <command> [flags]\n\ncommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-}
-
-// usageError marks an error the user can fix by changing the command line
-// or the configuration: it exits with code 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-func exitCode(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "scheduler:", err)
-		return exitUsage
-	}
-	fmt.Fprintln(stderr, "scheduler:", err)
-	return exitError
-}
-
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parse parses flags, turning a parse failure into a usage error.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected arguments %q", fs.Name(), fs.Args())
-	}
-	return nil
+	fmt.Fprintln(w, "\nrun 'scheduler --help' or 'scheduler <command> --help' for flags")
 }

@@ -84,6 +84,13 @@ type Scheduler struct {
 	// Retention keeps a finished task's ID reserved so the same slot
 	// cannot be enqueued again. Default 1h.
 	Retention time.Duration `mapstructure:"retention"`
+	// EnqueueAhead is how long before its slot a task is enqueued; the
+	// worker that picks it up starts it at the slot, so polling delay does
+	// not become start lag. Must exceed worker.poll_interval. Default 100ms.
+	EnqueueAhead time.Duration `mapstructure:"enqueue_ahead"`
+	// Replica names this scheduler replica; empty uses host:pid. Default
+	// empty.
+	Replica string `mapstructure:"replica"`
 }
 
 // Worker configures cmd/worker.
@@ -96,6 +103,12 @@ type Worker struct {
 	// ShutdownTimeout bounds how long in-flight tasks may finish after
 	// SIGTERM; must be under 10s. Default 8s.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	// PollInterval is how often an idle worker asks for new tasks (asynq's
+	// TaskCheckInterval). Default 20ms.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// Name names this worker in the run history; empty uses host:pid.
+	// Default empty.
+	Name string `mapstructure:"name"`
 }
 
 // Job overrides one registry entry.
@@ -189,8 +202,8 @@ func Default() Config {
 	c := Config{
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
 		Log:       Log{Level: "info", Format: "auto"},
-		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 2 * time.Second, RenewEvery: 500 * time.Millisecond, CatchUp: "skip", Retention: time.Hour},
-		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second},
+		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 2 * time.Second, RenewEvery: 500 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond},
+		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second, PollInterval: 20 * time.Millisecond},
 		Jobs:      map[jobs.Name]Job{},
 		Ingest:    Ingest{Shards: 4, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 200000, DeadLetterMaxLen: 100000},
 		Analytics: Analytics{VwapKeepDays: 5, BacktestSessions: 60, BacktestTarget: "0.5%", BacktestStop: "0.25%"},
@@ -274,6 +287,12 @@ func (c Config) Validate() error {
 	}
 	if s.Retention < time.Minute {
 		bad("scheduler.retention", "must be at least 1m")
+	}
+	if c.Worker.PollInterval <= 0 {
+		bad("worker.poll_interval", "must be > 0")
+	}
+	if s.EnqueueAhead < 0 || (s.FastTick > 0 && s.EnqueueAhead >= s.FastTickDuration()) {
+		bad("scheduler.enqueue_ahead", "must be >= 0 and < scheduler.fast_tick")
 	}
 	if c.Worker.Concurrency < 1 {
 		bad("worker.concurrency", "must be >= 1")

@@ -1,0 +1,165 @@
+// Package embedded runs the whole of Heartbeat in one process on an
+// in-memory Redis (miniredis): a scheduler replica with the HTTP
+// endpoints, N workers and the feed simulator, so a new user sees every
+// job working with one command and nothing installed.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/clock"
+	"heartbeat/internal/config"
+	"heartbeat/internal/feed"
+	"heartbeat/internal/metrics"
+	"heartbeat/internal/node"
+	"heartbeat/internal/ticks"
+)
+
+// System is the embedded Heartbeat.
+type System struct {
+	cfg     config.Config
+	log     zerolog.Logger
+	clock   clock.Clock
+	metrics *metrics.Metrics
+
+	mr      *miniredis.Miniredis
+	rdb     *redis.Client
+	sched   *node.Scheduler
+	workers []*node.Worker
+	sim     *feed.Simulator
+
+	stopTTL  context.CancelFunc
+	ttlDone  chan struct{}
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New prepares the system; nothing runs until Start.
+func New(cfg config.Config, log zerolog.Logger) *System {
+	return &System{cfg: cfg, log: log, clock: clock.Real{}, metrics: metrics.New()}
+}
+
+// Scheduler returns the scheduler replica (after Start).
+func (s *System) Scheduler() *node.Scheduler { return s.sched }
+
+// RedisAddr returns the in-memory Redis address (after Start).
+func (s *System) RedisAddr() string { return s.mr.Addr() }
+
+// Start starts miniredis, the scheduler, the workers and the simulator. On
+// error, what was started is stopped.
+func (s *System) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = s.Stop(context.WithoutCancel(ctx))
+		}
+	}()
+	s.mr = miniredis.NewMiniRedis()
+	if err := s.mr.Start(); err != nil {
+		return fmt.Errorf("embedded: start miniredis: %w", err)
+	}
+	// miniredis only ages TTLs when told; tell it as real time passes.
+	ttlCtx, cancel := context.WithCancel(context.Background())
+	s.stopTTL, s.ttlDone = cancel, make(chan struct{})
+	go s.ageTTLs(ttlCtx)
+
+	s.cfg.Redis.URL = "redis://" + s.mr.Addr() + "/0"
+	rdb, opts, err := node.Redis(ctx, s.cfg.Redis)
+	if err != nil {
+		return err
+	}
+	s.rdb = rdb
+	s.log.Info().Str("redis", s.mr.Addr()).Int("workers", s.cfg.Embedded.Workers).Msg("embedded mode: in-memory Redis (miniredis), scheduler, workers and feed in one process")
+	conn := node.ConnOpt{Options: opts}
+
+	s.sched, err = node.NewScheduler(s.cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: conn, Clock: s.clock, Log: s.log, Metrics: s.metrics})
+	if err != nil {
+		return err
+	}
+	noHTTP := ""
+	for i := 1; i <= s.cfg.Embedded.Workers; i++ {
+		wc := s.cfg
+		wc.Worker.Name = fmt.Sprintf("embedded-worker-%d", i)
+		w, err := node.NewWorker(ctx, wc, node.WorkerDeps{Redis: rdb, ConnOpt: conn, Clock: s.clock, Log: s.log, Metrics: s.metrics, HTTP: &noHTTP})
+		if err != nil {
+			return err
+		}
+		s.workers = append(s.workers, w)
+		if err := w.Start(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.sched.Start(ctx); err != nil {
+		return err
+	}
+	if s.cfg.Embedded.Feed {
+		sc, err := feed.SimConfigFrom(s.cfg)
+		if err != nil {
+			return err
+		}
+		s.sim, err = feed.NewSimulator(sc, feed.SimDeps{Writer: ticks.NewWriter(rdb, s.cfg.Ingest.Shards), Clock: s.clock, Logger: s.log})
+		if err != nil {
+			return err
+		}
+		if err := s.sim.Start(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *System) ageTTLs(ctx context.Context) {
+	defer close(s.ttlDone)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.mr.FastForward(now.Sub(last))
+			last = now
+		}
+	}
+}
+
+// Stop stops everything in reverse order of start. Safe to call twice.
+func (s *System) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		var errs []error
+		if s.sim != nil {
+			errs = append(errs, s.sim.Stop(ctx))
+		}
+		if s.sched != nil {
+			errs = append(errs, s.sched.Stop(ctx))
+		}
+		var wg sync.WaitGroup
+		werrs := make([]error, len(s.workers))
+		for i, w := range s.workers {
+			wg.Add(1)
+			go func() { defer wg.Done(); werrs[i] = w.Stop(ctx) }()
+		}
+		wg.Wait()
+		errs = append(errs, werrs...)
+		if s.rdb != nil {
+			errs = append(errs, s.rdb.Close())
+		}
+		if s.stopTTL != nil {
+			s.stopTTL()
+			<-s.ttlDone
+		}
+		if s.mr != nil {
+			s.mr.Close()
+		}
+		s.stopErr = errors.Join(errs...)
+	})
+	return s.stopErr
+}

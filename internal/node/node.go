@@ -1,0 +1,91 @@
+// Package node assembles Heartbeat's processes from their parts: a worker
+// (asynq server, the eight handlers, the market-data engine and the bar
+// store) and a scheduler (the leader-leased scheduler, an asynq client and
+// the HTTP endpoints). The commands and the embedded mode run them.
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/config"
+)
+
+// Redis connects to the configured Redis and checks it answers within the
+// dial timeout, so a Redis that is down at start-up is a clear error, not
+// a hang.
+func Redis(ctx context.Context, cfg config.Redis) (*redis.Client, *redis.Options, error) {
+	opts, err := redis.ParseURL(cfg.URL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis.url: %w", err)
+	}
+	opts.DialTimeout = cfg.DialTimeout
+	opts.ReadTimeout = 3 * time.Second
+	opts.WriteTimeout = 3 * time.Second
+	rdb := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout+time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("redis at %s is not reachable: %w", opts.Addr, err)
+	}
+	return rdb, opts, nil
+}
+
+// ConnOpt makes asynq open its own client with the same options as ours
+// (asynq closes its client on shutdown, so it must not share ours).
+type ConnOpt struct{ Options *redis.Options }
+
+// MakeRedisClient implements asynq.RedisConnOpt.
+func (c ConnOpt) MakeRedisClient() any { return redis.NewClient(c.Options) }
+
+var _ asynq.RedisConnOpt = ConnOpt{}
+
+// DefaultName names a process host:pid.
+func DefaultName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+// asynqLogger sends asynq's own logs through zerolog.
+type asynqLogger struct{ l zerolog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
+
+func asynqLevel(l zerolog.Level) asynq.LogLevel {
+	switch {
+	case l <= zerolog.DebugLevel:
+		return asynq.DebugLevel
+	case l == zerolog.InfoLevel:
+		return asynq.InfoLevel
+	case l == zerolog.WarnLevel:
+		return asynq.WarnLevel
+	}
+	return asynq.ErrorLevel
+}
+
+// redisLogger sends go-redis's own messages (pool dial failures, retried
+// per connection) to zerolog at debug level: the outage itself is logged
+// once by whoever sees it fail.
+type redisLogger struct{ l zerolog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Debug().Str("component", "go-redis").Msgf(format, v...)
+}
+
+// RouteRedisLogs routes go-redis's process-wide logger to log.
+func RouteRedisLogs(log zerolog.Logger) { redis.SetLogger(redisLogger{log}) }

@@ -1,0 +1,152 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/bars"
+	"heartbeat/internal/clock"
+	"heartbeat/internal/config"
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/marketdata"
+	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
+	"heartbeat/internal/tasks"
+	"heartbeat/internal/web"
+)
+
+// WorkerDeps are a worker's collaborators.
+type WorkerDeps struct {
+	Redis   redis.UniversalClient
+	ConnOpt asynq.RedisConnOpt
+	Clock   clock.Clock
+	Log     zerolog.Logger
+	Metrics *metrics.Metrics
+	// Store is the durable bar store; nil opens the configured one (and
+	// closes it on Stop).
+	Store bars.Store
+	// HTTP overrides cfg.Worker.HTTP when not nil ("" disables).
+	HTTP *string
+}
+
+// Worker runs the eight jobs' tasks.
+type Worker struct {
+	cfg       config.Config
+	d         WorkerDeps
+	name      string
+	srv       *asynq.Server
+	mux       *asynq.ServeMux
+	web       *web.Server
+	ownsStore bool
+	stopOnce  sync.Once
+	stopErr   error
+}
+
+// NewWorker builds a worker from a validated config.
+func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, error) {
+	if d.Redis == nil || d.ConnOpt == nil || d.Clock == nil || d.Metrics == nil {
+		return nil, errors.New("worker: Redis, ConnOpt, Clock and Metrics are required")
+	}
+	instruments, err := cfg.MarketInstruments()
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{cfg: cfg, d: d, name: cfg.Worker.Name}
+	if w.name == "" {
+		w.name = DefaultName()
+	}
+	if d.Store == nil {
+		store, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(func(sym string) (string, bool) {
+			in, ok := instruments.Get(sym)
+			if !ok {
+				return "", false
+			}
+			return string(in.Market), true
+		}))
+		if err != nil {
+			return nil, fmt.Errorf("worker: bar store: %w", err)
+		}
+		w.d.Store, w.ownsStore = store, true
+	}
+	set, err := marketdata.SettingsFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+	log := d.Log.With().Str("component", "worker").Str("worker", w.name).Logger()
+	eng, err := marketdata.New(set, marketdata.Deps{Redis: d.Redis, Instruments: instruments, Store: w.d.Store, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	h, err := tasks.NewHandlers(tasks.HandlerDeps{Engine: eng, Redis: d.Redis, Runs: runlog.New(d.Redis, 0), Clock: d.Clock,
+		Log: log, Metrics: d.Metrics, Worker: w.name})
+	if err != nil {
+		return nil, err
+	}
+	w.mux = asynq.NewServeMux()
+	h.Register(w.mux)
+	w.srv = asynq.NewServer(d.ConnOpt, asynq.Config{
+		Concurrency:              cfg.Worker.Concurrency,
+		Queues:                   map[string]int{jobs.QueueCritical: 6, jobs.QueueDefault: 3},
+		StrictPriority:           true,
+		TaskCheckInterval:        cfg.Worker.PollInterval,
+		DelayedTaskCheckInterval: time.Second,
+		ShutdownTimeout:          cfg.Worker.ShutdownTimeout,
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			return min(100*time.Millisecond<<n, 2*time.Second)
+		},
+		IsFailure: func(err error) bool { return !errors.Is(err, marketdata.ErrConflict) },
+		Logger:    asynqLogger{log.With().Str("component", "asynq").Logger()},
+		LogLevel:  asynqLevel(log.GetLevel()),
+	})
+	addr := cfg.Worker.HTTP
+	if d.HTTP != nil {
+		addr = *d.HTTP
+	}
+	if addr != "" {
+		w.web = web.New(addr, d.Metrics, func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() }, log)
+	}
+	return w, nil
+}
+
+// Name returns the worker's name in the run history.
+func (w *Worker) Name() string { return w.name }
+
+// Start starts the asynq server and the HTTP endpoints.
+func (w *Worker) Start(ctx context.Context) error {
+	if err := w.srv.Start(w.mux); err != nil {
+		return fmt.Errorf("worker: start asynq server: %w", err)
+	}
+	if w.web != nil {
+		if err := w.web.Start(ctx); err != nil {
+			w.srv.Shutdown()
+			return err
+		}
+	}
+	w.d.Log.Info().Str("worker", w.name).Int("concurrency", w.cfg.Worker.Concurrency).Msg("worker started")
+	return nil
+}
+
+// Stop stops taking tasks, lets in-flight ones finish within the shutdown
+// timeout and hands the rest back to their queues. Safe to call twice.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.stopOnce.Do(func() {
+		var errs []error
+		if w.web != nil {
+			errs = append(errs, w.web.Stop(ctx))
+		}
+		w.srv.Shutdown()
+		if w.ownsStore {
+			errs = append(errs, w.d.Store.Close())
+		}
+		w.stopErr = errors.Join(errs...)
+		w.d.Log.Info().Str("worker", w.name).Msg("worker stopped")
+	})
+	return w.stopErr
+}

@@ -1,0 +1,139 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/keys"
+)
+
+// The leader lease.
+//
+// One key, hb:{scheduler}:lease, holds "<replica>:<term>" with a TTL. A
+// replica acquires it only when it is absent, taking the next term from
+// the counter hb:{scheduler}:term in the same script, so terms only grow.
+// The holder renews it every renew interval, well before the TTL, with a
+// script that checks the value is still its own; a renewal that fails or
+// errs does not extend anything. A replica counts itself leader only until
+// the instant it sent its last successful renewal plus the TTL minus a
+// margin: a leader cut off from Redis stops enqueuing before its lease can
+// expire and another replica can take over. On shutdown the holder deletes
+// the lease (again checking it is its own), so a standby takes over at its
+// next attempt instead of waiting for the TTL.
+
+// acquireScript takes the lease if it is free.
+// KEYS[1]: lease; KEYS[2]: term counter. ARGV[1]: replica; ARGV[2]: TTL ms.
+// Result: the new term, or 0 when another replica holds the lease.
+var acquireScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local term = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. term, 'PX', ARGV[2])
+return term
+`)
+
+// renewScript extends the lease if it still holds this replica's value.
+// KEYS[1]: lease. ARGV[1]: the holder's value; ARGV[2]: TTL ms.
+// Result: 1 renewed, 0 not the holder.
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// releaseScript deletes the lease if it holds this replica's value.
+// KEYS[1]: lease. ARGV[1]: the holder's value. Result: 1 released, 0 not.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+`)
+
+// Lease is one replica's view of the leader lease. It is not safe for
+// concurrent use; the scheduler's lease loop owns it and publishes its
+// state.
+type Lease struct {
+	rdb     redis.UniversalClient
+	replica string
+	ttl     time.Duration
+	margin  time.Duration
+
+	term       int64
+	value      string
+	validUntil time.Time
+}
+
+// NewLease returns a lease handle for a replica.
+func NewLease(rdb redis.UniversalClient, replica string, ttl time.Duration) *Lease {
+	return &Lease{rdb: rdb, replica: replica, ttl: ttl, margin: ttl / 10}
+}
+
+// Term returns the term of the lease held (or last held).
+func (l *Lease) Term() int64 { return l.term }
+
+// ValidUntil returns the instant until which this replica may act as
+// leader (zero when it does not hold the lease).
+func (l *Lease) ValidUntil() time.Time { return l.validUntil }
+
+// Held reports whether the lease is held and valid at now.
+func (l *Lease) Held(now time.Time) bool { return now.Before(l.validUntil) }
+
+// Try acquires the lease if it is free, or renews it if held; sent is the
+// instant the request leaves, from the caller's clock. It returns whether
+// the lease is held afterwards and whether it was newly acquired.
+func (l *Lease) Try(ctx context.Context, sent time.Time) (held, acquired bool, err error) {
+	ttl := strconv.FormatInt(l.ttl.Milliseconds(), 10)
+	if l.value != "" {
+		n, err := renewScript.Run(ctx, l.rdb, []string{keys.Lease()}, l.value, ttl).Int()
+		if err != nil {
+			return l.Held(sent), false, fmt.Errorf("renew lease: %w", err)
+		}
+		if n == 1 {
+			l.validUntil = sent.Add(l.ttl - l.margin)
+			return true, false, nil
+		}
+		l.value, l.validUntil = "", time.Time{}
+	}
+	term, err := acquireScript.Run(ctx, l.rdb, []string{keys.Lease(), keys.Term()}, l.replica, ttl).Int64()
+	if err != nil {
+		return false, false, fmt.Errorf("acquire lease: %w", err)
+	}
+	if term == 0 {
+		return false, false, nil
+	}
+	l.term, l.value, l.validUntil = term, l.replica+":"+strconv.FormatInt(term, 10), sent.Add(l.ttl-l.margin)
+	return true, true, nil
+}
+
+// Release gives the lease up if held.
+func (l *Lease) Release(ctx context.Context) error {
+	if l.value == "" {
+		return nil
+	}
+	value := l.value
+	l.value, l.validUntil = "", time.Time{}
+	if err := releaseScript.Run(ctx, l.rdb, []string{keys.Lease()}, value).Err(); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
+	return nil
+}
+
+// Holder returns who holds the lease now, as "<replica>:<term>", or "".
+func Holder(ctx context.Context, rdb redis.UniversalClient) (replica string, term int64, err error) {
+	v, err := rdb.Get(ctx, keys.Lease()).Result()
+	if err == redis.Nil {
+		return "", 0, nil
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("read lease: %w", err)
+	}
+	i := strings.LastIndexByte(v, ':')
+	if i < 0 {
+		return v, 0, nil
+	}
+	term, _ = strconv.ParseInt(v[i+1:], 10, 64)
+	return v[:i], term, nil
+}

@@ -1,0 +1,132 @@
+package scheduler
+
+import (
+	"strconv"
+	"time"
+
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/market"
+)
+
+// Part is one task of a slot: a shard, a market's coming session, or the
+// whole job.
+type Part struct {
+	Name    string         // the task payload's part: "3", "XNYS:2026-11-27" or ""
+	Market  market.Code    // pre-open parts only
+	Session market.Session // pre-open parts only: the coming session
+}
+
+// Decision is what the scheduler does at one slot.
+type Decision struct {
+	Slot    time.Time
+	Enqueue bool   // false: the gate is shut (skipped_closed)
+	Active  bool   // at least one of the job's markets was open at the slot or during the interval before it
+	Parts   []Part // the tasks to enqueue when Enqueue
+}
+
+// PreOpenWindow is when a pre-open task runs: its market opens 1 to 60
+// seconds after the slot.
+var PreOpenWindow = [2]time.Duration{time.Second, time.Minute}
+
+// Plan computes a job's slots and gate decisions. It is a pure function of
+// the instants passed in.
+type Plan struct {
+	Job     jobs.Spec     // effective: config overrides applied
+	Markets market.Set    // the markets the job depends on
+	Slow    time.Duration // scheduler.slow_tick
+	Shards  int
+	// OnCalendarError is told about calendar errors (an instant outside a
+	// calendar's coverage); the market then counts as closed. May be nil.
+	OnCalendarError func(error)
+}
+
+// AlignedAfter returns the first multiple of interval since the Unix epoch
+// strictly after t.
+func AlignedAfter(t time.Time, interval time.Duration) time.Time {
+	n := t.UnixNano()
+	i := interval.Nanoseconds()
+	next := (n/i + 1) * i
+	if n < 0 && n%i != 0 {
+		next -= i
+	}
+	return time.Unix(0, next).UTC()
+}
+
+// Next returns the first slot after prev and its decision. Slots are the
+// multiples of the job's interval; while every market the job depends on is
+// closed (at the slot and during the interval before it) only the first
+// slot in each slow-tick window counts, so the cadence becomes
+// max(interval, slow tick), still aligned. Pre-open jobs keep their
+// interval: their gate is about markets that are closed.
+func (p Plan) Next(prev time.Time) Decision {
+	iv := p.Job.Interval
+	slow := max(iv, p.Slow)
+	for c := AlignedAfter(prev, iv); ; c = c.Add(iv) {
+		if p.Job.Gate == jobs.GatePreOpen {
+			parts := p.preOpenParts(c)
+			return Decision{Slot: c, Enqueue: len(parts) > 0, Parts: parts}
+		}
+		active := p.anyOpen(c) || p.anyOpen(c.Add(-iv))
+		newSlowWindow := c.UnixNano()/slow.Nanoseconds() != prev.UnixNano()/slow.Nanoseconds() || prev.IsZero()
+		if !active && !newSlowWindow {
+			continue
+		}
+		d := Decision{Slot: c, Active: active, Enqueue: active || p.Job.Gate == jobs.GateAlways}
+		if d.Enqueue {
+			d.Parts = p.parts()
+		}
+		return d
+	}
+}
+
+func (p Plan) anyOpen(t time.Time) bool {
+	for _, cal := range p.Markets {
+		open, err := cal.IsOpen(t)
+		if err != nil {
+			if p.OnCalendarError != nil {
+				p.OnCalendarError(err)
+			}
+			continue
+		}
+		if open {
+			return true
+		}
+	}
+	return false
+}
+
+// parts returns the tasks of a shard-split or whole job.
+func (p Plan) parts() []Part {
+	if p.Job.Partition != jobs.ByShard {
+		return []Part{{}}
+	}
+	out := make([]Part, p.Shards)
+	for i := range out {
+		out[i] = Part{Name: strconv.Itoa(i)}
+	}
+	return out
+}
+
+// preOpenParts returns one part per market whose next session opens 1 to
+// 60 seconds after t.
+func (p Plan) preOpenParts(t time.Time) []Part {
+	var out []Part
+	for _, cal := range p.Markets {
+		open, err := cal.NextOpen(t)
+		if err != nil {
+			if p.OnCalendarError != nil {
+				p.OnCalendarError(err)
+			}
+			continue
+		}
+		if d := open.Sub(t); d < PreOpenWindow[0] || d > PreOpenWindow[1] {
+			continue
+		}
+		s, err := cal.SessionAt(open)
+		if err != nil {
+			continue
+		}
+		out = append(out, Part{Name: string(cal.Code()) + ":" + s.Date.String(), Market: cal.Code(), Session: s})
+	}
+	return out
+}

@@ -1,0 +1,536 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/clock"
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/keys"
+	"heartbeat/internal/market"
+	"heartbeat/internal/metrics"
+	"heartbeat/internal/tasks"
+)
+
+// Catch-up policies for slots missed while no replica led.
+const (
+	CatchUpSkip   = "skip"
+	CatchUpLatest = "latest"
+)
+
+// JobConfig is one job as the scheduler runs it.
+type JobConfig struct {
+	Spec    jobs.Spec // effective interval and gate
+	Enabled bool
+	CatchUp string // CatchUpSkip or CatchUpLatest
+}
+
+// Config configures a Scheduler.
+type Config struct {
+	Replica      string // this replica's name, unique among replicas
+	Lock         bool   // false: every replica enqueues (duplicates are still suppressed)
+	LeaseTTL     time.Duration
+	RenewEvery   time.Duration
+	FastTick     time.Duration // pause refresh and replica heartbeat cadence
+	SlowTick     time.Duration
+	EnqueueAhead time.Duration // tasks are enqueued this long before their slot; workers start them at the slot
+	Retention    time.Duration
+	Shards       int
+	Jobs         []JobConfig
+	// MaxCatchUp bounds how far back a new leader looks for missed slots.
+	MaxCatchUp time.Duration
+}
+
+// Enqueuer enqueues asynq tasks; *asynq.Client is one.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Deps are the scheduler's collaborators.
+type Deps struct {
+	Redis       redis.UniversalClient
+	Enqueuer    Enqueuer
+	Instruments *market.Instruments
+	Clock       clock.Clock
+	Log         zerolog.Logger
+	Metrics     *metrics.Metrics
+}
+
+// Scheduler enqueues the jobs' slots while this replica leads.
+type Scheduler struct {
+	cfg  Config
+	d    Deps
+	log  zerolog.Logger
+	jobs []*jobRunner
+
+	mu         sync.Mutex
+	leader     bool
+	term       int64
+	gen        uint64 // incremented at each acquisition
+	validUntil time.Time
+	paused     map[string]string
+	started    time.Time
+
+	redisDown sync.Mutex
+	down      bool
+
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+	lease    *Lease
+}
+
+// jobRunner is one job's loop state.
+type jobRunner struct {
+	cfg  JobConfig
+	plan Plan
+
+	mu           sync.Mutex
+	lastSlot     time.Time // last slot this replica decided as leader
+	next         Decision  // the slot the loop waits for
+	lastOutcome  string
+	calErrLogged time.Time
+}
+
+// New returns a Scheduler.
+func New(cfg Config, d Deps) (*Scheduler, error) {
+	switch {
+	case d.Redis == nil, d.Enqueuer == nil, d.Instruments == nil, d.Clock == nil, d.Metrics == nil:
+		return nil, errors.New("scheduler: Redis, Enqueuer, Instruments, Clock and Metrics are required")
+	case cfg.Replica == "":
+		return nil, errors.New("scheduler: replica name required")
+	case cfg.Lock && (cfg.LeaseTTL <= 0 || cfg.RenewEvery <= 0):
+		return nil, errors.New("scheduler: lease TTL and renew interval must be > 0")
+	case cfg.FastTick <= 0 || cfg.Shards < 1:
+		return nil, errors.New("scheduler: fast tick and shards must be > 0")
+	}
+	if cfg.MaxCatchUp <= 0 {
+		cfg.MaxCatchUp = 24 * time.Hour
+	}
+	s := &Scheduler{cfg: cfg, d: d, log: d.Log.With().Str("component", "scheduler").Str("replica", cfg.Replica).Logger(), paused: map[string]string{}}
+	for _, jc := range cfg.Jobs {
+		if !jc.Enabled {
+			continue
+		}
+		j := &jobRunner{cfg: jc}
+		j.plan = Plan{Job: jc.Spec, Markets: d.Instruments.Calendars(), Slow: cfg.SlowTick, Shards: cfg.Shards,
+			OnCalendarError: func(err error) { s.calendarError(j, err) }}
+		s.jobs = append(s.jobs, j)
+	}
+	if cfg.Lock {
+		s.lease = NewLease(d.Redis, cfg.Replica, cfg.LeaseTTL)
+	}
+	return s, nil
+}
+
+// Start launches the lease, pause and job loops. It returns at once.
+func (s *Scheduler) Start(ctx context.Context) error {
+	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.started = s.d.Clock.Now()
+	lock := "off"
+	if s.cfg.Lock {
+		lock = "on"
+	}
+	s.log.Info().Float64("fast_tick", s.cfg.FastTick.Seconds()).Float64("slow_tick", s.cfg.SlowTick.Seconds()).
+		Str("leader_lock", lock).Msg("scheduler starting")
+	if !s.cfg.Lock {
+		s.mu.Lock()
+		s.leader, s.gen, s.validUntil = true, 1, time.Unix(1<<62, 0)
+		s.mu.Unlock()
+		s.d.Metrics.Leader.Set(1)
+		s.log.Info().Msg("leader lock off: this replica enqueues every slot; duplicates are suppressed by task ID")
+	}
+	s.refreshPauses(ctx)
+	s.wg.Add(2)
+	go s.leaseLoop(ctx)
+	go s.pauseLoop(ctx)
+	now := s.d.Clock.Now()
+	for _, j := range s.jobs {
+		d := j.plan.Next(now.Add(-s.cfg.EnqueueAhead))
+		j.setNext(d)
+		s.wg.Add(1)
+		go s.jobLoop(ctx, j, now.Add(-s.cfg.EnqueueAhead))
+	}
+	s.log.Info().Int("jobs", len(s.jobs)).Msgf("Heartbeat ready with %d jobs", len(s.jobs))
+	for _, j := range s.jobs {
+		d := j.Next()
+		state := "markets closed, slow cadence"
+		switch {
+		case j.cfg.Spec.Gate == jobs.GatePreOpen && d.Enqueue:
+			state = "due: a market opens within a minute"
+		case j.cfg.Spec.Gate == jobs.GatePreOpen:
+			state = "waiting for a market to be 1-60 s before its open"
+		case d.Active:
+			state = "due: markets open"
+		case d.Enqueue:
+			state = "due: markets closed, slow cadence"
+		}
+		s.log.Info().Str("job", string(j.cfg.Spec.Name)).Dur("interval", j.cfg.Spec.Interval).Str("gate", string(j.cfg.Spec.Gate)).
+			Time("next_slot", d.Slot).Msg(j.cfg.Spec.Title + " " + state)
+	}
+	return nil
+}
+
+// Stop stops the loops, waits for them (bounded by ctx) and releases the
+// lease so a standby takes over at once. It is safe to call twice.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		var errs []error
+		select {
+		case <-done:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("scheduler: loops did not stop: %w", ctx.Err()))
+		}
+		if s.lease != nil {
+			if err := s.lease.Release(ctx); err != nil {
+				errs = append(errs, err)
+			} else {
+				s.log.Info().Int64("term", s.lease.Term()).Msg("leader lock released")
+			}
+		}
+		s.d.Metrics.Leader.Set(0)
+		if err := s.d.Redis.HDel(ctx, keys.Standbys(), s.cfg.Replica).Err(); err != nil {
+			errs = append(errs, fmt.Errorf("scheduler: unregister replica: %w", err))
+		}
+		s.stopErr = errors.Join(errs...)
+	})
+	return s.stopErr
+}
+
+// leadership returns whether this replica may enqueue at now, the
+// leadership generation and the term.
+func (s *Scheduler) leadership(now time.Time) (bool, uint64, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leader && now.Before(s.validUntil), s.gen, s.term
+}
+
+// leaseLoop acquires or renews the lease every renew interval and keeps the
+// replica's heartbeat for the status page.
+func (s *Scheduler) leaseLoop(ctx context.Context) {
+	defer s.wg.Done()
+	next := s.d.Clock.Now()
+	lastBeat := time.Time{}
+	for {
+		now := s.d.Clock.Now()
+		if s.lease != nil {
+			held, acquired, err := s.lease.Try(ctx, now)
+			s.redisResult(err, "leader lease")
+			s.mu.Lock()
+			was := s.leader
+			s.leader, s.validUntil = held, s.lease.ValidUntil()
+			if acquired {
+				s.term = s.lease.Term()
+				s.gen++
+			}
+			s.mu.Unlock()
+			switch {
+			case acquired:
+				s.d.Metrics.Leader.Set(1)
+				s.d.Metrics.Term.Set(float64(s.lease.Term()))
+				s.log.Info().Int64("term", s.lease.Term()).Msg("✓ Leader lock acquired")
+			case was && !held && ctx.Err() == nil:
+				s.d.Metrics.Leader.Set(0)
+				s.log.Warn().Int64("term", s.lease.Term()).Msg("leader lock lost: standing by")
+			}
+		}
+		if now.Sub(lastBeat) >= s.cfg.FastTick {
+			s.heartbeat(ctx, now)
+			lastBeat = now
+		}
+		every := s.cfg.RenewEvery
+		if !s.cfg.Lock {
+			every = s.cfg.FastTick
+		}
+		next = next.Add(every)
+		if n := s.d.Clock.Now(); next.Before(n) {
+			next = n
+		}
+		if s.d.Clock.SleepUntil(ctx, next) != nil {
+			return
+		}
+	}
+}
+
+// ReplicaInfo is what a replica publishes about itself.
+type ReplicaInfo struct {
+	Replica    string    `json:"replica"`
+	Leader     bool      `json:"leader"`
+	Term       int64     `json:"term"`
+	Seen       time.Time `json:"seen"`
+	Started    time.Time `json:"started"`
+	ValidUntil time.Time `json:"valid_until,omitempty"`
+}
+
+func (s *Scheduler) heartbeat(ctx context.Context, now time.Time) {
+	lead, _, term := s.leadership(now)
+	s.mu.Lock()
+	info := ReplicaInfo{Replica: s.cfg.Replica, Leader: lead, Term: term, Seen: now.UTC(), Started: s.started.UTC()}
+	if lead && s.cfg.Lock {
+		info.ValidUntil = s.validUntil.UTC()
+	}
+	s.mu.Unlock()
+	b, _ := json.Marshal(info)
+	s.redisResult(s.d.Redis.HSet(ctx, keys.Standbys(), s.cfg.Replica, b).Err(), "replica heartbeat")
+}
+
+// pauseLoop re-reads the paused jobs every fast tick.
+func (s *Scheduler) pauseLoop(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		if s.d.Clock.SleepUntil(ctx, s.d.Clock.Now().Add(s.cfg.FastTick)) != nil {
+			return
+		}
+		s.refreshPauses(ctx)
+	}
+}
+
+func (s *Scheduler) refreshPauses(ctx context.Context) {
+	p, err := s.d.Redis.HGetAll(ctx, keys.Paused()).Result()
+	s.redisResult(err, "paused jobs")
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.paused = p
+	s.mu.Unlock()
+}
+
+func (s *Scheduler) isPaused(job jobs.Name) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.paused[string(job)]
+	return ok
+}
+
+// redisResult logs a Redis outage once when it starts and once when it
+// ends, whichever loop sees it.
+func (s *Scheduler) redisResult(err error, what string) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	s.redisDown.Lock()
+	defer s.redisDown.Unlock()
+	switch {
+	case err != nil && !s.down:
+		s.down = true
+		s.log.Error().Err(err).Str("during", what).Msg("redis unavailable: not enqueuing; retrying")
+	case err == nil && s.down:
+		s.down = false
+		s.log.Info().Msg("redis reachable again")
+	}
+}
+
+func (s *Scheduler) calendarError(j *jobRunner, err error) {
+	now := s.d.Clock.Now()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if now.Sub(j.calErrLogged) < time.Hour {
+		return
+	}
+	j.calErrLogged = now
+	s.log.Warn().Err(err).Str("job", string(j.cfg.Spec.Name)).Msg("calendar cannot answer: the market counts as closed (logged once an hour)")
+}
+
+// jobLoop waits for each slot of one job and fires it while leading.
+func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
+	defer s.wg.Done()
+	var servedGen uint64
+	for {
+		d := j.plan.Next(prev)
+		j.setNext(d)
+		if s.d.Clock.SleepUntil(ctx, d.Slot.Add(-s.cfg.EnqueueAhead)) != nil {
+			return
+		}
+		now := s.d.Clock.Now()
+		lead, gen, term := s.leadership(now)
+		if !lead {
+			prev = d.Slot
+			continue
+		}
+		if gen != servedGen {
+			s.catchUp(ctx, j, d.Slot, now, term)
+			servedGen = gen
+		}
+		if now.After(d.Slot.Add(j.cfg.Spec.Interval)) {
+			// The process stalled past the slot's life.
+			if d.Enqueue {
+				s.count(j, metrics.SlotMissed, 1)
+			}
+		} else {
+			s.fire(ctx, j, d, term, now)
+		}
+		s.recordSlot(ctx, j, d.Slot)
+		prev = d.Slot
+	}
+}
+
+func (j *jobRunner) setNext(d Decision) {
+	j.mu.Lock()
+	j.next = d
+	j.mu.Unlock()
+}
+
+// Next returns the slot the job waits for.
+func (j *jobRunner) Next() Decision {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.next
+}
+
+func (s *Scheduler) count(j *jobRunner, outcome string, n int) {
+	s.d.Metrics.Slots.WithLabelValues(string(j.cfg.Spec.Name), outcome).Add(float64(n))
+	j.mu.Lock()
+	j.lastOutcome = outcome
+	j.mu.Unlock()
+}
+
+// fire enqueues one slot's tasks, unless the job is paused or its gate is
+// shut.
+func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d Decision, term int64, now time.Time) {
+	spec := j.cfg.Spec
+	switch {
+	case s.isPaused(spec.Name):
+		s.count(j, metrics.SlotSkippedPaused, 1)
+		return
+	case !d.Enqueue:
+		if spec.Gate != jobs.GatePreOpen {
+			s.count(j, metrics.SlotSkippedClosed, 1)
+		}
+		return
+	}
+	began := time.Now()
+	for _, part := range d.Parts {
+		p := tasks.Payload{Job: spec.Name, Slot: d.Slot.UTC(), Part: part.Name, Interval: spec.Interval, Term: term, EnqueuedAt: now.UTC()}
+		outcome, err := s.enqueue(ctx, spec, p)
+		if err != nil {
+			s.redisResult(err, "enqueue")
+			s.count(j, metrics.SlotMissed, 1)
+			continue
+		}
+		s.redisResult(nil, "enqueue")
+		s.count(j, outcome, 1)
+	}
+	s.d.Metrics.Enqueues.WithLabelValues(string(spec.Name)).Observe(time.Since(began).Seconds())
+}
+
+// enqueue enqueues one task; a task ID conflict means another replica (or
+// an earlier run of this one) already enqueued the slot.
+func (s *Scheduler) enqueue(ctx context.Context, spec jobs.Spec, p tasks.Payload) (string, error) {
+	task, opts, err := tasks.New(spec, p, tasks.Options{Retention: s.cfg.Retention})
+	if err != nil {
+		return "", err
+	}
+	_, err = s.d.Enqueuer.EnqueueContext(ctx, task, opts...)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
+		return metrics.SlotDuplicateSuppressed, nil
+	case err != nil:
+		return "", fmt.Errorf("enqueue %s: %w", p.ID(), err)
+	}
+	return metrics.SlotEnqueued, nil
+}
+
+// recordSlot remembers the last slot decided, in Redis for the next leader.
+func (s *Scheduler) recordSlot(ctx context.Context, j *jobRunner, slot time.Time) {
+	j.mu.Lock()
+	j.lastSlot = slot
+	j.mu.Unlock()
+	err := s.d.Redis.HSet(ctx, keys.LastSlots(), string(j.cfg.Spec.Name), slot.UnixMilli()).Err()
+	s.redisResult(err, "record slot")
+}
+
+// catchUp runs when this replica has just become leader: the slots between
+// the last one any leader decided and the current one were missed. They
+// are counted; with the latest policy the most recent one is enqueued once
+// if it is still within its interval.
+func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time.Time, term int64) {
+	last := time.Time{}
+	if v, err := s.d.Redis.HGet(ctx, keys.LastSlots(), string(j.cfg.Spec.Name)).Result(); err == nil {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			last = time.UnixMilli(ms).UTC()
+		}
+	}
+	j.mu.Lock()
+	if j.lastSlot.After(last) { // Redis lost what this replica remembers
+		last = j.lastSlot
+	}
+	j.mu.Unlock()
+	if last.IsZero() || !last.Before(current) {
+		return
+	}
+	if floor := current.Add(-s.cfg.MaxCatchUp); last.Before(floor) {
+		last = floor
+	}
+	var missed []Decision
+	for prev := last; ; {
+		d := j.plan.Next(prev)
+		if !d.Slot.Before(current) {
+			break
+		}
+		if d.Enqueue {
+			missed = append(missed, d)
+		}
+		prev = d.Slot
+	}
+	if len(missed) == 0 {
+		return
+	}
+	if j.cfg.CatchUp == CatchUpLatest {
+		latest := missed[len(missed)-1]
+		if now.Before(latest.Slot.Add(j.cfg.Spec.Interval)) && !s.isPaused(j.cfg.Spec.Name) {
+			s.fire(ctx, j, latest, term, now)
+			missed = missed[:len(missed)-1]
+		}
+	}
+	if len(missed) > 0 {
+		s.count(j, metrics.SlotMissed, len(missed))
+		s.log.Warn().Str("job", string(j.cfg.Spec.Name)).Int("missed", len(missed)).Time("from", missed[0].Slot).
+			Time("to", missed[len(missed)-1].Slot).Msg("slots missed while no replica led")
+	}
+}
+
+// JobStatus is one job as the status page shows it.
+type JobStatus struct {
+	Spec        jobs.Spec
+	Next        Decision
+	LastSlot    time.Time
+	LastOutcome string
+}
+
+// Status returns the leader state and each job's next slot.
+func (s *Scheduler) Status(now time.Time) (leader bool, term int64, js []JobStatus) {
+	leader, _, term = s.leadership(now)
+	for _, j := range s.jobs {
+		j.mu.Lock()
+		js = append(js, JobStatus{Spec: j.cfg.Spec, Next: j.next, LastSlot: j.lastSlot, LastOutcome: j.lastOutcome})
+		j.mu.Unlock()
+	}
+	return leader, term, js
+}
+
+// Ready reports whether the scheduler is in good standing: Redis answered
+// its last command, and it is leader or standby with the loops running.
+func (s *Scheduler) Ready() error {
+	s.redisDown.Lock()
+	defer s.redisDown.Unlock()
+	if s.down {
+		return errors.New("redis unavailable")
+	}
+	return nil
+}

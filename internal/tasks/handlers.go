@@ -1,0 +1,227 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/clock"
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/keys"
+	"heartbeat/internal/market"
+	"heartbeat/internal/marketdata"
+	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
+)
+
+// Handlers run the eight jobs' tasks on a worker.
+type Handlers struct {
+	eng     *marketdata.Engine
+	runs    *runlog.Log
+	rdb     redis.UniversalClient
+	clock   clock.Clock
+	log     zerolog.Logger
+	metrics *metrics.Metrics
+	worker  string
+}
+
+// HandlerDeps are what the handlers need.
+type HandlerDeps struct {
+	Engine  *marketdata.Engine
+	Redis   redis.UniversalClient
+	Runs    *runlog.Log
+	Clock   clock.Clock
+	Log     zerolog.Logger
+	Metrics *metrics.Metrics
+	Worker  string // this worker's name in the run history
+}
+
+// NewHandlers returns the handlers.
+func NewHandlers(d HandlerDeps) (*Handlers, error) {
+	if d.Engine == nil || d.Redis == nil || d.Runs == nil || d.Clock == nil || d.Metrics == nil || d.Worker == "" {
+		return nil, errors.New("tasks: Engine, Redis, Runs, Clock, Metrics and Worker are required")
+	}
+	return &Handlers{eng: d.Engine, runs: d.Runs, rdb: d.Redis, clock: d.Clock, log: d.Log, metrics: d.Metrics, worker: d.Worker}, nil
+}
+
+// job is the body of one job's handler: the computation for a payload,
+// at the instant the run starts.
+type job func(ctx context.Context, p Payload, now time.Time) error
+
+// Register registers the eight handlers, the only place task types meet
+// their code.
+func (h *Handlers) Register(mux *asynq.ServeMux) {
+	body := map[jobs.Name]job{
+		jobs.Intraday: h.intraday,
+		jobs.Week52Extremes: h.byShard(func(ctx context.Context, s int, now time.Time) error {
+			_, err := h.eng.Week52Extremes(ctx, s, now)
+			return err
+		}),
+		jobs.SessionVolume: func(ctx context.Context, _ Payload, now time.Time) error {
+			_, _, err := h.eng.SessionVolume(ctx, now)
+			return err
+		},
+		jobs.MarketMetrics: func(ctx context.Context, _ Payload, now time.Time) error {
+			_, err := h.eng.MarketMetrics(ctx, now)
+			return err
+		},
+		jobs.TwentyFourHour: h.byShard(func(ctx context.Context, s int, now time.Time) error {
+			_, err := h.eng.TwentyFourHour(ctx, s, now)
+			return err
+		}),
+		jobs.PreOpenBacktest: h.preOpen,
+		jobs.VwapMinuteCapture: h.byShard(func(ctx context.Context, s int, now time.Time) error {
+			_, err := h.eng.VwapMinuteCapture(ctx, s, now)
+			return err
+		}),
+		jobs.ClosedBarsFlush: h.flush,
+	}
+	for _, spec := range jobs.Registry {
+		mux.HandleFunc(spec.TaskType, h.wrap(spec.Name, body[spec.Name]))
+	}
+}
+
+func (h *Handlers) byShard(f func(ctx context.Context, shard int, now time.Time) error) job {
+	return func(ctx context.Context, p Payload, now time.Time) error {
+		shard, err := p.Shard()
+		if err != nil {
+			return err
+		}
+		return f(ctx, shard, now)
+	}
+}
+
+func (h *Handlers) intraday(ctx context.Context, p Payload, now time.Time) error {
+	shard, err := p.Shard()
+	if err != nil {
+		return err
+	}
+	st, err := h.eng.Intraday(ctx, shard, now)
+	h.metrics.Ticks.WithLabelValues("accepted").Add(float64(st.Accepted))
+	h.metrics.Ticks.WithLabelValues("out_of_session").Add(float64(st.OutOfSession))
+	for r, n := range st.Rejected {
+		h.metrics.DeadLetters.WithLabelValues(string(r)).Add(float64(n))
+	}
+	h.metrics.Bars.WithLabelValues("closed").Add(float64(st.BarsClosed))
+	h.metrics.Bars.WithLabelValues("amended").Add(float64(st.BarsAmended))
+	return err
+}
+
+func (h *Handlers) flush(ctx context.Context, p Payload, now time.Time) error {
+	shard, err := p.Shard()
+	if err != nil {
+		return err
+	}
+	st, err := h.eng.FlushClosedBars(ctx, shard, now)
+	h.metrics.Bars.WithLabelValues("flushed").Add(float64(st.Written))
+	if st.Corrupt > 0 {
+		h.metrics.DeadLetters.WithLabelValues("corrupt_bar").Add(float64(st.Corrupt))
+	}
+	return err
+}
+
+func (h *Handlers) preOpen(ctx context.Context, p Payload, now time.Time) error {
+	code, label, ok := strings.Cut(p.Part, ":")
+	if !ok {
+		return fmt.Errorf("pre-open part %q is not MARKET:YYYY-MM-DD", p.Part)
+	}
+	mc, err := market.ParseCode(code)
+	if err != nil {
+		return err
+	}
+	cal, err := market.Lookup(mc)
+	if err != nil {
+		return err
+	}
+	d, err := market.ParseDate(label)
+	if err != nil {
+		return err
+	}
+	s, ok, err := cal.Session(d)
+	if err != nil || !ok {
+		return fmt.Errorf("pre-open: %s has no session %s: %v", code, label, err)
+	}
+	_, err = h.eng.PreOpenBacktest(ctx, mc, s, now)
+	return err
+}
+
+// wrap turns a job body into an asynq handler: it waits for the slot
+// (tasks are enqueued a little ahead), drops a task picked up after its
+// slot + interval (expired), skips a run whose job part is still running
+// (skipped_overlap), and records every run in the run history and the
+// metrics.
+func (h *Handlers) wrap(name jobs.Name, body job) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		p, err := Decode(t)
+		if err != nil {
+			h.log.Error().Err(err).Str("job", string(name)).Msg("undecodable task dropped")
+			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+		if err := h.clock.SleepUntil(ctx, p.Slot); err != nil {
+			return err
+		}
+		run := runlog.Run{Job: string(p.Job), Slot: p.Slot, Part: p.Part, TaskID: p.ID(), Term: p.Term,
+			EnqueuedAt: p.EnqueuedAt, StartedAt: h.clock.Now(), Worker: h.worker}
+		if run.StartedAt.After(p.Slot.Add(p.Interval)) {
+			return h.finish(ctx, run, runlog.Expired, nil)
+		}
+		lock, ok, err := acquireRunLock(ctx, h.rdb, keys.RunLock(string(p.Job), p.Part), lockTTL(p.Interval))
+		if err != nil {
+			return h.finish(ctx, run, runlog.Error, err)
+		}
+		if !ok {
+			return h.finish(ctx, run, runlog.SkippedOverlap, nil)
+		}
+		h.metrics.StartLag.WithLabelValues(string(p.Job)).Observe(run.StartedAt.Sub(p.Slot).Seconds())
+		lockCtx, stopLock := context.WithCancel(ctx)
+		go lock.keepAlive(lockCtx)
+		runErr := body(ctx, p, run.StartedAt)
+		stopLock()
+		if err := lock.release(context.WithoutCancel(ctx)); err != nil {
+			h.log.Warn().Err(err).Str("job", string(p.Job)).Msg("run lock not released; it expires by itself")
+		}
+		outcome := runlog.OK
+		if runErr != nil {
+			outcome = runlog.Error
+		}
+		err = h.finish(ctx, run, outcome, runErr)
+		if errors.Is(runErr, marketdata.ErrConflict) {
+			return fmt.Errorf("%w: %w", runErr, asynq.SkipRetry)
+		}
+		return err
+	}
+}
+
+// finish records a run and returns what asynq should see: the run's error
+// (so it retries), or nil.
+func (h *Handlers) finish(ctx context.Context, run runlog.Run, outcome runlog.Outcome, runErr error) error {
+	run.FinishedAt = h.clock.Now()
+	run.Outcome = outcome
+	if runErr != nil {
+		run.Error = runErr.Error()
+	}
+	job := run.Job
+	h.metrics.Runs.WithLabelValues(job, string(outcome)).Inc()
+	h.metrics.Slots.WithLabelValues(job, string(outcome)).Inc()
+	if outcome == runlog.OK || outcome == runlog.Error {
+		h.metrics.RunDuration.WithLabelValues(job).Observe(run.Duration().Seconds())
+	}
+	ev := h.log.Debug()
+	if outcome == runlog.Error {
+		ev = h.log.Error().Err(runErr)
+	} else if outcome != runlog.OK {
+		ev = h.log.Info()
+	}
+	ev.Str("job", job).Str("slot", run.Slot.UTC().Format(runlog.SlotLayout)).Str("part", run.Part).Str("task_id", run.TaskID).
+		Str("outcome", string(outcome)).Float64("dur_ms", float64(run.Duration().Microseconds())/1000).Msg("run")
+	if err := h.runs.Append(context.WithoutCancel(ctx), run); err != nil {
+		h.log.Error().Err(err).Str("task_id", run.TaskID).Msg("run history not written")
+	}
+	return runErr
+}
