@@ -10,12 +10,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"heartbeat/internal/keys"
 	"heartbeat/internal/testinfra"
 )
 
-// scenario feeds ticks and runs the consuming computations at a series of
+// scenario feeds ticks and runs the consuming computations (Intraday,
+// VwapMinuteCapture and FlushClosedBars, on every shard) at a series of
 // instants; it is replayed cleanly and with faults, and the final Redis
-// contents must match.
+// contents and stored bars must match.
 type scenarioStep struct {
 	feed func(f fixture, t testing.TB)
 	at   time.Time
@@ -32,8 +34,16 @@ func crashScenario() []scenarioStep {
 		}
 	}
 	return []scenarioStep{
-		{trades([4]any{"SPY", "100", "10", mon(14, 29, 50, 0)}, [4]any{"SPY", "100.5", "20", mon(14, 30, 1, 0)},
-			[4]any{"ES", "6000", "2", mon(14, 30, 2, 0)}, [4]any{"BTCUSD", "50000", "0.01", mon(14, 30, 3, 0)}), mon(14, 30, 4, 0)},
+		{func(f fixture, t testing.TB) {
+			// A closed-bar entry the flush cannot decode, with a fixed ID
+			// so its dead letter is the same in every replay.
+			if err := f.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: keys.ClosedBars(shardOf(f, "SPY")), ID: "1-1",
+				Values: []string{"symbol", "SPY", "market", "XNYS", "bar", "{"}}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			trades([4]any{"SPY", "100", "10", mon(14, 29, 50, 0)}, [4]any{"SPY", "100.5", "20", mon(14, 30, 1, 0)},
+				[4]any{"ES", "6000", "2", mon(14, 30, 2, 0)}, [4]any{"BTCUSD", "50000", "0.01", mon(14, 30, 3, 0)})(f, t)
+		}, mon(14, 30, 4, 0)},
 		{trades([4]any{"SPY", "101", "5", mon(14, 30, 30, 0)}, [4]any{"QQQ", "400", "7", mon(14, 30, 31, 0)}), mon(14, 30, 32, 0)},
 		{func(f fixture, t testing.TB) {
 			f.add(t, next(), "symbol", "SPY", "price", "oops", "size", "1", "ts", fmt.Sprint(mon(14, 30, 40, 0).UnixMilli()))
@@ -41,13 +51,39 @@ func crashScenario() []scenarioStep {
 		}, mon(14, 31, 3, 0)},
 		{nil, mon(14, 32, 0, 0)},
 		{trades([4]any{"ES", "6001", "1", mon(14, 33, 0, 0)}, [4]any{"ES", "5000", "1", mon(14, 30, 0, 0)}), mon(14, 33, 1, 0)},
+		{trades([4]any{"QQQ", "401", "3", mon(14, 35, 0, 0)}, [4]any{"BTCUSD", "50010", "0.02", mon(14, 36, 30, 0)}), mon(14, 37, 15, 0)},
 		{trades([4]any{"SPY", "102", "3", mon(21, 0, 5, 0)}), mon(21, 1, 0, 0)},
 		{trades([4]any{"SPY", "103", "3", mon(14, 30, 5, 0).AddDate(0, 0, 1)}), mon(14, 31, 0, 0).AddDate(0, 0, 1)},
 	}
 }
 
+// scenarioJobs are the consuming computations the scenario runs at each
+// instant, in order, on every shard; each names its fault steps.
+var scenarioJobs = []struct {
+	name  string
+	steps []string
+	run   func(ctx context.Context, e *Engine, shard int, now time.Time) error
+}{
+	{"intraday", []string{"read_checkpoint", "read_ticks", "read_state", "compute", "commit"},
+		func(ctx context.Context, e *Engine, shard int, now time.Time) error {
+			_, err := e.Intraday(ctx, shard, now)
+			return err
+		}},
+	{"vwap", []string{"read_checkpoint", "read_bars", "compute", "commit"},
+		func(ctx context.Context, e *Engine, shard int, now time.Time) error {
+			_, err := e.VwapMinuteCapture(ctx, shard, now)
+			return err
+		}},
+	{"flush", []string{"claim", "write", "ack"},
+		func(ctx context.Context, e *Engine, shard int, now time.Time) error {
+			_, err := e.FlushClosedBars(ctx, shard, now)
+			return err
+		}},
+}
+
 // runScenario plays the scenario; fail, when set, is installed as the
-// engine's fault hook, and a failed run is retried at the same instant.
+// engine's fault hook (called with "job/step"), and a failed run is
+// retried at the same instant.
 func runScenario(t testing.TB, f fixture, fail func(step string) error) {
 	t.Helper()
 	ctx := context.Background()
@@ -55,16 +91,20 @@ func runScenario(t testing.TB, f fixture, fail func(step string) error) {
 		if s.feed != nil {
 			s.feed(f, t)
 		}
-		for shard := 0; shard < f.e.set.Shards; shard++ {
-			for attempt := 0; ; attempt++ {
-				f.e.fault = fail
-				_, err := f.e.Intraday(ctx, shard, s.at)
-				f.e.fault = nil
-				if err == nil {
-					break
-				}
-				if !errors.Is(err, errInjected) || attempt > 10 {
-					t.Fatalf("Intraday shard %d at %s: %v", shard, s.at, err)
+		for _, job := range scenarioJobs {
+			for shard := 0; shard < f.e.set.Shards; shard++ {
+				for attempt := 0; ; attempt++ {
+					if fail != nil {
+						f.e.fault = func(step string) error { return fail(job.name + "/" + step) }
+					}
+					err := job.run(ctx, f.e, shard, s.at)
+					f.e.fault = nil
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, errInjected) || attempt > 10 {
+						t.Fatalf("%s shard %d at %s: %v", job.name, shard, s.at, err)
+					}
 				}
 			}
 		}
@@ -74,14 +114,15 @@ func runScenario(t testing.TB, f fixture, fail func(step string) error) {
 var errInjected = errors.New("injected fault: the worker died here")
 
 // TestCrashAtEveryStepMatchesCleanRun kills the work after each step of a
-// run (before the commit, and after it with the reply lost) at every run of
-// the scenario in turn, retries, and compares Redis with a clean run.
+// run (before the commit, and after it with the reply lost) of each
+// consuming computation, at runs spread over the scenario, retries, and
+// compares Redis and the durable store with a clean run.
 func TestCrashAtEveryStepMatchesCleanRun(t *testing.T) {
 	t.Parallel()
-	clean := setup(t)
+	fresh := func(t *testing.T) fixture { return setup(t, withStore()) }
+	clean := fresh(t)
 	runScenario(t, clean, nil)
-	want := dump(t, clean.rdb)
-	crashAtEveryStep(t, want, func(t *testing.T) fixture { return setup(t) })
+	crashAtEveryStep(t, dumpAll(t, clean), fresh)
 }
 
 // TestCrashAtEveryStepRealRedis is the same against a real redis-server.
@@ -96,35 +137,65 @@ func TestCrashAtEveryStepRealRedis(t *testing.T) {
 		if err := rdb.FlushDB(context.Background()).Err(); err != nil {
 			t.Fatal(err)
 		}
-		return setupOn(t, rdb, testSettings())
+		return setupOn(t, rdb, testSettings(), withStore())
 	}
 	clean := newDB(t)
 	runScenario(t, clean, nil)
-	want := dump(t, clean.rdb)
-	crashAtEveryStep(t, want, newDB)
+	crashAtEveryStep(t, dumpAll(t, clean), newDB)
 }
 
+// crashAtEveryStep counts how often each step of each job is reached in a
+// clean replay, then for every step crashes at up to five of its
+// occurrences spread over the scenario (the first and the last included).
 func crashAtEveryStep(t *testing.T, want map[string]string, fresh func(t *testing.T) fixture) {
-	steps := []string{"read_checkpoint", "read_ticks", "read_state", "compute", "commit"}
-	for _, step := range steps {
-		for k := 1; k <= 14; k += 3 {
-			t.Run(fmt.Sprintf("%s/run%d", step, k), func(t *testing.T) {
-				f := fresh(t)
-				seen := 0
-				runScenario(t, f, func(s string) error {
-					if s != step {
+	counts := map[string]int{}
+	runScenario(t, fresh(t), func(step string) error { counts[step]++; return nil })
+	for _, job := range scenarioJobs {
+		for _, name := range job.steps {
+			step := job.name + "/" + name
+			n := counts[step]
+			if n == 0 {
+				t.Fatalf("the scenario never reaches %s", step)
+			}
+			for _, k := range spread(n, 5) {
+				t.Run(fmt.Sprintf("%s/run%d", step, k), func(t *testing.T) {
+					f := fresh(t)
+					seen := 0
+					runScenario(t, f, func(s string) error {
+						if s != step {
+							return nil
+						}
+						seen++
+						if seen == k {
+							return errInjected
+						}
 						return nil
+					})
+					if seen < k {
+						t.Fatalf("%s reached %d times, the fault was for its occurrence %d", step, seen, k)
 					}
-					seen++
-					if seen == k {
-						return errInjected
+					if diff := cmp.Diff(want, dumpAll(t, f)); diff != "" {
+						t.Fatalf("state after a crash at %s of run %d differs from a clean run (-clean +crashed):\n%s", step, k, diff)
 					}
-					return nil
 				})
-				if diff := cmp.Diff(want, dump(t, f.rdb)); diff != "" {
-					t.Fatalf("state after a crash at %s of run %d differs from a clean run (-clean +crashed):\n%s", step, k, diff)
-				}
-			})
+			}
 		}
 	}
+}
+
+// spread returns up to m occurrence numbers in 1..n, evenly spaced, the
+// first and the last included.
+func spread(n, m int) []int {
+	if n <= m {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i + 1
+		}
+		return out
+	}
+	out := make([]int, m)
+	for i := range out {
+		out[i] = 1 + i*(n-1)/(m-1)
+	}
+	return out
 }

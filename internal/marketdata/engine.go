@@ -144,7 +144,8 @@ func (r *rateLimitedLog) allow(reason ticks.Reason, now time.Time) bool {
 	return true
 }
 
-// hgetAllJSON is a helper for the readers of per-symbol JSON hashes.
+// hmgetStrings returns the values of fields of a hash as strings, "" for a
+// missing field.
 func hmgetStrings(ctx context.Context, rdb redis.UniversalClient, key string, fields []string) ([]string, error) {
 	if len(fields) == 0 {
 		return nil, nil

@@ -88,6 +88,7 @@ func (e *Engine) FlushClosedBars(ctx context.Context, shard int, now time.Time) 
 
 func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []redis.XMessage, now time.Time, st *FlushStats) error {
 	out := make([]bars.Bar, 0, len(msgs))
+	outMsgs := make([]redis.XMessage, 0, len(msgs))
 	ids := make([]string, 0, len(msgs))
 	var corrupt []deadLetter
 	for _, m := range msgs {
@@ -101,9 +102,26 @@ func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []r
 			continue
 		}
 		out = append(out, b.Durable(sym, mkt))
+		outMsgs = append(outMsgs, m)
 	}
+	written := len(out)
 	if err := e.store.Upsert(ctx, out); err != nil {
-		return fmt.Errorf("flush shard %d: write %d bars: %w", shard, len(out), err)
+		if !errors.Is(err, bars.ErrInvalidBar) {
+			return fmt.Errorf("flush shard %d: write %d bars: %w", shard, len(out), err)
+		}
+		// A bar no store accepts must not block the rest of the stream:
+		// write the batch bar by bar and dead-letter the ones refused.
+		written = 0
+		for i, b := range out {
+			if err := e.store.Upsert(ctx, []bars.Bar{b}); err != nil {
+				if !errors.Is(err, bars.ErrInvalidBar) {
+					return fmt.Errorf("flush shard %d: write bar of %s: %w", shard, b.Symbol, err)
+				}
+				corrupt = append(corrupt, e.reject(outMsgs[i], "corrupt_bar", "closed-bar entry refused by the store: "+err.Error(), shard, now))
+				continue
+			}
+			written++
+		}
 	}
 	if err := e.step("write"); err != nil {
 		return err
@@ -123,7 +141,7 @@ func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []r
 	if err := e.step("ack"); err != nil {
 		return err
 	}
-	st.Written += len(out)
+	st.Written += written
 	st.Corrupt += len(corrupt)
 	return nil
 }

@@ -16,14 +16,14 @@ import (
 type Composite struct {
 	Market    string    `json:"market"`
 	Session   string    `json:"session"`
-	FromOpen  float64   `json:"change_from_open_pct"`  // weighted % change from each session open
-	FromPrev  float64   `json:"change_from_prev_pct"`  // weighted % change from each previous close
-	HasPrev   bool      `json:"has_prev"`              // at least one instrument has a previous close
-	Up        int       `json:"up"`                    // instruments above their previous close (or open)
+	FromOpen  float64   `json:"change_from_open_pct"` // weighted % change from each session open
+	FromPrev  float64   `json:"change_from_prev_pct"` // weighted % change from each previous close
+	HasPrev   bool      `json:"has_prev"`             // at least one instrument has a previous close
+	Up        int       `json:"up"`                   // instruments above their previous close (or open)
 	Down      int       `json:"down"`
 	Unchanged int       `json:"unchanged"`
-	Traded    int       `json:"traded"`                // instruments with a trade this session
-	OpenHigh  float64   `json:"from_open_high_pct"`    // session high of FromOpen
+	Traded    int       `json:"traded"`             // instruments with a trade this session
+	OpenHigh  float64   `json:"from_open_high_pct"` // session high of FromOpen
 	OpenLow   float64   `json:"from_open_low_pct"`
 	PrevHigh  float64   `json:"from_prev_high_pct"`
 	PrevLow   float64   `json:"from_prev_low_pct"`
@@ -31,7 +31,9 @@ type Composite struct {
 }
 
 // metricsScript writes a market's composite and keeps its session high and
-// low: they restart when the session label changes.
+// low: they restart when the session label changes. A composite with no
+// traded instrument (or no previous close, for the change from the
+// previous close) is undefined and does not enter the high and low.
 //
 // KEYS[1]: the market's metrics hash.
 // ARGV: session, from_open, from_prev, has_prev (1/0), up, down,
@@ -43,8 +45,10 @@ local same = redis.call('HGET', k, 'session') == ARGV[1]
 local o, p = tonumber(ARGV[2]), tonumber(ARGV[3])
 local oh, ol, ph, pl = o, o, p, p
 if same then
-  oh = math.max(o, tonumber(redis.call('HGET', k, 'from_open_high_pct') or o))
-  ol = math.min(o, tonumber(redis.call('HGET', k, 'from_open_low_pct') or o))
+  if ARGV[8] ~= '0' and redis.call('HGET', k, 'traded') ~= '0' then
+    oh = math.max(o, tonumber(redis.call('HGET', k, 'from_open_high_pct') or o))
+    ol = math.min(o, tonumber(redis.call('HGET', k, 'from_open_low_pct') or o))
+  end
   if ARGV[4] == '1' and redis.call('HGET', k, 'has_prev') == '1' then
     ph = math.max(p, tonumber(redis.call('HGET', k, 'from_prev_high_pct') or p))
     pl = math.min(p, tonumber(redis.call('HGET', k, 'from_prev_low_pct') or p))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -77,20 +78,26 @@ func (e *Engine) SessionVolume(ctx context.Context, now time.Time) (map[string]S
 // trimLabels keeps the newest sessionVolumeKeep labels of a per-label hash.
 func (e *Engine) trimLabels(ctx context.Context, key, current string) {
 	labels, err := e.rdb.HKeys(ctx, key).Result()
-	if err != nil || len(labels) < sessionVolumeKeep {
+	if err != nil {
+		return
+	}
+	// The current label may not be written yet (the caller's pipeline
+	// writes it) or may be there already (a repeated run): count it once.
+	if !slices.Contains(labels, current) {
+		labels = append(labels, current)
+	}
+	if len(labels) <= sessionVolumeKeep {
 		return
 	}
 	sort.Strings(labels)
-	if n := len(labels) + 1 - sessionVolumeKeep; n > 0 {
-		old := []string{}
-		for _, l := range labels[:n] {
-			if l != current {
-				old = append(old, l)
-			}
+	old := []string{}
+	for _, l := range labels[:len(labels)-sessionVolumeKeep] {
+		if l != current {
+			old = append(old, l)
 		}
-		if len(old) > 0 {
-			e.rdb.HDel(ctx, key, old...)
-		}
+	}
+	if len(old) > 0 {
+		e.rdb.HDel(ctx, key, old...)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"heartbeat/internal/bars"
 	"heartbeat/internal/config"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
@@ -18,10 +19,21 @@ import (
 	"heartbeat/internal/ticks"
 )
 
-// fixture is what most tests need: an engine on its own Redis.
+// fixture is what most tests need: an engine on its own Redis, and the
+// in-memory durable store when the test asked for one (withStore).
 type fixture struct {
-	e   *Engine
-	rdb redis.UniversalClient
+	e     *Engine
+	rdb   redis.UniversalClient
+	store *bars.Memory
+}
+
+// option changes how setup builds a fixture.
+type option func(*Deps)
+
+// withStore gives the engine an empty in-memory durable bar store (the
+// fixture's store), for the flush and the backtest.
+func withStore() option {
+	return func(d *Deps) { d.Store = bars.NewMemory() }
 }
 
 var testInstruments = []market.Instrument{
@@ -39,23 +51,31 @@ func testSettings() Settings {
 }
 
 // setup returns an engine on a fresh miniredis.
-func setup(t testing.TB) fixture {
+func setup(t testing.TB, opts ...option) fixture {
 	t.Helper()
 	_, rdb := testinfra.Mini(t)
-	return setupOn(t, rdb, testSettings())
+	return setupOn(t, rdb, testSettings(), opts...)
 }
 
-func setupOn(t testing.TB, rdb redis.UniversalClient, set Settings) fixture {
+func setupOn(t testing.TB, rdb redis.UniversalClient, set Settings, opts ...option) fixture {
 	t.Helper()
 	in, err := market.NewInstruments(testInstruments)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(set, Deps{Redis: rdb, Instruments: in, Log: zerolog.Nop()})
+	deps := Deps{Redis: rdb, Instruments: in, Log: zerolog.Nop()}
+	for _, o := range opts {
+		o(&deps)
+	}
+	e, err := New(set, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{e: e, rdb: rdb}
+	f := fixture{e: e, rdb: rdb}
+	if m, ok := deps.Store.(*bars.Memory); ok {
+		f.store = m
+	}
+	return f
 }
 
 // add writes one raw stream entry (field, value pairs) with an explicit ID
@@ -147,6 +167,36 @@ func dump(t testing.TB, rdb redis.UniversalClient) map[string]string {
 			v = "type " + typ
 		}
 		out[k] = v
+	}
+	return out
+}
+
+// storedBars returns every bar of the test instruments in the fixture's
+// store, by symbol then start.
+func (f fixture) storedBars(t testing.TB) []bars.Bar {
+	t.Helper()
+	var out []bars.Bar
+	for _, in := range testInstruments {
+		bs, err := f.store.Range(context.Background(), in.Symbol, time.Time{}, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatalf("store range %s: %v", in.Symbol, err)
+		}
+		out = append(out, bs...)
+	}
+	return out
+}
+
+// dumpAll is dump plus, under "store:SYMBOL" keys, the bars in the
+// fixture's store.
+func dumpAll(t testing.TB, f fixture) map[string]string {
+	t.Helper()
+	out := dump(t, f.rdb)
+	if f.store == nil {
+		return out
+	}
+	for _, b := range f.storedBars(t) {
+		out["store:"+b.Symbol] += fmt.Sprintf("%s %s o=%s h=%s l=%s c=%s v=%s n=%s t=%d rev=%d\n",
+			b.Market, b.Start.UTC().Format(time.RFC3339), b.Open, b.High, b.Low, b.Close, b.Volume, b.Notional, b.Trades, b.Revision)
 	}
 	return out
 }
