@@ -47,14 +47,24 @@ func ClosedBars(n int) string { return shard(n) + "closed_bars" }
 // FlushGroup is the consumer group of ClosedBars.
 const FlushGroup = "flush"
 
-// MinuteBars is the list of a symbol's recent closed 1-minute bars (the
-// last day), oldest first: the rolling 24 h window and the minute VWAP
-// series read it.
-func MinuteBars(n int, symbol string) string { return shard(n) + "m1:" + symbol }
+// MinuteBars is the sorted set of a symbol's closed 1-minute bars that
+// start in one UTC hour (hour = Unix ms / 3,600,000), scored by start. Each
+// hour's set expires 25 hours after the hour ends (in the writing run's
+// time, at least an hour after the write), so the last day of bars
+// is always there for the rolling 24 h window, the minute VWAP series and
+// the API, and small sets keep every write cheap.
+func MinuteBars(n int, symbol string, hour int64) string {
+	return shard(n) + "m1:" + symbol + ":" + strconv.FormatInt(hour, 10)
+}
 
-// DailyBars is the list of a symbol's finished sessions (date, open, high,
-// low, close, volume), oldest first, kept for 53 weeks.
+// DailyBars is the hash of a symbol's session aggregates (session label ->
+// open, high, low, last, volume, trades), the current session included,
+// kept for 53 weeks.
 func DailyBars(n int, symbol string) string { return shard(n) + "daily:" + symbol }
+
+// VwapLast is shard n's hash of symbol -> the last minute VWAP point
+// captured, carried forward over minutes without a trade.
+func VwapLast(n int) string { return shard(n) + "vwap:last" }
 
 // DeadLetter is shard n's stream of rejected ticks, each with its reason.
 func DeadLetter(n int) string { return shard(n) + "deadletter" }

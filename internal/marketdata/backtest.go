@@ -8,14 +8,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/bars"
 	"heartbeat/internal/config"
 	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
-	"heartbeat/internal/ticks"
 )
 
 // Backtest is how often the open signal worked for one instrument over its
@@ -216,16 +214,11 @@ func (e *Engine) barsBetween(ctx context.Context, symbol string, from, to time.T
 		}
 	}
 	in, _ := e.instr.Get(symbol)
-	raw, err := e.rdb.ZRangeByScore(ctx, keys.MinuteBars(ticks.Shard(symbol, e.set.Shards), symbol), &redis.ZRangeBy{
-		Min: strconv.FormatInt(from.UnixMilli(), 10), Max: "(" + strconv.FormatInt(to.UnixMilli(), 10)}).Result()
+	recent, err := e.MinuteBars(ctx, symbol, from, to)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range raw {
-		var b Bar
-		if err := json.Unmarshal([]byte(r), &b); err != nil {
-			return nil, fmt.Errorf("decode bar of %s: %w", symbol, err)
-		}
+	for _, b := range recent {
 		if old, ok := byStart[b.Start]; !ok || old.Revision <= b.Revision {
 			byStart[b.Start] = b.Durable(symbol, string(in.Market))
 		}

@@ -238,8 +238,8 @@ func TestPreOpenBacktestFromIntraday(t *testing.T) {
 			"buy", "101", "100.5"},
 		{"a pre-market trade below Friday's close: sell", []fed{{"SPY", "100", "1", nov(23, 12, 0)}}, nov(23, 12, 30), true,
 			"sell", "100", "100.5"},
-		{"an after-hours trade counts as pre-open; Friday's bars are still only in Redis",
-			[]fed{{"SPY", "100.75", "1", nov(20, 21, 30)}}, nov(20, 21, 31), false, "buy", "100.75", "100.5"},
+		{"an after-hours trade counts as pre-open",
+			[]fed{{"SPY", "100.75", "1", nov(20, 21, 30)}}, nov(20, 21, 31), true, "buy", "100.75", "100.5"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -14,10 +14,11 @@ import (
 // ARGV[1]: checkpoint field; ARGV[2]: expected value ("" = absent);
 // ARGV[3]: new value; ARGV[4..]: writes, each as opcode, key index into
 // KEYS, argument count, arguments.
-// Opcodes: HSET, HDEL, HINCRBY, ZADD, ZREM, XADD (plain commands on the
-// key); ZREP score member (replace the member at that score); ZTRIM score
-// (drop members scored below it); XADDCAP maxlen fields... (XADD with
-// MAXLEN ~); XTRIMMINID id (drop stream entries before id).
+// Opcodes: HSET, HDEL, HINCRBY, ZADD, ZREM, XADD, PEXPIRE (plain
+// commands on the key); ZREP score member (replace the member at that
+// score); ZTRIM score (drop members scored below it); HDELBEFORE field
+// (drop hash fields that sort before it); XADDCAP maxlen fields... (XADD
+// with MAXLEN ~); XTRIMMINID id (drop stream entries before id).
 // Result: 1 when applied, 0 when the checkpoint had moved (nothing done).
 var commitScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -28,7 +29,7 @@ if ARGV[3] == '' then
 else
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 end
-local plain = {HSET=true, HDEL=true, HINCRBY=true, ZADD=true, ZREM=true, XADD=true}
+local plain = {HSET=true, HDEL=true, HINCRBY=true, ZADD=true, ZREM=true, XADD=true, PEXPIRE=true}
 local i = 4
 while i <= #ARGV do
   local op, key, n = ARGV[i], KEYS[tonumber(ARGV[i+1])], tonumber(ARGV[i+2])
@@ -39,6 +40,10 @@ while i <= #ARGV do
     redis.call('ZADD', key, a[1], a[2])
   elseif op == 'ZTRIM' then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. a[1])
+  elseif op == 'HDELBEFORE' then
+    for _, f in ipairs(redis.call('HKEYS', key)) do
+      if f < a[1] then redis.call('HDEL', key, f) end
+    end
   elseif op == 'XADDCAP' then
     redis.call('XADD', key, 'MAXLEN', '~', a[1], '*', unpack(a, 2))
   elseif op == 'XTRIMMINID' then

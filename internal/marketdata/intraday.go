@@ -58,6 +58,7 @@ type symbolUpdate struct {
 	daily     map[string]bool // sessions whose daily entry changed
 	dirty     bool            // the state must be written back
 	dropped   map[int64]Bar   // bars closed or amended this run, then dropped from Recent
+	rolled    bool            // a new session started this run
 }
 
 func newUpdate(s *SymbolState, loaded bool) *symbolUpdate {
@@ -132,6 +133,7 @@ func (u *symbolUpdate) applyTick(t ticks.Tick, session string, lateWindow time.D
 			}
 			s.Cur = Figures{Session: session}
 			fig = &s.Cur
+			u.rolled = true
 		}
 		fig.add(t.Price, t.Size, ts)
 		u.daily[session] = true

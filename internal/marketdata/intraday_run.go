@@ -40,13 +40,22 @@ type deadLetter struct {
 	fields string // the entry's fields, as JSON
 }
 
-// minuteBarRetention is how long closed 1-minute bars stay in Redis: the
-// rolling 24 h window plus slack for late runs.
+// hourMS is an hour in milliseconds: minute bars are kept in one sorted
+// set per UTC hour.
+const hourMS = int64(time.Hour / time.Millisecond)
+
+// minuteBarRetention is how long an hour's minute bars stay in Redis after
+// the hour ends: the rolling 24 h window plus slack for late runs.
 const minuteBarRetention = 25 * time.Hour
 
 // dailyRetentionDays is how many days of daily bars stay in Redis: the 52
 // weeks Week52Extremes looks at, plus a week.
 const dailyRetentionDays = 53 * 7
+
+// ckptIntradayAt is the checkpoint field with the instant (Unix ms) of the
+// last Intraday run that read everything its stream had: minutes before it
+// minus the late window are final.
+const ckptIntradayAt = "intraday_at"
 
 // Intraday consumes a shard's new ticks from its committed checkpoint and
 // commits the symbols' session figures, 1-minute bars, closed bars for the
@@ -196,16 +205,6 @@ func (e *Engine) loadStates(ctx context.Context, shard int, touched map[string]b
 	return out, nil
 }
 
-// dayNumber is a session label's day count since 1970-01-01, the score of
-// daily bars.
-func dayNumber(label string) int64 {
-	t, err := time.Parse(time.DateOnly, label)
-	if err != nil {
-		return 0
-	}
-	return t.Unix() / 86400
-}
-
 // intradayCommit builds the commit of one run.
 func (e *Engine) intradayCommit(shard int, old, newCkpt string, updates map[string]*symbolUpdate, dead []deadLetter, now time.Time, st *IntradayStats) (*commit, error) {
 	c := newCommit(keys.Checkpoints(shard), ckptIntraday, old, newCkpt)
@@ -214,7 +213,6 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt string, updates map[stri
 		syms = append(syms, s)
 	}
 	sort.Strings(syms)
-	minuteCutoff := now.Add(-minuteBarRetention).UnixMilli()
 	for _, sym := range syms {
 		u := updates[sym]
 		s := u.state
@@ -246,26 +244,39 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt string, updates map[stri
 				st.BarsAmended++
 			}
 		}
-		if len(u.minute) > 0 {
-			mk := keys.MinuteBars(shard, sym)
-			for _, start := range sortedStarts(u.minute) {
-				if b := u.bar(start); b != nil {
-					bj, _ := json.Marshal(b)
-					c.op("ZREP", mk, start, bj)
-				}
-			}
-			c.op("ZTRIM", mk, minuteCutoff)
-		}
-		for label := range u.daily {
-			f := s.figures(label)
-			if f == nil {
+		expiring := map[string]bool{}
+		for _, start := range sortedStarts(u.minute) {
+			b := u.bar(start)
+			if b == nil {
 				continue
 			}
-			fj, _ := json.Marshal(f)
-			dk := keys.DailyBars(shard, sym)
-			day := dayNumber(label)
-			c.op("ZREP", dk, day, fj)
-			c.op("ZTRIM", dk, day-dailyRetentionDays)
+			bj, _ := json.Marshal(b)
+			hour := start / hourMS
+			mk := keys.MinuteBars(shard, sym, hour)
+			if u.flush[start] && b.Revision == 1 {
+				c.op("ZADD", mk, start, bj) // closed for the first time: nothing to replace
+			} else {
+				c.op("ZREP", mk, start, bj)
+			}
+			if !expiring[mk] {
+				// Relative to the run's own time, so a backfill of old
+				// trades keeps its bars as a live run does.
+				ttl := (hour+1)*hourMS + minuteBarRetention.Milliseconds() - now.UnixMilli()
+				c.op("PEXPIRE", mk, max(ttl, hourMS))
+				expiring[mk] = true
+			}
+		}
+		dk := keys.DailyBars(shard, sym)
+		for _, label := range sortedKeys(u.daily) {
+			if f := s.figures(label); f != nil {
+				fj, _ := json.Marshal(f)
+				c.op("HSET", dk, label, fj)
+			}
+		}
+		if u.rolled {
+			if d, err := market.ParseDate(s.Cur.Session); err == nil {
+				c.op("HDELBEFORE", dk, d.AddDays(-dailyRetentionDays).String())
+			}
 		}
 	}
 	counts := map[string]int{}
@@ -279,6 +290,9 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt string, updates map[stri
 	}
 	if newCkpt != "" && newCkpt != old {
 		c.op("XTRIMMINID", keys.Ticks(shard), newCkpt)
+	}
+	if st.CaughtUp {
+		c.op("HSET", keys.Checkpoints(shard), ckptIntradayAt, now.UnixMilli())
 	}
 	return c, nil
 }

@@ -68,7 +68,7 @@ func TestIntradaySessionFiguresAndBars(t *testing.T) {
 	if st := f.state(t, "SPY"); st.Bar != nil {
 		t.Fatalf("bar still open after its minute: %+v", st.Bar)
 	}
-	if n := f.rdb.ZCard(ctx, keys.MinuteBars(shardOf(f, "SPY"), "SPY")).Val(); n != 3 {
+	if n := f.rdb.ZCard(ctx, keys.MinuteBars(shardOf(f, "SPY"), "SPY", mon(14, 0, 0, 0).UnixMilli()/hourMS)).Val(); n != 3 {
 		t.Fatalf("minute bars kept = %d, want 3", n)
 	}
 	if n := f.rdb.ZCard(ctx, keys.OpenBars(shardOf(f, "SPY"))).Val(); n != 0 {
@@ -103,7 +103,7 @@ func TestIntradayLateTicks(t *testing.T) {
 	if amended.Revision != 2 || amended.Low != dec("49990") || amended.Close != dec("49990") || amended.Volume != dec("0.7") {
 		t.Fatalf("amended bar = %+v", amended)
 	}
-	minute := f.rdb.ZRange(ctx, keys.MinuteBars(n, "BTCUSD"), 0, -1).Val()
+	minute := f.rdb.ZRange(ctx, keys.MinuteBars(n, "BTCUSD", mon(15, 0, 0, 0).UnixMilli()/hourMS), 0, -1).Val()
 	if len(minute) != 1 || !strings.Contains(minute[0], `"rev":2`) {
 		t.Fatalf("minute bars = %v, want the amended 15:00 bar only", minute)
 	}

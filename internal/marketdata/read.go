@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -45,20 +47,68 @@ func (e *Engine) shardStates(ctx context.Context, shard int) (map[string]*Symbol
 	return out, nil
 }
 
-// DailyFigures returns a symbol's kept session aggregates (up to 53 weeks),
-// oldest first: the daily bars Week52Extremes reads.
+// DailyFigures returns a symbol's kept session aggregates (up to 53 weeks,
+// the current session included), oldest first: the daily bars
+// Week52Extremes reads.
 func (e *Engine) DailyFigures(ctx context.Context, symbol string) ([]Figures, error) {
-	raw, err := e.rdb.ZRange(ctx, keys.DailyBars(ticks.Shard(symbol, e.set.Shards), symbol), 0, -1).Result()
+	raw, err := e.rdb.HGetAll(ctx, keys.DailyBars(ticks.Shard(symbol, e.set.Shards), symbol)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read daily bars of %s: %w", symbol, err)
 	}
+	return decodeDaily(symbol, raw)
+}
+
+func decodeDaily(symbol string, raw map[string]string) ([]Figures, error) {
 	out := make([]Figures, 0, len(raw))
-	for _, r := range raw {
+	for _, label := range sortedKeys(raw) {
 		var f Figures
-		if err := json.Unmarshal([]byte(r), &f); err != nil {
-			return nil, fmt.Errorf("decode daily bar of %s: %w", symbol, err)
+		if err := json.Unmarshal([]byte(raw[label]), &f); err != nil {
+			return nil, fmt.Errorf("decode daily bar %s of %s: %w", label, symbol, err)
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// MinuteBars returns a symbol's closed 1-minute bars still in Redis (the
+// last day or so) with start in [from, to), by start.
+func (e *Engine) MinuteBars(ctx context.Context, symbol string, from, to time.Time) ([]Bar, error) {
+	pipe := e.rdb.Pipeline()
+	read := queueMinuteBars(ctx, pipe, ticks.Shard(symbol, e.set.Shards), symbol, from.UnixMilli(), to.UnixMilli())
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("read minute bars of %s: %w", symbol, err)
+	}
+	return read()
+}
+
+// maxBarHours bounds how many hourly sets one read spans.
+const maxBarHours = 26
+
+// queueMinuteBars queues on pipe the reads of a symbol's bars with start
+// in [from, to) (at most the last maxBarHours hours of it) and returns the
+// function that decodes them once the pipeline ran.
+func queueMinuteBars(ctx context.Context, pipe redis.Pipeliner, shard int, symbol string, from, to int64) func() ([]Bar, error) {
+	if to <= from {
+		return func() ([]Bar, error) { return nil, nil }
+	}
+	first, last := from/hourMS, (to-1)/hourMS
+	first = max(first, last-maxBarHours+1)
+	cmds := make([]*redis.StringSliceCmd, 0, last-first+1)
+	for h := first; h <= last; h++ {
+		cmds = append(cmds, pipe.ZRangeByScore(ctx, keys.MinuteBars(shard, symbol, h), &redis.ZRangeBy{
+			Min: strconv.FormatInt(from, 10), Max: "(" + strconv.FormatInt(to, 10)}))
+	}
+	return func() ([]Bar, error) {
+		var out []Bar
+		for _, c := range cmds {
+			for _, raw := range c.Val() {
+				var b Bar
+				if err := json.Unmarshal([]byte(raw), &b); err != nil {
+					return nil, fmt.Errorf("decode bar of %s: %w", symbol, err)
+				}
+				out = append(out, b)
+			}
+		}
+		return out, nil
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -87,7 +86,7 @@ func (e *Engine) TwentyFourHour(ctx context.Context, shard int, now time.Time) (
 	// have changed: read only from there.
 	slack := e.set.LateWindow.Milliseconds() + minuteMS
 	pipe := e.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, len(syms))
+	reads := make([]func() ([]Bar, error), len(syms))
 	cached := make([]*window, len(syms))
 	for i, sym := range syms {
 		readFrom := from
@@ -99,8 +98,7 @@ func (e *Engine) TwentyFourHour(ctx context.Context, shard int, now time.Time) (
 				readFrom = max(from, w.at-slack)
 			}
 		}
-		cmds[i] = pipe.ZRangeByScore(ctx, keys.MinuteBars(shard, sym), &redis.ZRangeBy{
-			Min: strconv.FormatInt(readFrom, 10), Max: "(" + strconv.FormatInt(at, 10)})
+		reads[i] = queueMinuteBars(ctx, pipe, shard, sym, readFrom, at)
 	}
 	stateCmd := pipe.HMGet(ctx, keys.Intraday(shard), syms...)
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
@@ -114,11 +112,11 @@ func (e *Engine) TwentyFourHour(ctx context.Context, shard int, now time.Time) (
 		if cached[i] != nil {
 			w.bars = append(w.bars, cached[i].bars...)
 		}
-		for _, raw := range cmds[i].Val() {
-			var b Bar
-			if err := json.Unmarshal([]byte(raw), &b); err != nil {
-				return nil, fmt.Errorf("24h shard %d: decode bar of %s: %w", shard, sym, err)
-			}
+		fresh, err := reads[i]()
+		if err != nil {
+			return nil, fmt.Errorf("24h shard %d: %w", shard, err)
+		}
+		for _, b := range fresh {
 			w.upsert(b)
 		}
 		w.evict(from)

@@ -27,21 +27,30 @@ type VwapPoint struct {
 // vwapMaxCatchUp bounds how many minutes one run captures after a gap.
 const vwapMaxCatchUp = 24 * 60
 
-// VwapMinuteCapture records, for each minute that is final (ended at least
-// ingest.late_window ago) and not yet captured, each in-session symbol's
-// session VWAP, cumulative volume and last price at the minute's end, from
-// the 1-minute bars' session totals. The points and the captured-through
-// checkpoint are committed together, so a repeated run captures nothing
-// twice. A symbol appears from its session's first trade on.
+// VwapMinuteCapture records, for each minute that is final and not yet
+// captured, each in-session symbol's session VWAP, cumulative volume and
+// last price at the minute's end, from the session totals the 1-minute
+// bars carry. A minute is final once it ended at least ingest.late_window
+// before both now and the last Intraday run that caught up with its
+// stream. A minute without a trade repeats the symbol's last point of the
+// same session; a symbol appears from its session's first trade on. The
+// points and the captured-through checkpoint are committed together, so a
+// repeated run captures nothing twice.
 func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time) ([]VwapPoint, error) {
 	if err := e.checkShard(shard); err != nil {
 		return nil, err
 	}
-	final := floorMinute(now.Add(-e.set.LateWindow).UnixMilli()) - minuteMS
-	old, err := e.rdb.HGet(ctx, keys.Checkpoints(shard), ckptVwap).Result()
-	if err != nil && err != redis.Nil {
+	ck, err := e.rdb.HMGet(ctx, keys.Checkpoints(shard), ckptVwap, ckptIntradayAt).Result()
+	if err != nil {
 		return nil, fmt.Errorf("vwap shard %d: read checkpoint: %w", shard, err)
 	}
+	old, _ := ck[0].(string)
+	intradayAt, _ := ck[1].(string)
+	caught, err := strconv.ParseInt(intradayAt, 10, 64)
+	if err != nil {
+		return nil, nil // Intraday has not caught up with this shard yet
+	}
+	final := floorMinute(min(now.UnixMilli(), caught)-e.set.LateWindow.Milliseconds()) - minuteMS
 	from := final
 	if old != "" {
 		last, err := strconv.ParseInt(old, 10, 64)
@@ -56,14 +65,13 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 	if err := e.step("read_checkpoint"); err != nil {
 		return nil, err
 	}
-	minutes := int((final-from)/minuteMS) + 1
 	syms := e.byShard[shard]
 	pipe := e.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, len(syms))
+	reads := make([]func() ([]Bar, error), len(syms))
 	for i, sym := range syms {
-		cmds[i] = pipe.ZRevRangeByScore(ctx, keys.MinuteBars(shard, sym), &redis.ZRangeBy{
-			Max: strconv.FormatInt(final, 10), Min: "-inf", Count: int64(minutes + 1)})
+		reads[i] = queueMinuteBars(ctx, pipe, shard, sym, from, final+minuteMS)
 	}
+	lastCmd := pipe.HMGet(ctx, keys.VwapLast(shard), syms...)
 	if len(syms) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 			return nil, fmt.Errorf("vwap shard %d: read bars: %w", shard, err)
@@ -74,38 +82,49 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 	}
 
 	c := newCommit(keys.Checkpoints(shard), ckptVwap, old, strconv.FormatInt(final, 10))
+	trim := from/hourMS != final/hourMS || from%hourMS == 0 // about once an hour
 	var points []VwapPoint
+	lasts := lastCmd.Val()
 	for i, sym := range syms {
 		in, _ := e.instr.Get(sym)
-		raw := cmds[i].Val() // newest first
-		bs := make([]Bar, len(raw))
-		for j, r := range raw {
-			if err := json.Unmarshal([]byte(r), &bs[len(raw)-1-j]); err != nil {
-				return nil, fmt.Errorf("vwap shard %d: decode bar of %s: %w", shard, sym, err)
+		bs, err := reads[i]()
+		if err != nil {
+			return nil, fmt.Errorf("vwap shard %d: %w", shard, err)
+		}
+		var cur *VwapPoint // the newest point, carried over minutes without a trade
+		if raw, ok := lasts[i].(string); ok {
+			cur = &VwapPoint{}
+			if err := json.Unmarshal([]byte(raw), cur); err != nil {
+				return nil, fmt.Errorf("vwap shard %d: decode last point of %s: %w", shard, sym, err)
 			}
 		}
 		finder := sessionFinder{cal: in.Calendar}
 		key := keys.VwapSeries(shard, sym)
 		wrote := false
-		j := -1 // index of the latest bar starting at or before m
+		j := 0
 		for m := from; m <= final; m += minuteMS {
-			for j+1 < len(bs) && bs[j+1].Start <= m {
-				j++
+			for ; j < len(bs) && bs[j].Start <= m; j++ {
+				if b := bs[j]; b.Session != "" {
+					cur = &VwapPoint{Session: b.Session, VWAP: decimal.VWAP(b.CumNotional, b.CumVolume), Volume: b.CumVolume, Last: b.Close}
+				}
 			}
 			label := finder.at(time.UnixMilli(m))
-			if label == "" || j < 0 || bs[j].Session != label {
+			if label == "" || cur == nil || cur.Session != label {
 				continue
 			}
-			b := bs[j]
-			p := VwapPoint{Symbol: sym, Minute: time.UnixMilli(m).UTC(), Session: label,
-				VWAP: decimal.VWAP(b.CumNotional, b.CumVolume), Volume: b.CumVolume, Last: b.Close}
+			p := *cur
+			p.Symbol, p.Minute = sym, time.UnixMilli(m).UTC()
 			js, _ := json.Marshal(p)
-			c.op("ZREP", key, m, js)
+			c.op("ZADD", key, m, js) // a new minute: the checkpoint says it was never captured
 			points = append(points, p)
-			wrote = true
+			cur, wrote = &p, true
 		}
 		if wrote {
-			c.op("ZTRIM", key, e.vwapKeepFrom(finder, final))
+			js, _ := json.Marshal(cur)
+			c.op("HSET", keys.VwapLast(shard), sym, js)
+			if trim {
+				c.op("ZTRIM", key, e.vwapKeepFrom(finder, final))
+			}
 		}
 	}
 	if err := e.step("compute"); err != nil {

@@ -191,10 +191,12 @@ func TestVwapSeriesTrim(t *testing.T) {
 		now    time.Time
 		want   []string // sessions in the series, oldest first, one entry per point
 	}{
+		// 14:31 to 14:33: the first run could not capture 14:31, Intraday
+		// had not run past it.
 		{"Monday", []fed{{"SPY", "100", "1", day(23, 14, 31, 0)}}, day(23, 14, 34, 10),
-			[]string{"2026-11-23", "2026-11-23"}}, // 14:32 and 14:33 (14:31 was before the first run)
+			[]string{"2026-11-23", "2026-11-23", "2026-11-23"}},
 		{"Wednesday: Monday is within two days of Wednesday's open", []fed{{"SPY", "101", "1", day(25, 14, 30, 30)}}, day(25, 14, 33, 10),
-			[]string{"2026-11-23", "2026-11-23", "2026-11-25", "2026-11-25", "2026-11-25"}},
+			[]string{"2026-11-23", "2026-11-23", "2026-11-23", "2026-11-25", "2026-11-25", "2026-11-25"}},
 		{"Friday: Monday is more than two days before Friday's open", []fed{{"SPY", "102", "1", day(27, 14, 31, 0)}}, day(27, 14, 33, 10),
 			[]string{"2026-11-25", "2026-11-25", "2026-11-25", "2026-11-27", "2026-11-27"}},
 	}

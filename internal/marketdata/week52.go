@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,7 +42,7 @@ func (e *Engine) Week52Extremes(ctx context.Context, shard int, now time.Time) (
 	type query struct {
 		sym      string
 		from, to market.Date
-		cmd      *redis.StringSliceCmd
+		cmd      *redis.MapStringStringCmd
 	}
 	pipe := e.rdb.Pipeline()
 	var qs []query
@@ -56,9 +55,7 @@ func (e *Engine) Week52Extremes(ctx context.Context, shard int, now time.Time) (
 		}
 		to, _ := market.ParseDate(label)
 		from := to.AddDays(-(weekWindowDays - 1))
-		cmd := pipe.ZRangeByScore(ctx, keys.DailyBars(shard, sym), &redis.ZRangeBy{
-			Min: strconv.FormatInt(dayNumber(from.String()), 10), Max: strconv.FormatInt(dayNumber(to.String()), 10)})
-		qs = append(qs, query{sym, from, to, cmd})
+		qs = append(qs, query{sym, from, to, pipe.HGetAll(ctx, keys.DailyBars(shard, sym))})
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("week52 shard %d: read daily bars: %w", shard, err)
@@ -67,12 +64,13 @@ func (e *Engine) Week52Extremes(ctx context.Context, shard int, now time.Time) (
 	write := e.rdb.Pipeline()
 	for _, q := range qs {
 		x := Extremes{Symbol: q.sym, From: q.from.String(), To: q.to.String(), AsOf: now.UTC()}
-		for _, raw := range q.cmd.Val() {
-			var f Figures
-			if err := json.Unmarshal([]byte(raw), &f); err != nil {
-				return nil, fmt.Errorf("week52 shard %d: decode daily bar of %s: %w", shard, q.sym, err)
-			}
-			if f.Trades == 0 {
+		days, err := decodeDaily(q.sym, q.cmd.Val())
+		if err != nil {
+			return nil, fmt.Errorf("week52 shard %d: %w", shard, err)
+		}
+		from, to := q.from.String(), q.to.String()
+		for _, f := range days {
+			if f.Trades == 0 || f.Session < from || f.Session > to {
 				continue
 			}
 			// Ascending dates: ">" keeps the first session that set an

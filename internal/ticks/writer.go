@@ -2,6 +2,7 @@ package ticks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -35,6 +36,44 @@ func (w *Writer) Write(ctx context.Context, batch []Tick) error {
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("write %d ticks: %w", len(batch), err)
+	}
+	return nil
+}
+
+// ErrBadEntry is returned by WriteRaw for an entry that is not field/value
+// pairs (empty, or an odd number of strings): Redis cannot store it.
+var ErrBadEntry = errors.New("stream entry must be non-empty field/value pairs")
+
+// WriteRaw appends entries as they are, in one pipeline, in order. Each
+// entry is field/value pairs; it goes to the shard of its symbol field's
+// value, or to shard 0 when it has none (or an empty one). It does not
+// touch the latest quotes: raw entries are for rows that may not be valid
+// ticks, which Intraday dead-letters and counts. Nothing is written when
+// an entry is malformed.
+func (w *Writer) WriteRaw(ctx context.Context, entries [][]string) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for i, e := range entries {
+		if len(e) == 0 || len(e)%2 != 0 {
+			return fmt.Errorf("raw entry %d has %d strings: %w", i, len(e), ErrBadEntry)
+		}
+	}
+	pipe := w.rdb.Pipeline()
+	for _, e := range entries {
+		n := 0
+		for i := 0; i < len(e); i += 2 {
+			if e[i] == FieldSymbol {
+				if e[i+1] != "" {
+					n = Shard(e[i+1], w.shards)
+				}
+				break
+			}
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: keys.Ticks(n), Values: e})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("write %d raw entries: %w", len(entries), err)
 	}
 	return nil
 }

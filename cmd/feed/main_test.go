@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"heartbeat/internal/config"
+	"heartbeat/internal/keys"
+	"heartbeat/internal/testinfra"
+	"heartbeat/internal/ticks"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// runCmd runs the command line and returns its exit code and stderr.
+func runCmd(t *testing.T, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, &stdout, &stderr)
+	return code, stderr.String()
+}
+
+// writeFile writes content to a file in a temporary directory.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	good := writeFile(t, "trades.csv", "ts,symbol,price,size\n1773151200000,ES,1,1\n")
+	badHeader := writeFile(t, "bad.csv", "time,symbol,price,size\n")
+	badConfig := writeFile(t, "config.yaml", "feed:\n  rate: 10\n  burst: 3\n")
+	cases := []struct {
+		name    string
+		args    []string
+		mention string // in stderr
+	}{
+		{"no command", nil, "usage: feed"},
+		{"unknown command", []string{"stream"}, `unknown command "stream"`},
+		{"unknown flag", []string{"simulate", "--bogus"}, "bogus"},
+		{"not a number", []string{"simulate", "--rate", "fast"}, "rate"},
+		{"zero rate", []string{"simulate", "--rate", "0"}, "feed.rate"},
+		{"unknown symbol", []string{"simulate", "--symbols", "ES,NOPE"}, "feed.symbols[1]"},
+		{"bad redis url", []string{"simulate", "--redis", "localhost:6379"}, "redis.url"},
+		{"negative duration", []string{"simulate", "--duration", "-1s"}, "--duration"},
+		{"extra argument", []string{"simulate", "now"}, "unexpected arguments"},
+		{"missing config", []string{"simulate", "--config", "/nonexistent/config.yaml"}, "config.yaml"},
+		{"unknown config key", []string{"simulate", "--config", badConfig}, "burst"},
+		{"replay without file", []string{"replay"}, "--file is required"},
+		{"speed and max", []string{"replay", "--file", good, "--speed", "2", "--max"}, "exclusive"},
+		{"zero speed", []string{"replay", "--file", good, "--speed", "0"}, "--speed"},
+		{"missing file", []string{"replay", "--file", "/nonexistent/trades.csv"}, "no such file"},
+		{"bad header", []string{"replay", "--file", badHeader}, `unknown column "time"`},
+		{"replay bad redis url", []string{"replay", "--file", good, "--redis", "http://x"}, "redis.url"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, stderr := runCmd(t, context.Background(), c.args...)
+			if code != exitUsage || !strings.Contains(stderr, c.mention) {
+				t.Fatalf("exit %d, want %d with %q in stderr:\n%s", code, exitUsage, c.mention, stderr)
+			}
+		})
+	}
+}
+
+func TestHelpExits0(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"help"}, {"simulate", "-h"}, {"replay", "--help"}} {
+		if code, stderr := runCmd(t, context.Background(), args...); code != exitOK {
+			t.Fatalf("%q: exit %d:\n%s", args, code, stderr)
+		}
+	}
+}
+
+func TestUnreachableRedisExits1Quickly(t *testing.T) {
+	t.Parallel()
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", testinfra.FreePort(t))
+	file := writeFile(t, "trades.csv", "ts,symbol,price,size\n1773151200000,ES,1,1\n")
+	for _, args := range [][]string{
+		{"simulate", "--redis", url},
+		{"replay", "--redis", url, "--file", file, "--max"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			began := time.Now()
+			code, stderr := runCmd(t, context.Background(), args...)
+			if code != exitError || !strings.Contains(stderr, "not reachable") {
+				t.Fatalf("exit %d, want %d with a clear message:\n%s", code, exitError, stderr)
+			}
+			// Bounded by redis.dial_timeout (2s by default).
+			if took := time.Since(began); took > 4*time.Second {
+				t.Fatalf("took %s to give up", took)
+			}
+		})
+	}
+}
+
+func TestSimulateRunsForItsDuration(t *testing.T) {
+	t.Parallel()
+	m, rdb := testinfra.Mini(t)
+	code, stderr := runCmd(t, context.Background(), "simulate", "--redis", "redis://"+m.Addr()+"/0",
+		"--rate", "1000", "--all-hours", "--seed", "5", "--symbols", "ES,BTCUSD", "--duration", "300ms")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	var total int64
+	for n := range config.Default().Ingest.Shards {
+		l, err := rdb.XLen(context.Background(), keys.Ticks(n)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += l
+	}
+	if total == 0 || !strings.Contains(stderr, "simulation finished") {
+		t.Fatalf("%d ticks written:\n%s", total, stderr)
+	}
+}
+
+func TestSimulateStopsOnCancel(t *testing.T) {
+	t.Parallel()
+	m, rdb := testinfra.Mini(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"simulate", "--redis", "redis://" + m.Addr() + "/0", "--all-hours", "--symbols", "ES"}, &bytes.Buffer{}, &stderr)
+	}()
+	// Poll until the first tick lands, then stop it as SIGTERM would.
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	deadline := time.After(10 * time.Second)
+	for n := int64(0); n == 0; {
+		select {
+		case <-poll.C:
+			n, _ = rdb.XLen(ctx, keys.Ticks(ticks.Shard("ES", config.Default().Ingest.Shards))).Result()
+		case code := <-done:
+			t.Fatalf("simulate exited %d before writing:\n%s", code, stderr.String())
+		case <-deadline:
+			t.Fatal("no tick within 10s")
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK || !strings.Contains(stderr.String(), "simulation finished") {
+			t.Fatalf("exit %d, want a clean stop:\n%s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("simulate did not stop within 10s of its context ending")
+	}
+}
+
+// TestReplayMaxIntoRedisServer replays a generated 100,000-row file into a
+// real redis-server and reads the streams back.
+func TestReplayMaxIntoRedisServer(t *testing.T) {
+	t.Parallel()
+	srv := testinfra.StartRedis(t)
+	const rows = 100_000
+	symbols := []string{"ES", "NQ", "SPY", "BTCUSD", "ETHUSD", "7203.T"}
+	path := filepath.Join(t.TempDir(), "trades.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "symbol,ts,price,size,bid,ask")
+	perSymbol := map[string]int{}
+	bad := 0
+	start := time.Now().Add(-time.Hour).UnixMilli()
+	for i := range rows {
+		sym := symbols[i%len(symbols)]
+		if i%1000 == 999 {
+			sym, bad = "UNKNOWN", bad+1 // written raw, for Intraday to dead-letter
+		}
+		perSymbol[sym]++
+		fmt.Fprintf(w, "%s,%d,%d.5,%d,%d.25,%d.75\n", sym, start+int64(i), 100+i%50, 1+i%9, 100+i%50, 100+i%50)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	code, stderr := runCmd(t, context.Background(), "replay", "--redis", srv.URL(), "--file", path, "--max")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	ctx := context.Background()
+	rdb := srv.Client()
+	shards := config.Default().Ingest.Shards
+	got := map[string]int{}
+	var total int64
+	for n := range shards {
+		l, err := rdb.XLen(ctx, keys.Ticks(n)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += l
+		// Check the start of each stream entry by entry.
+		xs, err := rdb.XRangeN(ctx, keys.Ticks(n), "-", "+", 500).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range xs {
+			sym, _ := x.Values[ticks.FieldSymbol].(string)
+			if ticks.Shard(sym, shards) != n {
+				t.Fatalf("%s found in shard %d", sym, n)
+			}
+		}
+		q, err := rdb.HGetAll(ctx, keys.Quotes(n)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for sym := range q {
+			got[sym]++
+		}
+	}
+	if total != rows {
+		t.Fatalf("%d entries in the streams, want %d", total, rows)
+	}
+	for _, sym := range symbols {
+		if got[sym] != 1 {
+			t.Fatalf("no latest quote for %s (quotes: %v)", sym, got)
+		}
+	}
+	if got["UNKNOWN"] != 0 {
+		t.Fatal("an unknown symbol got a latest quote")
+	}
+	if want := fmt.Sprintf(`"raw":%d`, bad); !strings.Contains(stderr, want) {
+		t.Fatalf("summary does not report %s:\n%s", want, stderr)
+	}
+}
