@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-
 	"heartbeat/internal/bars"
 	"heartbeat/internal/config"
 	"heartbeat/internal/decimal"
