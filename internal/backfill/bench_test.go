@@ -15,7 +15,7 @@ import (
 func BenchmarkBackfill(b *testing.B) {
 	start := time.Date(2026, 11, 23, 14, 30, 0, 0, time.UTC)
 	// 5 days of 6.5 h sessions: spread 1M trades over the 5 × 24 h span.
-	_, file := generate(b, 11, start, 4*24*time.Hour+6*time.Hour+30*time.Minute, 195*time.Millisecond)
+	_, file := generate(b, 11, start, 4*24*time.Hour+6*time.Hour+30*time.Minute, 369*time.Millisecond)
 	in := instruments(b)
 	set := settings(b)
 	b.ResetTimer()

@@ -184,27 +184,66 @@ func (n Notional) big() *big.Int {
 
 // String writes n as a decimal integer count of 10^-16 units.
 func (n Notional) String() string {
+	var buf [40]byte
+	return string(n.append(buf[:0]))
+}
+
+// append writes n in decimal, 19 digits at a time (10^19 fits a uint64).
+func (n Notional) append(b []byte) []byte {
 	if n.Hi == 0 {
-		return strconv.FormatUint(n.Lo, 10)
+		return strconv.AppendUint(b, n.Lo, 10)
 	}
-	return n.big().String()
+	const e19 = 10_000_000_000_000_000_000
+	var chunks [3]uint64
+	k := 0
+	hi, lo := n.Hi, n.Lo
+	for hi != 0 {
+		qhi := hi / e19
+		var r uint64
+		lo, r = bits.Div64(hi%e19, lo, e19)
+		hi = qhi
+		chunks[k] = r
+		k++
+	}
+	b = strconv.AppendUint(b, lo, 10)
+	for k--; k >= 0; k-- {
+		s := strconv.FormatUint(chunks[k], 10)
+		for i := len(s); i < 19; i++ {
+			b = append(b, '0')
+		}
+		b = append(b, s...)
+	}
+	return b
 }
 
 // MarshalText writes n as its String form.
-func (n Notional) MarshalText() ([]byte, error) { return []byte(n.String()), nil }
+func (n Notional) MarshalText() ([]byte, error) { return n.append(nil), nil }
 
-// UnmarshalText reads the String form.
+// UnmarshalText reads the String form: up to 39 decimal digits.
 func (n *Notional) UnmarshalText(b []byte) error {
-	if v, err := strconv.ParseUint(string(b), 10, 64); err == nil {
-		*n = Notional{Lo: v}
-		return nil
-	}
-	v, ok := new(big.Int).SetString(string(b), 10)
-	if !ok || v.Sign() < 0 || v.BitLen() > 128 {
+	if len(b) == 0 || len(b) > 39 {
 		return fmt.Errorf("notional %q: %w", b, ErrSyntax)
 	}
-	lo := new(big.Int).And(v, new(big.Int).SetUint64(math.MaxUint64)).Uint64()
-	*n = Notional{Hi: new(big.Int).Rsh(v, 64).Uint64(), Lo: lo}
+	var v Notional
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("notional %q: %w", b, ErrSyntax)
+		}
+		// v = v*10 + digit, checking for overflow past 128 bits.
+		hh, hl := bits.Mul64(v.Hi, 10)
+		lh, ll := bits.Mul64(v.Lo, 10)
+		hi, carry := bits.Add64(hl, lh, 0)
+		if hh != 0 || carry != 0 {
+			return fmt.Errorf("notional %q: %w", b, ErrRange)
+		}
+		lo, c2 := bits.Add64(ll, uint64(c-'0'), 0)
+		hi, carry = bits.Add64(hi, 0, c2)
+		if carry != 0 {
+			return fmt.Errorf("notional %q: %w", b, ErrRange)
+		}
+		v = Notional{Hi: hi, Lo: lo}
+	}
+	*n = v
 	return nil
 }
 

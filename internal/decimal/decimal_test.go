@@ -150,3 +150,16 @@ func TestNotionalSubLess(t *testing.T) {
 		t.Fatal("Less is wrong")
 	}
 }
+
+func TestNotionalStringMatchesBig(t *testing.T) {
+	t.Parallel()
+	for _, n := range []Notional{{Hi: 1}, {Hi: 1, Lo: 1}, {Hi: 5, Lo: 12345678901234567890}, {Hi: ^uint64(0), Lo: ^uint64(0)}, {Hi: 542101086, Lo: 4477988020393345024}} {
+		if got, want := n.String(), n.big().String(); got != want {
+			t.Fatalf("String of %+v = %s, want %s", n, got, want)
+		}
+	}
+	var n Notional
+	if err := n.UnmarshalText([]byte("340282366920938463463374607431768211456")); !errors.Is(err, ErrRange) {
+		t.Fatalf("2^128 parsed: %v", err)
+	}
+}

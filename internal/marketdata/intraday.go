@@ -23,8 +23,9 @@ func floorMinute(ms int64) int64 {
 // one market, remembering the last session found: ticks arrive in time
 // order, so most lookups hit it.
 type sessionFinder struct {
-	cal  *market.Calendar
-	last market.Session
+	cal   *market.Calendar
+	last  market.Session
+	label string // last.Date as a string
 }
 
 // at returns the label of the session containing t (excluding its break),
@@ -32,7 +33,7 @@ type sessionFinder struct {
 func (f *sessionFinder) at(t time.Time) string {
 	if !f.last.Open.IsZero() && !t.Before(f.last.Open) && t.Before(f.last.Close) {
 		if f.last.Contains(t) {
-			return f.last.Date.String()
+			return f.label
 		}
 		return ""
 	}
@@ -40,9 +41,9 @@ func (f *sessionFinder) at(t time.Time) string {
 	if err != nil {
 		return ""
 	}
-	f.last = s
+	f.last, f.label = s, s.Date.String()
 	if s.Contains(t) {
-		return s.Date.String()
+		return f.label
 	}
 	return ""
 }

@@ -52,6 +52,9 @@ const minuteBarRetention = 25 * time.Hour
 // weeks Week52Extremes looks at, plus a week.
 const dailyRetentionDays = 53 * 7
 
+// intradayPage is how many stream entries Intraday reads at a time.
+const intradayPage = 4096
+
 // ckptIntradayAt is the checkpoint field with the instant (Unix ms) of the
 // last Intraday run that read everything its stream had: minutes before it
 // minus the late window are final.
@@ -77,63 +80,77 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 		return st, err
 	}
 
-	start := "-"
+	cursor := "-"
 	if old != "" {
-		start = "(" + old
+		cursor = "(" + old
 	}
-	msgs, err := e.rdb.XRangeN(ctx, keys.Ticks(shard), start, "+", int64(e.set.BatchSize)).Result()
-	if err != nil {
-		return st, fmt.Errorf("intraday shard %d: read ticks: %w", shard, err)
-	}
-	st.Read, st.CaughtUp = len(msgs), len(msgs) < e.set.BatchSize
-	if err := e.step("read_ticks"); err != nil {
-		return st, err
-	}
-
-	good := make([]ticks.Tick, 0, len(msgs))
-	goodMsgs := make([]redis.XMessage, 0, len(msgs))
-	var dead []deadLetter
-	touched := map[string]bool{}
-	for _, m := range msgs {
-		t, reason, detail := e.validate.Parse(m.Values, now)
-		if reason != "" {
-			dead = append(dead, e.reject(m, reason, detail, shard, now))
-			continue
-		}
-		good = append(good, t)
-		goodMsgs = append(goodMsgs, m)
-		touched[t.Symbol] = true
-	}
-	for _, sym := range due {
-		touched[sym] = true
-	}
-
-	updates, err := e.loadStates(ctx, shard, touched)
-	if err != nil {
+	newCkpt := old
+	updates := map[string]*symbolUpdate{}
+	if err := e.loadStates(ctx, shard, updates, due); err != nil {
 		return st, fmt.Errorf("intraday shard %d: read state: %w", shard, err)
 	}
-	if err := e.step("read_state"); err != nil {
-		return st, err
-	}
-
+	var dead []deadLetter
 	finders := map[market.Code]*sessionFinder{}
-	for i, t := range good {
-		u := updates[t.Symbol]
-		in, _ := e.instr.Get(t.Symbol)
-		f := finders[in.Market]
-		if f == nil {
-			f = &sessionFinder{cal: in.Calendar}
-			finders[in.Market] = f
+	// Read the stream a page at a time, so a run's memory stays bounded
+	// whatever its backlog; everything is still committed at once.
+	for st.Read < e.set.BatchSize {
+		want := min(intradayPage, e.set.BatchSize-st.Read)
+		msgs, err := e.rdb.XRangeN(ctx, keys.Ticks(shard), cursor, "+", int64(want)).Result()
+		if err != nil {
+			return st, fmt.Errorf("intraday shard %d: read ticks: %w", shard, err)
 		}
-		session := f.at(t.Time)
-		if !u.applyTick(t, session, e.set.LateWindow) {
-			dead = append(dead, e.reject(goodMsgs[i], ticks.ReasonLate,
-				"its minute closed more than ingest.late_window before the symbol's newest tick", shard, now))
-			continue
+		st.Read += len(msgs)
+		if err := e.step("read_ticks"); err != nil {
+			return st, err
 		}
-		st.Accepted++
-		if session == "" {
-			st.OutOfSession++
+		good := make([]ticks.Tick, 0, len(msgs))
+		goodMsgs := make([]redis.XMessage, 0, len(msgs))
+		var missing []string
+		for _, m := range msgs {
+			t, reason, detail := e.validate.Parse(m.Values, now)
+			if reason != "" {
+				dead = append(dead, e.reject(m, reason, detail, shard, now))
+				continue
+			}
+			good = append(good, t)
+			goodMsgs = append(goodMsgs, m)
+			if _, ok := updates[t.Symbol]; !ok {
+				updates[t.Symbol] = nil
+				missing = append(missing, t.Symbol)
+			}
+		}
+		if err := e.loadStates(ctx, shard, updates, missing); err != nil {
+			return st, fmt.Errorf("intraday shard %d: read state: %w", shard, err)
+		}
+		if err := e.step("read_state"); err != nil {
+			return st, err
+		}
+		for i, t := range good {
+			u := updates[t.Symbol]
+			in, _ := e.instr.Get(t.Symbol)
+			f := finders[in.Market]
+			if f == nil {
+				f = &sessionFinder{cal: in.Calendar}
+				finders[in.Market] = f
+			}
+			session := f.at(t.Time)
+			if !u.applyTick(t, session, e.set.LateWindow) {
+				dead = append(dead, e.reject(goodMsgs[i], ticks.ReasonLate,
+					"its minute closed more than ingest.late_window before the symbol's newest tick", shard, now))
+				continue
+			}
+			st.Accepted++
+			if session == "" {
+				st.OutOfSession++
+			}
+		}
+		if len(msgs) > 0 {
+			newCkpt = msgs[len(msgs)-1].ID
+			cursor = "(" + newCkpt
+		}
+		if len(msgs) < want {
+			st.CaughtUp = true
+			break
 		}
 	}
 	for _, u := range updates {
@@ -146,10 +163,6 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 		return st, err
 	}
 
-	newCkpt := old
-	if len(msgs) > 0 {
-		newCkpt = msgs[len(msgs)-1].ID
-	}
 	c, err := e.intradayCommit(shard, old, newCkpt, updates, dead, now, &st)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
@@ -178,31 +191,28 @@ func (e *Engine) reject(m redis.XMessage, reason ticks.Reason, detail string, sh
 	return deadLetter{reason: reason, id: m.ID, detail: detail, fields: string(raw)}
 }
 
-// loadStates reads the states of the touched symbols.
-func (e *Engine) loadStates(ctx context.Context, shard int, touched map[string]bool) (map[string]*symbolUpdate, error) {
-	syms := make([]string, 0, len(touched))
-	for s := range touched {
-		syms = append(syms, s)
+// loadStates reads the states of syms into updates.
+func (e *Engine) loadStates(ctx context.Context, shard int, updates map[string]*symbolUpdate, syms []string) error {
+	if len(syms) == 0 {
+		return nil
 	}
-	sort.Strings(syms)
 	vals, err := hmgetStrings(ctx, e.rdb, keys.Intraday(shard), syms)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make(map[string]*symbolUpdate, len(syms))
 	for i, sym := range syms {
 		st := &SymbolState{Symbol: sym}
 		loaded := vals[i] != ""
 		if loaded {
 			if err := json.Unmarshal([]byte(vals[i]), st); err != nil {
-				return nil, fmt.Errorf("decode state of %s: %w", sym, err)
+				return fmt.Errorf("decode state of %s: %w", sym, err)
 			}
 		} else if in, ok := e.instr.Get(sym); ok {
 			st.Market = string(in.Market)
 		}
-		out[sym] = newUpdate(st, loaded)
+		updates[sym] = newUpdate(st, loaded)
 	}
-	return out, nil
+	return nil
 }
 
 // intradayCommit builds the commit of one run.

@@ -41,10 +41,14 @@ type Plan struct {
 }
 
 // AlignedAfter returns the first multiple of interval since the Unix epoch
-// strictly after t.
+// strictly after t, in UTC. A negative interval has the same multiples as
+// its absolute value; interval must not be zero.
 func AlignedAfter(t time.Time, interval time.Duration) time.Time {
 	n := t.UnixNano()
 	i := interval.Nanoseconds()
+	if i < 0 {
+		i = -i
+	}
 	next := (n/i + 1) * i
 	if n < 0 && n%i != 0 {
 		next -= i

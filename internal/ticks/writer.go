@@ -22,17 +22,29 @@ func NewWriter(rdb redis.UniversalClient, shards int) *Writer {
 	return &Writer{rdb: rdb, shards: shards}
 }
 
-// Write appends ticks in one pipeline, in order: XADD to the symbol's shard
-// stream, and HSET of the symbol's latest quote.
+// Write appends ticks in one pipeline, in order: an XADD per tick to its
+// symbol's shard stream, then one HSET per shard of the latest quote of
+// each symbol in the batch (the last tick of a symbol wins, as it would
+// with one HSET per tick).
 func (w *Writer) Write(ctx context.Context, batch []Tick) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	pipe := w.rdb.Pipeline()
+	quotes := make([]map[string]string, w.shards)
+	streams := make([]string, w.shards)
 	for _, t := range batch {
 		n := Shard(t.Symbol, w.shards)
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: keys.Ticks(n), Values: t.Fields()})
-		pipe.HSet(ctx, keys.Quotes(n), t.Symbol, QuoteValue(t))
+		if quotes[n] == nil {
+			quotes[n], streams[n] = map[string]string{}, keys.Ticks(n)
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: streams[n], Values: t.Fields()})
+		quotes[n][t.Symbol] = QuoteValue(t)
+	}
+	for n, q := range quotes {
+		if len(q) > 0 {
+			pipe.HSet(ctx, keys.Quotes(n), q)
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("write %d ticks: %w", len(batch), err)

@@ -1,0 +1,41 @@
+# Heartbeat's front door. Every target is a one-liner; see README.md.
+GO ?= go
+
+.PHONY: run test test-race test-integration lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
+
+run:                ## the whole system in one process, no Redis needed
+	$(GO) run ./cmd/scheduler --embedded
+
+test:               ## the test command of README.md (CI runs it with CI=true)
+	$(GO) test ./...
+
+test-race:          ## the tests under the race detector
+	$(GO) test -race ./...
+
+test-integration:   ## only the tests that start real servers and processes
+	$(GO) test -count=1 ./test/... ./internal/marketdata/ -run 'Integration|RealRedis|Process'
+
+lint:               ## vet and formatting
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+build:              ## the three binaries into ./bin
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
+
+bench:              ## the micro-benchmarks beside the code
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+bench-backfill:     ## backfill of 1,000,000 trades over five sessions (target < 60 s)
+	$(GO) test -run '^$$' -bench Backfill -benchtime 1x ./internal/backfill/
+
+bench-ingest:       ## 5,000 symbols, feed + Intraday on a real redis-server (target >= 100,000 ticks/s)
+	$(GO) run ./test/bench/ingest
+
+bench-scheduler:    ## start lag, duplicates and idle load: 2 schedulers + 4 workers vs asynq's Scheduler
+	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 30m ./test/integration/
+
+e2e:                ## the compose topology as processes on loopback for about a minute
+	$(GO) test -count=1 -run E2E -timeout 10m ./test/e2e/
+
+compose-check:      ## validate docker-compose.yml statically (no Docker engine needed)
+	docker-compose config -q

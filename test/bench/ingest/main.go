@@ -1,0 +1,265 @@
+// Command ingest is the ingest benchmark: 5,000 symbols, the feed
+// simulator and the Intraday job (scheduler + worker processes) on a real
+// redis-server of its own, for a measured minute. It reports the
+// end-to-end tick rate, Intraday's run time per 1 s slot (p50/p99/max from
+// the run history), the worker's peak RSS, and the ratio of the tick rate
+// to `redis-benchmark -P 16 -t set -q` measured in the same run.
+//
+// Run: make bench-ingest (go run ./test/bench/ingest [-rate 100000] [-symbols 5000] [-shards 8]).
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/keys"
+	"heartbeat/internal/runlog"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ingest:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	rate := flag.Int("rate", 100_000, "ticks per second the feed writes")
+	symbols := flag.Int("symbols", 5000, "instruments")
+	shards := flag.Int("shards", 8, "tick shards (ingest.shards)")
+	warm := flag.Duration("warmup", 15*time.Second, "warm-up before measuring")
+	measure := flag.Duration("measure", 60*time.Second, "measured window")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "hb-ingest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Println("building binaries...")
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/scheduler", "./cmd/worker", "./cmd/feed")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	port := freePort()
+	redisCmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	redisCmd.Stdout = io.Discard
+	if err := redisCmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	defer func() { _ = redisCmd.Process.Kill(); _ = redisCmd.Wait() }()
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	defer rdb.Close()
+	ctx := context.Background()
+	for i := 0; rdb.Ping(ctx).Err() != nil; i++ {
+		if i > 100 {
+			return fmt.Errorf("redis-server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	fmt.Println("baseline: redis-benchmark -P 16 -t set -q ...")
+	out, err := exec.Command("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-t", "set", "-q", "-n", "2000000").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("redis-benchmark: %w: %s", err, out)
+	}
+	setRPS := parseRPS(string(out))
+	_ = rdb.FlushAll(ctx).Err()
+
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := writeConfig(cfgPath, dir, *symbols, *shards, *rate); err != nil {
+		return err
+	}
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	env := append(os.Environ(), "HEARTBEAT_LOG_LEVEL=warn", "HEARTBEAT_LOG_FORMAT=json")
+	workerHTTP := fmt.Sprintf("127.0.0.1:%d", freePort())
+	procs := []*exec.Cmd{
+		exec.Command(dir+"/scheduler", "--config", cfgPath, "--redis", url, "--http", "", "--replica", "bench"),
+		exec.Command(dir+"/worker", "--config", cfgPath, "--redis", url, "--http", workerHTTP, "--name", "bench-worker", "--concurrency", strconv.Itoa(*shards)),
+		exec.Command(dir+"/feed", "simulate", "--config", cfgPath, "--redis", url, "--rate", strconv.Itoa(*rate), "--all-hours", "--seed", "7"),
+	}
+	for _, p := range procs {
+		p.Env = env
+		p.Stdout = io.Discard
+		f, _ := os.Create(filepath.Join(dir, filepath.Base(p.Path)+".log"))
+		p.Stderr = f
+		if err := p.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", p.Path, err)
+		}
+	}
+	defer func() {
+		for _, p := range procs {
+			_ = p.Process.Signal(syscall.SIGTERM)
+		}
+		for _, p := range procs {
+			_ = p.Wait()
+		}
+	}()
+	worker := procs[1]
+
+	fmt.Printf("warming up %s, then measuring %s...\n", *warm, *measure)
+	time.Sleep(*warm)
+	t0 := time.Now()
+	acc0, err := accepted(workerHTTP)
+	if err != nil {
+		return err
+	}
+	lastID := lastRunID(ctx, rdb)
+	var peakRSS int64
+	for time.Since(t0) < *measure {
+		time.Sleep(time.Second)
+		peakRSS = max(peakRSS, rss(worker.Process.Pid))
+		if worker.ProcessState != nil {
+			return fmt.Errorf("worker exited; see %s", dir)
+		}
+	}
+	elapsed := time.Since(t0)
+	acc1, err := accepted(workerHTTP)
+	if err != nil {
+		return err
+	}
+	backlog := int64(0)
+	for s := 0; s < *shards; s++ {
+		backlog += rdb.XLen(ctx, keys.Ticks(s)).Val()
+	}
+	runs, err := runlog.New(rdb, 0).Range(ctx, "("+lastID, "+")
+	if err != nil {
+		return err
+	}
+	var durs []time.Duration
+	outcomes := map[runlog.Outcome]int{}
+	for _, r := range runs {
+		if r.Job != "intraday" {
+			continue
+		}
+		outcomes[r.Outcome]++
+		if r.Outcome == runlog.OK {
+			durs = append(durs, r.Duration())
+		}
+	}
+	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
+	tickRate := (acc1 - acc0) / elapsed.Seconds()
+	cpu := cpuModel()
+	fmt.Println()
+	fmt.Printf("machine: %d CPUs, %s, %s\n", runtime.NumCPU(), cpu, runtime.Version())
+	fmt.Printf("config: %d symbols, %d shards, feed rate %d ticks/s, measured %s after %s warm-up\n", *symbols, *shards, *rate, elapsed.Round(time.Second), *warm)
+	fmt.Printf("redis-benchmark -P 16 -t set -q: %.0f SET/s\n", setRPS)
+	fmt.Printf("end-to-end ticks consumed by Intraday: %.0f ticks/s (ratio to redis-benchmark SET: %.3f)\n", tickRate, tickRate/setRPS)
+	fmt.Printf("backlog left in the tick streams at the end: %d ticks\n", backlog)
+	fmt.Printf("intraday runs: %d ok, outcomes %v; run time p50 %s, p99 %s, max %s\n", len(durs), outcomes, pct(durs, 0.5), pct(durs, 0.99), pct(durs, 1))
+	fmt.Printf("worker peak RSS: %.1f MB\n", float64(peakRSS)/1024/1024)
+	return nil
+}
+
+func writeConfig(path, dir string, symbols, shards, rate int) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ingest:\n  shards: %d\n  batch_size: 200000\nstore:\n  dir: %s\nfeed:\n  rate: %d\n  all_hours: true\n", shards, filepath.Join(dir, "bars"), rate)
+	b.WriteString("jobs:\n")
+	for _, j := range []string{"week52_extremes", "session_volume", "market_metrics", "twenty_four_hour", "pre_open_backtest", "vwap_minute_capture", "closed_bars_flush"} {
+		fmt.Fprintf(&b, "  %s: {enabled: false}\n", j)
+	}
+	b.WriteString("instruments:\n")
+	for i := 0; i < symbols; i++ {
+		fmt.Fprintf(&b, "  - {symbol: SYM%04dUSD, market: ALWAYS, weight: 1}\n", i)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+var rpsRE = regexp.MustCompile(`SET: ([0-9.]+) requests per second`)
+
+func parseRPS(s string) float64 {
+	m := rpsRE.FindAllStringSubmatch(s, -1)
+	if len(m) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(m[len(m)-1][1], 64)
+	return v
+}
+
+// accepted reads heartbeat_ticks_total{result="accepted"} from a worker.
+func accepted(addr string) (float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, fmt.Errorf("worker metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, `heartbeat_ticks_total{result="accepted"}`) {
+			f := strings.Fields(line)
+			return strconv.ParseFloat(f[len(f)-1], 64)
+		}
+	}
+	return 0, nil
+}
+
+func lastRunID(ctx context.Context, rdb *redis.Client) string {
+	msgs, err := rdb.XRevRangeN(ctx, keys.Runs, "+", "-", 1).Result()
+	if err != nil || len(msgs) == 0 {
+		return "0-0"
+	}
+	return msgs[0].ID
+}
+
+// rss returns a process's resident set size in bytes.
+func rss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+		}
+	}
+	return "unknown CPU"
+}
+
+func pct(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(d))) - 1
+	i = min(max(i, 0), len(d)-1)
+	return d[i].Round(time.Millisecond)
+}
