@@ -371,7 +371,7 @@ func TestBackfillMatchesIndependentComputation(t *testing.T) {
 	t.Parallel()
 	// Sunday 2026-11-22 20:00 UTC (CME opens at 23:00) to Wednesday.
 	start := time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC)
-	trades, file := generate(t, 7, start, 75*time.Hour, 4*time.Second)
+	trades, file := generate(t, 7, start, 75*time.Hour, 15*time.Second)
 	in := instruments(t)
 	dir := t.TempDir()
 	began := time.Now()
