@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -23,39 +24,53 @@ const stopTimeout = 9 * time.Second
 // runDaemon runs a scheduler replica, or with --embedded the whole system
 // on an in-memory Redis, until ctx is cancelled (SIGINT, SIGTERM).
 func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := cli.NewFlags("scheduler", stderr)
-	common := cli.AddCommon(fs)
-	fast := fs.Float64("fast-tick", 0, "seconds: gate re-evaluation cadence and smallest job interval (default 1.0)")
-	slow := fs.Float64("slow-tick", 0, "seconds: cadence floor of a job while its markets are closed (default 60.0)")
-	noLock := fs.Bool("no-lock", false, "do not take the Redis leader lease: every replica enqueues (duplicates are suppressed)")
-	httpAddr := fs.String("http", "", "address of the status page, API, metrics and health (default :8080; empty disables)")
-	replica := fs.String("replica", "", "name of this replica (default host:pid)")
-	emb := fs.Bool("embedded", false, "run everything in one process on an in-memory Redis: scheduler, workers, feed")
-	workers := fs.Int("workers", 0, "with --embedded: number of in-process workers (default 2)")
+	fs, f := daemonFlags(stderr)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := common.Load(fs)
+	cfg, err := f.common.Load(fs)
 	if err != nil {
 		return err
 	}
 	cli.Visit(fs, map[string]func(){
-		"fast-tick": func() { cfg.Scheduler.FastTick = *fast },
-		"slow-tick": func() { cfg.Scheduler.SlowTick = *slow },
-		"no-lock":   func() { cfg.Scheduler.Lock = !*noLock },
-		"http":      func() { cfg.Scheduler.HTTP = *httpAddr },
-		"replica":   func() { cfg.Scheduler.Replica = *replica },
-		"workers":   func() { cfg.Embedded.Workers = *workers },
+		"fast-tick": func() { cfg.Scheduler.FastTick = *f.fast },
+		"slow-tick": func() { cfg.Scheduler.SlowTick = *f.slow },
+		"no-lock":   func() { cfg.Scheduler.Lock = !*f.noLock },
+		"http":      func() { cfg.Scheduler.HTTP = *f.httpAddr },
+		"replica":   func() { cfg.Scheduler.Replica = *f.replica },
+		"workers":   func() { cfg.Embedded.Workers = *f.workers },
 	})
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	log := logging.New(cfg.Log, stderr)
 	node.RouteRedisLogs(log)
-	if *emb {
+	if *f.embedded {
 		return runEmbedded(ctx, cfg, log)
 	}
 	return runScheduler(ctx, cfg, log)
+}
+
+// replicaFlags are the flags of a scheduler replica.
+type replicaFlags struct {
+	common            cli.Common
+	fast, slow        *float64
+	noLock, embedded  *bool
+	httpAddr, replica *string
+	workers           *int
+}
+
+func daemonFlags(stderr io.Writer) (*flag.FlagSet, replicaFlags) {
+	fs := cli.NewFlags("scheduler", stderr)
+	f := replicaFlags{common: cli.AddCommon(fs)}
+	f.fast = fs.Float64("fast-tick", 0, "seconds: gate re-evaluation cadence and smallest job interval (default 1.0)")
+	f.slow = fs.Float64("slow-tick", 0, "seconds: cadence floor of a job while its markets are closed (default 60.0)")
+	f.noLock = fs.Bool("no-lock", false, "do not take the Redis leader lease: every replica enqueues (duplicates are suppressed)")
+	f.httpAddr = fs.String("http", "", "address of the status page, API, metrics and health (default :8080; empty disables)")
+	f.replica = fs.String("replica", "", "name of this replica (default host:pid)")
+	f.embedded = fs.Bool("embedded", false, "run everything in one process on an in-memory Redis: scheduler, workers, feed")
+	f.workers = fs.Int("workers", 0, "with --embedded: number of in-process workers (default 2)")
+	return fs, f
 }
 
 type component interface {

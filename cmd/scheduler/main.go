@@ -42,6 +42,9 @@ func commands() []command {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 		usage(stderr)
+		fmt.Fprintln(stderr, "\nflags of a scheduler replica:")
+		fs, _ := daemonFlags(stderr)
+		fs.PrintDefaults()
 		return cli.ExitOK
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -63,5 +66,5 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nrun 'scheduler --help' or 'scheduler <command> --help' for flags")
+	fmt.Fprintln(w, "\nrun 'scheduler <command> --help' for a command's flags")
 }
