@@ -114,6 +114,11 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 	case cfg.FastTick <= 0 || cfg.Shards < 1:
 		return nil, errors.New("scheduler: fast tick and shards must be > 0")
 	}
+	for _, jc := range cfg.Jobs {
+		if jc.Enabled && jc.Spec.Interval <= 0 {
+			return nil, fmt.Errorf("scheduler: job %s: interval must be > 0, got %s", jc.Spec.Name, jc.Spec.Interval)
+		}
+	}
 	if cfg.MaxCatchUp <= 0 {
 		cfg.MaxCatchUp = 24 * time.Hour
 	}
@@ -244,6 +249,11 @@ func (s *Scheduler) leaseLoop(ctx context.Context) {
 				s.d.Metrics.Leader.Set(1)
 				s.d.Metrics.Term.Set(float64(s.lease.Term()))
 				s.log.Info().Int64("term", s.lease.Term()).Msg("✓ Leader lock acquired")
+			case held && !was:
+				// Renewed after its validity lapsed (Redis was slow or
+				// unreachable, but the key had not expired): same term.
+				s.d.Metrics.Leader.Set(1)
+				s.log.Info().Int64("term", s.lease.Term()).Msg("leader lock renewed after a lapse: leading again")
 			case was && !held && ctx.Err() == nil:
 				s.d.Metrics.Leader.Set(0)
 				s.log.Warn().Int64("term", s.lease.Term()).Msg("leader lock lost: standing by")
@@ -274,7 +284,7 @@ type ReplicaInfo struct {
 	Term       int64     `json:"term"`
 	Seen       time.Time `json:"seen"`
 	Started    time.Time `json:"started"`
-	ValidUntil time.Time `json:"valid_until,omitempty"`
+	ValidUntil time.Time `json:"valid_until,omitzero"`
 }
 
 func (s *Scheduler) heartbeat(ctx context.Context, now time.Time) {
@@ -351,6 +361,10 @@ func (s *Scheduler) calendarError(j *jobRunner, err error) {
 func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 	defer s.wg.Done()
 	var servedGen uint64
+	// passed: a slot went by while this replica did not lead. When it
+	// leads again, with a new term or the same one renewed after a lapse,
+	// the slots nobody enqueued are caught up.
+	passed := false
 	for {
 		d := j.plan.Next(prev)
 		j.setNext(d)
@@ -361,11 +375,12 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 		lead, gen, term := s.leadership(now)
 		if !lead {
 			prev = d.Slot
+			passed = true
 			continue
 		}
-		if gen != servedGen {
+		if gen != servedGen || passed {
 			s.catchUp(ctx, j, d.Slot, now, term)
-			servedGen = gen
+			servedGen, passed = gen, false
 		}
 		if now.After(d.Slot.Add(j.cfg.Spec.Interval)) {
 			// The process stalled past the slot's life.
