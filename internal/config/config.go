@@ -84,6 +84,11 @@ type Scheduler struct {
 	// Retention keeps a finished task's ID reserved so the same slot
 	// cannot be enqueued again. Default 1h.
 	Retention time.Duration `mapstructure:"retention"`
+	// CloseGrace keeps jobs on their fast cadence (and gate-open jobs
+	// running) this long after the last of their markets closed, so late
+	// ticks and the session's last bars are processed; each job gets at
+	// least twice its interval. Default 15s.
+	CloseGrace time.Duration `mapstructure:"close_grace"`
 	// EnqueueAhead is how long before its slot a task is enqueued; the
 	// worker that picks it up starts it at the slot, so polling delay does
 	// not become start lag. Must exceed worker.poll_interval. Default 100ms.
@@ -202,7 +207,7 @@ func Default() Config {
 	c := Config{
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
 		Log:       Log{Level: "info", Format: "auto"},
-		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 2 * time.Second, RenewEvery: 500 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond},
+		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 2 * time.Second, RenewEvery: 500 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond, CloseGrace: 15 * time.Second},
 		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second, PollInterval: 20 * time.Millisecond},
 		Jobs:      map[jobs.Name]Job{},
 		Ingest:    Ingest{Shards: 4, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 200000, DeadLetterMaxLen: 100000},
@@ -287,6 +292,9 @@ func (c Config) Validate() error {
 	}
 	if s.Retention < time.Minute {
 		bad("scheduler.retention", "must be at least 1m")
+	}
+	if s.CloseGrace < 0 {
+		bad("scheduler.close_grace", "must be >= 0")
 	}
 	if c.Worker.PollInterval <= 0 {
 		bad("worker.poll_interval", "must be > 0")

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"heartbeat/internal/bars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
+	"heartbeat/internal/market"
+	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/scheduler"
 	"heartbeat/internal/web"
@@ -25,14 +29,21 @@ type SchedulerDeps struct {
 	Clock   clock.Clock
 	Log     zerolog.Logger
 	Metrics *metrics.Metrics
+	// Store is the durable bar store the API reads bars from; nil opens
+	// the configured one (closed on Stop), and if that fails the API
+	// serves bars from Redis only.
+	Store bars.Store
 }
 
 // Scheduler is one scheduler replica: the scheduler, its asynq client, and
-// its HTTP endpoints.
+// its HTTP endpoints with the operator site (status page, API, controls,
+// asynqmon).
 type Scheduler struct {
 	Sched    *scheduler.Scheduler
 	client   *asynq.Client
 	Web      *web.Server
+	site     *web.Site
+	store    bars.Store // owned: opened here, closed on Stop
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -41,7 +52,7 @@ type Scheduler struct {
 func SchedulerConfig(cfg config.Config) scheduler.Config {
 	sc := scheduler.Config{
 		Replica: cfg.Scheduler.Replica, Lock: cfg.Scheduler.Lock, LeaseTTL: cfg.Scheduler.LeaseTTL, RenewEvery: cfg.Scheduler.RenewEvery,
-		FastTick: cfg.Scheduler.FastTickDuration(), SlowTick: cfg.Scheduler.SlowTickDuration(), EnqueueAhead: cfg.Scheduler.EnqueueAhead,
+		FastTick: cfg.Scheduler.FastTickDuration(), SlowTick: cfg.Scheduler.SlowTickDuration(), CloseGrace: cfg.Scheduler.CloseGrace, EnqueueAhead: cfg.Scheduler.EnqueueAhead,
 		Retention: cfg.Scheduler.Retention, Shards: cfg.Ingest.Shards,
 	}
 	if sc.Replica == "" {
@@ -61,7 +72,8 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 		return nil, err
 	}
 	client := asynq.NewClient(d.ConnOpt)
-	sched, err := scheduler.New(SchedulerConfig(cfg), scheduler.Deps{Redis: d.Redis, Enqueuer: client, Instruments: instruments,
+	sc := SchedulerConfig(cfg)
+	sched, err := scheduler.New(sc, scheduler.Deps{Redis: d.Redis, Enqueuer: client, Instruments: instruments,
 		Clock: d.Clock, Log: d.Log, Metrics: d.Metrics})
 	if err != nil {
 		client.Close()
@@ -75,8 +87,57 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 			}
 			return sched.Ready()
 		}, d.Log)
+		if err := n.mountSite(cfg, sc, d, instruments); err != nil {
+			client.Close()
+			return nil, err
+		}
 	}
 	return n, nil
+}
+
+// mountSite builds the operator site on the replica's web server.
+func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d SchedulerDeps, instruments *market.Instruments) error {
+	store := d.Store
+	if store == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(func(sym string) (string, bool) {
+			in, ok := instruments.Get(sym)
+			if !ok {
+				return "", false
+			}
+			return string(in.Market), true
+		}))
+		cancel()
+		if err != nil {
+			d.Log.Warn().Err(err).Msg("status API: bar store unavailable: bars are served from Redis only")
+		} else {
+			store, n.store = s, s
+		}
+	}
+	set, err := marketdata.SettingsFrom(cfg)
+	if err != nil {
+		return err
+	}
+	eng, err := marketdata.New(set, marketdata.Deps{Redis: d.Redis, Instruments: instruments, Store: store, Log: d.Log})
+	if err != nil {
+		return err
+	}
+	controls, err := scheduler.NewControls(sc, scheduler.ControlDeps{Redis: d.Redis, Enqueuer: n.client, Instruments: instruments, Clock: d.Clock})
+	if err != nil {
+		return err
+	}
+	n.site, err = web.NewSite(web.SiteConfig{Replica: sc.Replica, Token: cfg.HTTP.Token}, web.SiteDeps{
+		Redis: d.Redis, ConnOpt: d.ConnOpt, Scheduler: n.Sched, Controls: controls, Engine: eng, Store: store,
+		Metrics: d.Metrics, Clock: d.Clock, Log: d.Log.With().Str("component", "web").Logger(),
+	})
+	if err != nil {
+		if n.store != nil {
+			n.store.Close()
+		}
+		return err
+	}
+	n.site.Mount(n.Web)
+	return nil
 }
 
 // Start starts the scheduler and the HTTP endpoints.
@@ -97,6 +158,12 @@ func (n *Scheduler) Stop(ctx context.Context) error {
 		errs = append(errs, n.Sched.Stop(ctx))
 		if n.Web != nil {
 			errs = append(errs, n.Web.Stop(ctx))
+		}
+		if n.site != nil {
+			errs = append(errs, n.site.Close())
+		}
+		if n.store != nil {
+			errs = append(errs, n.store.Close())
 		}
 		errs = append(errs, n.client.Close())
 		n.stopErr = errors.Join(errs...)

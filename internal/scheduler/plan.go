@@ -34,7 +34,11 @@ type Plan struct {
 	Job     jobs.Spec     // effective: config overrides applied
 	Markets market.Set    // the markets the job depends on
 	Slow    time.Duration // scheduler.slow_tick
-	Shards  int
+	// CloseGrace keeps a job active (fast cadence, gate open) this long
+	// after its last market closed, so late ticks and the session's last
+	// bars are still processed. Zero: only the interval before the slot.
+	CloseGrace time.Duration
+	Shards     int
 	// OnCalendarError is told about calendar errors (an instant outside a
 	// calendar's coverage); the market then counts as closed. May be nil.
 	OnCalendarError func(error)
@@ -58,9 +62,9 @@ func AlignedAfter(t time.Time, interval time.Duration) time.Time {
 
 // Next returns the first slot after prev and its decision. Slots are the
 // multiples of the job's interval; while every market the job depends on is
-// closed (at the slot and during the interval before it) only the first
-// slot in each slow-tick window counts, so the cadence becomes
-// max(interval, slow tick), still aligned. Pre-open jobs keep their
+// closed (at the slot, and during the interval and the close grace before
+// it) only the first slot in each slow-tick window counts, so the cadence
+// becomes max(interval, slow tick), still aligned. Pre-open jobs keep their
 // interval: their gate is about markets that are closed.
 func (p Plan) Next(prev time.Time) Decision {
 	iv := p.Job.Interval
@@ -70,7 +74,7 @@ func (p Plan) Next(prev time.Time) Decision {
 			parts := p.preOpenParts(c)
 			return Decision{Slot: c, Enqueue: len(parts) > 0, Parts: parts}
 		}
-		active := p.anyOpen(c) || p.anyOpen(c.Add(-iv))
+		active := p.anyOpen(c) || p.anyOpen(c.Add(-iv)) || (p.CloseGrace > iv && p.anyOpen(c.Add(-p.CloseGrace)))
 		newSlowWindow := c.UnixNano()/slow.Nanoseconds() != prev.UnixNano()/slow.Nanoseconds() || prev.IsZero()
 		if !active && !newSlowWindow {
 			continue
@@ -125,6 +129,9 @@ func (p Plan) preOpenParts(t time.Time) []Part {
 		}
 		if d := open.Sub(t); d < PreOpenWindow[0] || d > PreOpenWindow[1] {
 			continue
+		}
+		if before, err := cal.IsOpen(open.Add(-time.Nanosecond)); err == nil && before {
+			continue // a market that never closes (ALWAYS) has no pre-open
 		}
 		s, err := cal.SessionAt(open)
 		if err != nil {

@@ -42,6 +42,7 @@ type Config struct {
 	RenewEvery   time.Duration
 	FastTick     time.Duration // pause refresh and replica heartbeat cadence
 	SlowTick     time.Duration
+	CloseGrace   time.Duration // see Plan.CloseGrace; each job gets at least twice its interval
 	EnqueueAhead time.Duration // tasks are enqueued this long before their slot; workers start them at the slot
 	Retention    time.Duration
 	Shards       int
@@ -85,6 +86,7 @@ type Scheduler struct {
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	leaseMu  sync.Mutex // serialises use of lease
 	stopOnce sync.Once
 	stopErr  error
 	lease    *Lease
@@ -129,6 +131,7 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 		}
 		j := &jobRunner{cfg: jc}
 		j.plan = Plan{Job: jc.Spec, Markets: d.Instruments.Calendars(), Slow: cfg.SlowTick, Shards: cfg.Shards,
+			CloseGrace:      max(cfg.CloseGrace, 2*jc.Spec.Interval),
 			OnCalendarError: func(err error) { s.calendarError(j, err) }}
 		s.jobs = append(s.jobs, j)
 	}
@@ -156,6 +159,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		s.log.Info().Msg("leader lock off: this replica enqueues every slot; duplicates are suppressed by task ID")
 	}
 	s.refreshPauses(ctx)
+	// One attempt before the loops start, so a slot due right away is
+	// already decided by a replica that knows whether it leads.
+	first, cancelFirst := context.WithTimeout(ctx, s.cfg.LeaseTTL)
+	s.tryLease(first, s.d.Clock.Now())
+	cancelFirst()
 	s.wg.Add(2)
 	go s.leaseLoop(ctx)
 	go s.pauseLoop(ctx)
@@ -196,25 +204,37 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() { s.wg.Wait(); close(done) }()
 		var errs []error
+		stopped := true
 		select {
 		case <-done:
 		case <-ctx.Done():
+			stopped = false
 			errs = append(errs, fmt.Errorf("scheduler: loops did not stop: %w", ctx.Err()))
 		}
-		if s.lease != nil {
-			if err := s.lease.Release(ctx); err != nil {
+		// Release on a context of its own: the caller's may be the one
+		// that just ran out, and a standby should not wait a whole TTL.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if s.lease != nil && stopped {
+			if err := s.releaseLease(rctx); err != nil {
 				errs = append(errs, err)
 			} else {
 				s.log.Info().Int64("term", s.lease.Term()).Msg("leader lock released")
 			}
 		}
 		s.d.Metrics.Leader.Set(0)
-		if err := s.d.Redis.HDel(ctx, keys.Standbys(), s.cfg.Replica).Err(); err != nil {
+		if err := s.d.Redis.HDel(rctx, keys.Standbys(), s.cfg.Replica).Err(); err != nil {
 			errs = append(errs, fmt.Errorf("scheduler: unregister replica: %w", err))
 		}
 		s.stopErr = errors.Join(errs...)
 	})
 	return s.stopErr
+}
+
+func (s *Scheduler) releaseLease(ctx context.Context) error {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	return s.lease.Release(ctx)
 }
 
 // leadership returns whether this replica may enqueue at now, the
@@ -225,6 +245,39 @@ func (s *Scheduler) leadership(now time.Time) (bool, uint64, int64) {
 	return s.leader && now.Before(s.validUntil), s.gen, s.term
 }
 
+// tryLease acquires or renews the lease once and publishes the outcome.
+func (s *Scheduler) tryLease(ctx context.Context, now time.Time) {
+	if s.lease == nil {
+		return
+	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	held, acquired, err := s.lease.Try(ctx, now)
+	s.redisResult(err, "leader lease")
+	s.mu.Lock()
+	was := s.leader
+	s.leader, s.validUntil = held, s.lease.ValidUntil()
+	if acquired {
+		s.term = s.lease.Term()
+		s.gen++
+	}
+	s.mu.Unlock()
+	switch {
+	case acquired:
+		s.d.Metrics.Leader.Set(1)
+		s.d.Metrics.Term.Set(float64(s.lease.Term()))
+		s.log.Info().Int64("term", s.lease.Term()).Msg("✓ Leader lock acquired")
+	case held && !was:
+		// Renewed after its validity lapsed (Redis was slow or
+		// unreachable, but the key had not expired): same term.
+		s.d.Metrics.Leader.Set(1)
+		s.log.Info().Int64("term", s.lease.Term()).Msg("leader lock renewed after a lapse: leading again")
+	case was && !held && ctx.Err() == nil:
+		s.d.Metrics.Leader.Set(0)
+		s.log.Warn().Int64("term", s.lease.Term()).Msg("leader lock lost: standing by")
+	}
+}
+
 // leaseLoop acquires or renews the lease every renew interval and keeps the
 // replica's heartbeat for the status page.
 func (s *Scheduler) leaseLoop(ctx context.Context) {
@@ -233,32 +286,7 @@ func (s *Scheduler) leaseLoop(ctx context.Context) {
 	lastBeat := time.Time{}
 	for {
 		now := s.d.Clock.Now()
-		if s.lease != nil {
-			held, acquired, err := s.lease.Try(ctx, now)
-			s.redisResult(err, "leader lease")
-			s.mu.Lock()
-			was := s.leader
-			s.leader, s.validUntil = held, s.lease.ValidUntil()
-			if acquired {
-				s.term = s.lease.Term()
-				s.gen++
-			}
-			s.mu.Unlock()
-			switch {
-			case acquired:
-				s.d.Metrics.Leader.Set(1)
-				s.d.Metrics.Term.Set(float64(s.lease.Term()))
-				s.log.Info().Int64("term", s.lease.Term()).Msg("✓ Leader lock acquired")
-			case held && !was:
-				// Renewed after its validity lapsed (Redis was slow or
-				// unreachable, but the key had not expired): same term.
-				s.d.Metrics.Leader.Set(1)
-				s.log.Info().Int64("term", s.lease.Term()).Msg("leader lock renewed after a lapse: leading again")
-			case was && !held && ctx.Err() == nil:
-				s.d.Metrics.Leader.Set(0)
-				s.log.Warn().Int64("term", s.lease.Term()).Msg("leader lock lost: standing by")
-			}
-		}
+		s.tryLease(ctx, now)
 		if now.Sub(lastBeat) >= s.cfg.FastTick {
 			s.heartbeat(ctx, now)
 			lastBeat = now
@@ -385,7 +413,7 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 		if now.After(d.Slot.Add(j.cfg.Spec.Interval)) {
 			// The process stalled past the slot's life.
 			if d.Enqueue {
-				s.count(j, metrics.SlotMissed, 1)
+				s.count(j, metrics.SlotMissed, j.tasks(d))
 			}
 		} else {
 			s.fire(ctx, j, d, term, now)
@@ -393,6 +421,17 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 		s.recordSlot(ctx, j, d.Slot)
 		prev = d.Slot
 	}
+}
+
+// tasks is how many tasks a slot is (or would have been): one per shard
+// of a sharded job, one per market of a pre-open slot, else one.
+// heartbeat_slots_total counts tasks, so scheduler and worker outcomes add
+// up.
+func (j *jobRunner) tasks(d Decision) int {
+	if j.cfg.Spec.Gate == jobs.GatePreOpen {
+		return len(d.Parts)
+	}
+	return len(j.plan.parts())
 }
 
 func (j *jobRunner) setNext(d Decision) {
@@ -421,11 +460,11 @@ func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d Decision, term int
 	spec := j.cfg.Spec
 	switch {
 	case s.isPaused(spec.Name):
-		s.count(j, metrics.SlotSkippedPaused, 1)
+		s.count(j, metrics.SlotSkippedPaused, j.tasks(d))
 		return
 	case !d.Enqueue:
 		if spec.Gate != jobs.GatePreOpen {
-			s.count(j, metrics.SlotSkippedClosed, 1)
+			s.count(j, metrics.SlotSkippedClosed, j.tasks(d))
 		}
 		return
 	}
@@ -514,7 +553,11 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 		}
 	}
 	if len(missed) > 0 {
-		s.count(j, metrics.SlotMissed, len(missed))
+		n := 0
+		for _, d := range missed {
+			n += j.tasks(d)
+		}
+		s.count(j, metrics.SlotMissed, n)
 		s.log.Warn().Str("job", string(j.cfg.Spec.Name)).Int("missed", len(missed)).Time("from", missed[0].Slot).
 			Time("to", missed[len(missed)-1].Slot).Msg("slots missed while no replica led")
 	}

@@ -313,36 +313,37 @@ func TestSchedulerEnqueuesSlots(t *testing.T) {
 		{
 			name: "close, gate open: the 21:00:00 slot runs, then one skipped slot a minute", job: intraday,
 			start: mon(20, 59, 58, 500), until: mon(21, 2, 0, 0),
-			want:   onTime(intraday, 1, mon(20, 59, 59, 0), mon(21, 0, 0, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 4, metrics.SlotSkippedClosed: 2},
+			// Two intervals of grace after the close, then one shut slot a minute.
+			want:   onTime(intraday, 1, mon(20, 59, 59, 0), mon(21, 0, 0, 0), mon(21, 0, 1, 0)),
+			counts: map[string]float64{metrics.SlotEnqueued: 6, metrics.SlotSkippedClosed: 4},
 		},
 		{
 			name: "close, gate always: then enqueued once a minute", job: sessionVolume,
 			start: mon(20, 59, 45, 0), until: mon(21, 2, 0, 0),
-			want:   onTime(sessionVolume, 1, mon(20, 59, 50, 0), mon(21, 0, 0, 0), mon(21, 1, 0, 0), mon(21, 2, 0, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 4},
+			want:   onTime(sessionVolume, 1, mon(20, 59, 50, 0), mon(21, 0, 0, 0), mon(21, 0, 10, 0), mon(21, 1, 0, 0), mon(21, 2, 0, 0)),
+			counts: map[string]float64{metrics.SlotEnqueued: 5},
 		},
 		{
 			name: "open at 14:30: skipped until then, then every second", job: intraday,
 			start: mon(14, 28, 30, 0), until: mon(14, 30, 1, 0),
 			want:   onTime(intraday, 1, mon(14, 30, 0, 0), mon(14, 30, 1, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 4, metrics.SlotSkippedClosed: 1},
+			counts: map[string]float64{metrics.SlotEnqueued: 4, metrics.SlotSkippedClosed: 2},
 		},
 		{
-			name: "60 s job: the slot at the close runs", job: closedBars,
+			name: "60 s job: the slots at and after the close run", job: closedBars,
 			start: mon(20, 58, 30, 0), until: mon(21, 2, 0, 0),
-			want:   onTime(closedBars, 1, mon(20, 59, 0, 0), mon(21, 0, 0, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 4, metrics.SlotSkippedClosed: 2},
+			want:   onTime(closedBars, 1, mon(20, 59, 0, 0), mon(21, 0, 0, 0), mon(21, 1, 0, 0)),
+			counts: map[string]float64{metrics.SlotEnqueued: 6, metrics.SlotSkippedClosed: 2},
 		},
 		{
 			name: "paused", job: intraday, paused: true,
 			start: mon(14, 59, 59, 500), until: mon(15, 0, 2, 0),
-			counts: map[string]float64{metrics.SlotSkippedPaused: 3},
+			counts: map[string]float64{metrics.SlotSkippedPaused: 6},
 		},
 		{
 			name: "paused while closed: counted paused", job: intraday, paused: true,
 			start: mon(21, 30, 30, 0), until: mon(21, 32, 0, 0),
-			counts: map[string]float64{metrics.SlotSkippedPaused: 2},
+			counts: map[string]float64{metrics.SlotSkippedPaused: 4},
 		},
 		{
 			name: "pre-open: one task per session, the second slot's is a duplicate", job: preOpen,
@@ -521,14 +522,14 @@ func TestSchedulerFailover(t *testing.T) {
 			name: "renew every 2 s, catch-up skip: the slots before the takeover are missed", renewEvery: 2 * time.Second, leaseTTL: 5 * time.Second, catchUp: CatchUpSkip,
 			stopAt: mon(15, 0, 5, 600), takeover: mon(15, 0, 7, 500),
 			wantB:      onTime(intraday, 2, every(mon(15, 0, 8, 0), mon(15, 0, 10, 0), time.Second)...),
-			wantMissed: 2,
+			wantMissed: 4, // two slots × two shards
 		},
 		{
 			name: "renew every 2 s, catch-up latest: the latest missed slot is enqueued late, once", renewEvery: 2 * time.Second, leaseTTL: 5 * time.Second, catchUp: CatchUpLatest,
 			stopAt: mon(15, 0, 5, 600), takeover: mon(15, 0, 7, 500),
 			wantB: append(expect(intraday, 2, mon(15, 0, 7, 0), mon(15, 0, 7, 900), "0", "1"),
 				onTime(intraday, 2, every(mon(15, 0, 8, 0), mon(15, 0, 10, 0), time.Second)...)...),
-			wantMissed: 1,
+			wantMissed: 2, // one slot × two shards
 		},
 	}
 	for _, tt := range tests {
@@ -598,35 +599,35 @@ func TestSchedulerCatchUp(t *testing.T) {
 			name: "skip: the slots in between are missed", catchUp: CatchUpSkip, last: mon(15, 0, 0, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
-			counts: map[string]float64{metrics.SlotMissed: 4, metrics.SlotEnqueued: 2},
+			counts: map[string]float64{metrics.SlotMissed: 8, metrics.SlotEnqueued: 2},
 		},
 		{
 			name: "latest: the latest is enqueued, the rest missed", catchUp: CatchUpLatest, last: mon(15, 0, 0, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want: append(expect(intraday, 1, mon(15, 0, 4, 0), mon(15, 0, 4, 900), "0", "1"),
 				onTime(intraday, 1, mon(15, 0, 5, 0))...),
-			counts: map[string]float64{metrics.SlotMissed: 3, metrics.SlotEnqueued: 4},
+			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotEnqueued: 4},
 		},
 		{
 			name: "latest, paused: nothing enqueued", catchUp: CatchUpLatest, last: mon(15, 0, 0, 0), paused: true,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
-			counts: map[string]float64{metrics.SlotMissed: 4, metrics.SlotSkippedPaused: 1},
+			counts: map[string]float64{metrics.SlotMissed: 8, metrics.SlotSkippedPaused: 2},
 		},
 		{
 			name: "across the close: only slots that would have run are missed", catchUp: CatchUpSkip, last: mon(20, 59, 58, 0),
 			start: mon(21, 2, 30, 0), until: mon(21, 3, 0, 0),
-			counts: map[string]float64{metrics.SlotMissed: 2, metrics.SlotSkippedClosed: 1},
+			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotSkippedClosed: 2},
 		},
 		{
 			name: "latest across the close: the latest is past its interval, so missed too", catchUp: CatchUpLatest, last: mon(20, 59, 58, 0),
 			start: mon(21, 2, 30, 0), until: mon(21, 3, 0, 0),
-			counts: map[string]float64{metrics.SlotMissed: 2, metrics.SlotSkippedClosed: 1},
+			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotSkippedClosed: 2},
 		},
 		{
 			name: "bounded by MaxCatchUp", catchUp: CatchUpSkip, last: mon(14, 0, 0, 0), maxCatchUp: 10 * time.Second,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
-			counts: map[string]float64{metrics.SlotMissed: 9, metrics.SlotEnqueued: 2},
+			counts: map[string]float64{metrics.SlotMissed: 18, metrics.SlotEnqueued: 2},
 		},
 		{
 			name: "last slot is the current one: nothing missed", catchUp: CatchUpSkip, last: mon(15, 0, 5, 0),
@@ -704,7 +705,7 @@ func TestSchedulerLeaderCutOffFromRedis(t *testing.T) {
 	if diff := cmp.Diff(want, r.rec.enqueued()); diff != "" {
 		t.Fatalf("enqueued (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]float64{metrics.SlotEnqueued: 12, metrics.SlotMissed: 3}, r.counts(jobs.Intraday)); diff != "" {
+	if diff := cmp.Diff(map[string]float64{metrics.SlotEnqueued: 12, metrics.SlotMissed: 6}, r.counts(jobs.Intraday)); diff != "" {
 		t.Fatalf("slot outcomes (-want +got):\n%s", diff)
 	}
 }
