@@ -34,6 +34,10 @@ func commands() []command {
 		{"sessions", "print a market's sessions as CSV", runSessions},
 		{"markets", "print every market's phase and next session", runMarkets},
 		{"backfill", "run the jobs over a trades file and write bars, VWAP, session volume, 24h figures", runBackfill},
+		{"pause", "pause a job on every replica: pause JOB [--note TEXT]", runPause},
+		{"resume", "resume a paused job: resume JOB [--note TEXT]", runResume},
+		{"trigger", "enqueue a job's current slot now, once: trigger JOB [--note TEXT]", runTrigger},
+		{"preview", "list a job's next slots and gate decisions: preview --job JOB [--n 10] [--at T]", runPreview},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"heartbeat/internal/bars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/feed"
@@ -35,6 +36,7 @@ type System struct {
 	sched   *node.Scheduler
 	workers []*node.Worker
 	sim     *feed.Simulator
+	store   bars.Store
 
 	stopTTL  context.CancelFunc
 	ttlDone  chan struct{}
@@ -83,11 +85,27 @@ func (s *System) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// One bar store for every in-process worker: the file store
+	// serialises its writers within one instance.
+	instruments, err := s.cfg.MarketInstruments()
+	if err != nil {
+		return err
+	}
+	s.store, err = bars.Open(ctx, s.cfg.Store, bars.WithMarkets(func(sym string) (string, bool) {
+		in, ok := instruments.Get(sym)
+		if !ok {
+			return "", false
+		}
+		return string(in.Market), true
+	}))
+	if err != nil {
+		return fmt.Errorf("embedded: bar store: %w", err)
+	}
 	noHTTP := ""
 	for i := 1; i <= s.cfg.Embedded.Workers; i++ {
 		wc := s.cfg
 		wc.Worker.Name = fmt.Sprintf("embedded-worker-%d", i)
-		w, err := node.NewWorker(ctx, wc, node.WorkerDeps{Redis: rdb, ConnOpt: conn, Clock: s.clock, Log: s.log, Metrics: s.metrics, HTTP: &noHTTP})
+		w, err := node.NewWorker(ctx, wc, node.WorkerDeps{Redis: rdb, ConnOpt: conn, Clock: s.clock, Log: s.log, Metrics: s.metrics, HTTP: &noHTTP, Store: s.store})
 		if err != nil {
 			return err
 		}
@@ -149,6 +167,9 @@ func (s *System) Stop(ctx context.Context) error {
 		}
 		wg.Wait()
 		errs = append(errs, werrs...)
+		if s.store != nil {
+			errs = append(errs, s.store.Close())
+		}
 		if s.rdb != nil {
 			errs = append(errs, s.rdb.Close())
 		}

@@ -130,9 +130,8 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 			continue
 		}
 		j := &jobRunner{cfg: jc}
-		j.plan = Plan{Job: jc.Spec, Markets: d.Instruments.Calendars(), Slow: cfg.SlowTick, Shards: cfg.Shards,
-			CloseGrace:      max(cfg.CloseGrace, 2*jc.Spec.Interval),
-			OnCalendarError: func(err error) { s.calendarError(j, err) }}
+		j.plan = JobPlan(cfg, jc, d.Instruments.Calendars())
+		j.plan.OnCalendarError = func(err error) { s.calendarError(j, err) }
 		s.jobs = append(s.jobs, j)
 	}
 	if cfg.Lock {

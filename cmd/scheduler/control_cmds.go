@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"heartbeat/internal/cli"
+	"heartbeat/internal/clock"
+	"heartbeat/internal/config"
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/node"
+	"heartbeat/internal/scheduler"
+)
+
+// The operator controls: pause, resume and trigger act on the shared Redis
+// (every replica sees them) and are recorded in heartbeat:audit with the
+// actor cli:USER@HOST; preview is pure, from the calendars.
+
+func runPause(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runControl(ctx, scheduler.ActionPause, args, stdout, stderr)
+}
+
+func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runControl(ctx, scheduler.ActionResume, args, stdout, stderr)
+}
+
+func runTrigger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runControl(ctx, scheduler.ActionTrigger, args, stdout, stderr)
+}
+
+// parseJobArgs parses flags around one JOB argument: "pause JOB --note X"
+// and "pause --note X JOB" both work.
+func parseJobArgs(fs *flag.FlagSet, args []string) (jobs.Name, error) {
+	var job string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		job, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", err
+		}
+		return "", cli.UsageError{Err: err}
+	}
+	rest := fs.Args()
+	if job == "" && len(rest) > 0 {
+		job, rest = rest[0], rest[1:]
+	}
+	switch {
+	case job == "":
+		return "", cli.Usagef("%s: a JOB is required (one of %s)", fs.Name(), jobNames())
+	case len(rest) > 0:
+		return "", cli.Usagef("%s: unexpected arguments %q", fs.Name(), rest)
+	}
+	if _, ok := jobs.Lookup(jobs.Name(job)); !ok {
+		return "", cli.Usagef("%s: unknown job %q (one of %s)", fs.Name(), job, jobNames())
+	}
+	return jobs.Name(job), nil
+}
+
+func jobNames() string {
+	var names []string
+	for _, n := range jobs.Names() {
+		names = append(names, string(n))
+	}
+	return strings.Join(names, ", ")
+}
+
+// cliActor names the operator in the audit stream: cli:USER@HOST.
+func cliActor() string {
+	name := os.Getenv("USER")
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		} else {
+			name = "unknown"
+		}
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	return "cli:" + name + "@" + host
+}
+
+// runControl pauses, resumes or triggers a job.
+func runControl(ctx context.Context, action scheduler.Action, args []string, stdout, stderr io.Writer) error {
+	name := string(action)
+	fs := cli.NewFlags(name, stderr)
+	common := cli.AddCommon(fs)
+	note := fs.String("note", "", "why, for the audit stream (and, for pause, shown on the status page)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: scheduler %s JOB [--note TEXT] [--config FILE] [--redis URL]\n", name)
+		fs.PrintDefaults()
+	}
+	job, err := parseJobArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	cfg, err := common.Load(fs)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	instruments, err := cfg.MarketInstruments()
+	if err != nil {
+		return err
+	}
+	rdb, opts, err := node.Redis(ctx, cfg.Redis)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	deps := scheduler.ControlDeps{Redis: rdb, Instruments: instruments, Clock: clock.Real{}}
+	if action == scheduler.ActionTrigger {
+		client := asynq.NewClient(node.ConnOpt{Options: opts})
+		defer client.Close()
+		deps.Enqueuer = client
+	}
+	controls, err := scheduler.NewControls(node.SchedulerConfig(cfg), deps)
+	if err != nil {
+		return err
+	}
+	var e scheduler.AuditEntry
+	switch action {
+	case scheduler.ActionPause:
+		e, err = controls.Pause(ctx, job, *note, cliActor())
+	case scheduler.ActionResume:
+		e, err = controls.Resume(ctx, job, *note, cliActor())
+	default:
+		e, err = controls.Trigger(ctx, job, *note, cliActor())
+	}
+	if e.Action != "" {
+		printAudit(stdout, e)
+	}
+	return err
+}
+
+// printAudit prints what an action did.
+func printAudit(w io.Writer, e scheduler.AuditEntry) {
+	fmt.Fprintf(w, "%s %s: %s\n", e.Action, e.Job, e.Result)
+	if !e.Slot.IsZero() {
+		fmt.Fprintf(w, "slot %s\n", e.Slot.UTC().Format(time.RFC3339Nano))
+	}
+	for _, id := range e.Tasks {
+		fmt.Fprintf(w, "  task %s\n", id)
+	}
+	if e.ID != "" {
+		fmt.Fprintf(w, "audit %s entry %s by %s\n", "heartbeat:audit", e.ID, e.Actor)
+	}
+}
+
+// runPreview prints a job's next slots with their gate decisions, from the
+// calendars and the config alone (no Redis).
+func runPreview(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("preview", stderr)
+	cfgPath := fs.String("config", "", "config file (default ./config.yaml if present)")
+	job := fs.String("job", "", "job name (required)")
+	n := fs.Int("n", 10, "how many slots (1-10000)")
+	at := fs.String("at", "", "start after this instant, RFC 3339 (default: now)")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if *job == "" {
+		return cli.Usagef("preview: --job is required (one of %s)", jobNames())
+	}
+	if _, ok := jobs.Lookup(jobs.Name(*job)); !ok {
+		return cli.Usagef("preview: unknown job %q (one of %s)", *job, jobNames())
+	}
+	if *n < 1 || *n > 10000 {
+		return cli.Usagef("preview: --n must be 1-10000, got %d", *n)
+	}
+	after := time.Now()
+	if *at != "" {
+		var err error
+		if after, err = time.Parse(time.RFC3339Nano, *at); err != nil {
+			return cli.Usagef("preview: --at: %w", err)
+		}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	instruments, err := cfg.MarketInstruments()
+	if err != nil {
+		return err
+	}
+	sc := node.SchedulerConfig(cfg)
+	for _, jc := range sc.Jobs {
+		if jc.Spec.Name != jobs.Name(*job) {
+			continue
+		}
+		return writePreview(stdout, scheduler.JobPlan(sc, jc, instruments.Calendars()), jc.Enabled, after, *n)
+	}
+	return cli.Usagef("preview: job %q is not configured", *job)
+}
+
+// writePreview writes the header line and one row per slot.
+func writePreview(w io.Writer, p scheduler.Plan, enabled bool, after time.Time, n int) error {
+	state := ""
+	if !enabled {
+		state = " (disabled in config: the scheduler does not run it)"
+	}
+	fmt.Fprintf(w, "%s: interval %s, gate %s, slow tick %s, close grace %s, after %s%s\n", p.Job.Name, p.Job.Interval, p.Job.Gate, p.Slow,
+		p.CloseGrace, after.UTC().Format(time.RFC3339Nano), state)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLOT (UTC)\tGAP\tTASKS\tDECISION")
+	prev := time.Time{}
+	for _, d := range scheduler.Preview(p, after, n) {
+		gap := "-"
+		if !prev.IsZero() {
+			gap = d.Slot.Sub(prev).String()
+		}
+		prev = d.Slot
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Slot.UTC().Format("2006-01-02 15:04:05.000"), gap, len(d.Parts), scheduler.Explain(p, d))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"heartbeat/internal/cli"
+	"heartbeat/internal/keys"
+	"heartbeat/internal/scheduler"
+	"heartbeat/internal/testinfra"
+)
+
+func TestControlCommands(t *testing.T) {
+	t.Parallel()
+	m, rdb := testinfra.Mini(t)
+	url := "redis://" + m.Addr() + "/0"
+	ctx := context.Background()
+
+	r := runCLI(t, "pause", "intraday", "--note", "feed migration", "--redis", url)
+	if r.code != cli.ExitOK || !strings.HasPrefix(r.stdout, "pause intraday: paused\n") {
+		t.Fatalf("pause: code %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if got := rdb.HGet(ctx, keys.Paused(), "intraday").Val(); got != "feed migration" {
+		t.Fatalf("paused note %q", got)
+	}
+	// Flags before the job work too.
+	if r := runCLI(t, "pause", "--redis", url, "session_volume"); r.code != cli.ExitOK {
+		t.Fatalf("pause with flags first: %d %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "resume", "session_volume", "--redis", url); r.code != cli.ExitOK || !strings.Contains(r.stdout, "resumed") {
+		t.Fatalf("resume: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "trigger", "market_metrics", "--redis", url, "--note", "check")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "trigger market_metrics: 1 enqueued, 0 already enqueued") ||
+		!strings.Contains(r.stdout, "task market_metrics:all:") {
+		t.Fatalf("trigger: code %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: m.Addr()})
+	defer insp.Close()
+	if q, err := insp.GetQueueInfo("default"); err != nil || q.Size != 1 {
+		t.Fatalf("default queue after trigger: %+v %v", q, err)
+	}
+
+	audit, err := scheduler.Audit(ctx, rdb, 10)
+	testinfra.Must(t, err, "audit")
+	var got []string
+	for _, e := range audit {
+		if !strings.HasPrefix(e.Actor, "cli:") {
+			t.Fatalf("actor %q, want cli:USER@HOST", e.Actor)
+		}
+		got = append(got, string(e.Action)+" "+string(e.Job)+" "+e.Note)
+	}
+	want := []string{"trigger market_metrics check", "resume session_volume ", "pause session_volume ", "pause intraday feed migration"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("audit %q, want %q", got, want)
+	}
+}
+
+func TestControlCommandErrors(t *testing.T) {
+	t.Parallel()
+	m, rdb := testinfra.Mini(t)
+	url := "redis://" + m.Addr() + "/0"
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"no job", []string{"pause", "--redis", url}, cli.ExitUsage, "a JOB is required"},
+		{"unknown job", []string{"resume", "nope", "--redis", url}, cli.ExitUsage, `unknown job "nope"`},
+		{"two jobs", []string{"trigger", "intraday", "session_volume", "--redis", url}, cli.ExitUsage, "unexpected arguments"},
+		{"bad flag", []string{"pause", "intraday", "--bogus"}, cli.ExitUsage, "flag provided but not defined"},
+		{"redis down", []string{"pause", "intraday", "--redis", "redis://127.0.0.1:1/0"}, cli.ExitError, "not reachable"},
+		{"preview without job", []string{"preview"}, cli.ExitUsage, "--job is required"},
+		{"preview unknown job", []string{"preview", "--job", "nope"}, cli.ExitUsage, "unknown job"},
+		{"preview bad n", []string{"preview", "--job", "intraday", "--n", "0"}, cli.ExitUsage, "--n must be"},
+		{"preview bad at", []string{"preview", "--job", "intraday", "--at", "monday"}, cli.ExitUsage, "--at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.err) {
+				t.Fatalf("code %d (want %d), stderr %q (want %q)", r.code, tc.code, r.stderr, tc.err)
+			}
+		})
+	}
+	if n := rdb.Exists(context.Background(), keys.Paused(), keys.Audit).Val(); n != 0 {
+		t.Fatalf("failed commands wrote %d keys", n)
+	}
+}
+
+func TestPreviewCommand(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, "preview", "--job", "pre_open_backtest", "--n", "3", "--at", "2026-03-02T14:29:00Z")
+	want := `pre_open_backtest: interval 30s, gate preopen, slow tick 1m0s, close grace 1m0s, after 2026-03-02T14:29:00Z
+SLOT (UTC)               GAP  TASKS  DECISION
+2026-03-02 14:29:30.000  -    3      enqueue: XNYS opens in 30s, XTSE opens in 30s, XMEX opens in 30s
+2026-03-02 14:30:00.000  30s  0      skip: no market opens 1-60 s after the slot
+2026-03-02 14:30:30.000  30s  0      skip: no market opens 1-60 s after the slot
+`
+	if r.code != cli.ExitOK || r.stdout != want {
+		t.Fatalf("code %d stderr %s\ngot:\n%s\nwant:\n%s", r.code, r.stderr, r.stdout, want)
+	}
+}

@@ -1,0 +1,401 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/clock"
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/keys"
+	"heartbeat/internal/market"
+	"heartbeat/internal/tasks"
+)
+
+// Operator controls: pause, resume and trigger a job, from the command line
+// or the HTTP API, which share Controls.
+//
+// A pause is a field of the hash keys.Paused() (job -> note). Every
+// replica re-reads that hash each fast tick, so a pause made anywhere is
+// obeyed by whichever replica leads within a fast tick: its slots are
+// counted skipped_paused instead of being enqueued. Pauses survive
+// restarts; they end only with Resume.
+//
+// A trigger enqueues one slot of a job now, with the slot's normal task ID
+// (see TriggerSlot), so it can never make a slot run twice: when the
+// scheduler has enqueued, or later enqueues, the same slot, asynq refuses
+// the second enqueue as a task ID conflict, and the job runs once. A
+// trigger ignores the job's gate and its pause; it is what an operator
+// uses to run a job whose markets are closed.
+//
+// Every action is appended to the stream keys.Audit with its time, action,
+// job, actor, note and result.
+
+// Errors of the controls.
+var (
+	// ErrUnknownJob is returned for a job name not in the registry.
+	ErrUnknownJob = errors.New("unknown job")
+	// ErrNothingToTrigger is returned when a job has no task to enqueue
+	// at the trigger's slot: pre_open_backtest outside its window.
+	ErrNothingToTrigger = errors.New("nothing to trigger")
+	// ErrNoEnqueuer is returned by Trigger on Controls built without an
+	// Enqueuer.
+	ErrNoEnqueuer = errors.New("controls: no enqueuer: trigger unavailable")
+)
+
+// Action is an operator control action.
+type Action string
+
+// The actions.
+const (
+	ActionPause   Action = "pause"
+	ActionResume  Action = "resume"
+	ActionTrigger Action = "trigger"
+)
+
+// AuditMaxLen caps the audit stream (approximately).
+const AuditMaxLen = 10_000
+
+// AuditEntry is one control action in the audit stream.
+type AuditEntry struct {
+	ID     string    `json:"id"` // stream entry ID, set when read or appended
+	Time   time.Time `json:"time"`
+	Action Action    `json:"action"`
+	Job    jobs.Name `json:"job"`
+	Actor  string    `json:"actor"` // "cli:user@host" or "http:addr:port"
+	Note   string    `json:"note,omitempty"`
+	Result string    `json:"result"`
+	// Trigger only: the slot and the task IDs enqueued or found enqueued.
+	Slot  time.Time `json:"slot,omitzero"`
+	Tasks []string  `json:"tasks,omitempty"`
+}
+
+func (e AuditEntry) fields() []any {
+	slot := ""
+	if !e.Slot.IsZero() {
+		slot = e.Slot.UTC().Format(time.RFC3339Nano)
+	}
+	return []any{"time", e.Time.UTC().Format(time.RFC3339Nano), "action", string(e.Action), "job", string(e.Job),
+		"actor", e.Actor, "note", e.Note, "result", e.Result, "slot", slot, "tasks", strings.Join(e.Tasks, " ")}
+}
+
+// ParseAudit reads an audit stream entry.
+func ParseAudit(id string, v map[string]any) (AuditEntry, error) {
+	s := func(k string) string { x, _ := v[k].(string); return x }
+	e := AuditEntry{ID: id, Action: Action(s("action")), Job: jobs.Name(s("job")), Actor: s("actor"), Note: s("note"), Result: s("result")}
+	var err error
+	if e.Time, err = time.Parse(time.RFC3339Nano, s("time")); err != nil {
+		return e, fmt.Errorf("audit %s: time: %w", id, err)
+	}
+	if s("slot") != "" {
+		if e.Slot, err = time.Parse(time.RFC3339Nano, s("slot")); err != nil {
+			return e, fmt.Errorf("audit %s: slot: %w", id, err)
+		}
+	}
+	if ts := strings.Fields(s("tasks")); len(ts) > 0 {
+		e.Tasks = ts
+	}
+	return e, nil
+}
+
+// ControlDeps are what Controls work on.
+type ControlDeps struct {
+	Redis redis.UniversalClient
+	// Enqueuer enqueues triggered tasks; nil makes Trigger return
+	// ErrNoEnqueuer.
+	Enqueuer    Enqueuer
+	Instruments *market.Instruments
+	Clock       clock.Clock
+}
+
+// Controls carries out operator actions. It is safe for concurrent use.
+type Controls struct {
+	d         ControlDeps
+	plans     map[jobs.Name]Plan
+	retention time.Duration
+}
+
+// NewControls returns the controls of the jobs in cfg (enabled or not).
+func NewControls(cfg Config, d ControlDeps) (*Controls, error) {
+	if d.Redis == nil || d.Instruments == nil || d.Clock == nil {
+		return nil, errors.New("controls: Redis, Instruments and Clock are required")
+	}
+	c := &Controls{d: d, plans: map[jobs.Name]Plan{}, retention: cfg.Retention}
+	for _, jc := range cfg.Jobs {
+		c.plans[jc.Spec.Name] = JobPlan(cfg, jc, d.Instruments.Calendars())
+	}
+	return c, nil
+}
+
+// JobPlan returns the plan of one job as a replica with cfg runs it, for
+// the controls, the preview and the status page.
+func JobPlan(cfg Config, jc JobConfig, markets market.Set) Plan {
+	return Plan{Job: jc.Spec, Markets: markets, Slow: cfg.SlowTick, Shards: max(cfg.Shards, 1),
+		CloseGrace: max(cfg.CloseGrace, 2*jc.Spec.Interval)}
+}
+
+// Plan returns a job's plan.
+func (c *Controls) Plan(job jobs.Name) (Plan, error) {
+	p, ok := c.plans[job]
+	if !ok {
+		return Plan{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, jobList())
+	}
+	return p, nil
+}
+
+func jobList() string {
+	names := make([]string, 0, len(jobs.Registry))
+	for _, n := range jobs.Names() {
+		names = append(names, string(n))
+	}
+	return strings.Join(names, ", ")
+}
+
+// Pause pauses a job: the leader stops enqueuing its slots (counting them
+// skipped_paused) within a fast tick. Pausing a paused job replaces its
+// note.
+func (c *Controls) Pause(ctx context.Context, job jobs.Name, note, actor string) (AuditEntry, error) {
+	if _, err := c.Plan(job); err != nil {
+		return AuditEntry{}, err
+	}
+	n, err := c.d.Redis.HSet(ctx, keys.Paused(), string(job), note).Result()
+	if err != nil {
+		return AuditEntry{}, fmt.Errorf("pause %s: %w", job, err)
+	}
+	result := "paused"
+	if n == 0 {
+		result = "already paused; note replaced"
+	}
+	return c.audit(ctx, AuditEntry{Action: ActionPause, Job: job, Actor: actor, Note: note, Result: result})
+}
+
+// Resume resumes a paused job; resuming a job that is not paused changes
+// nothing (and is still audited).
+func (c *Controls) Resume(ctx context.Context, job jobs.Name, note, actor string) (AuditEntry, error) {
+	if _, err := c.Plan(job); err != nil {
+		return AuditEntry{}, err
+	}
+	n, err := c.d.Redis.HDel(ctx, keys.Paused(), string(job)).Result()
+	if err != nil {
+		return AuditEntry{}, fmt.Errorf("resume %s: %w", job, err)
+	}
+	result := "resumed"
+	if n == 0 {
+		result = "was not paused"
+	}
+	return c.audit(ctx, AuditEntry{Action: ActionResume, Job: job, Actor: actor, Note: note, Result: result})
+}
+
+// TriggerSlot returns the slot a trigger at now enqueues, for a job of this
+// interval: the slot in progress (the latest multiple of the interval at
+// or before now) while at least half of its interval is left, so a worker
+// starts it well before it expires at slot + interval; otherwise the next
+// slot, which begins within half an interval.
+func TriggerSlot(now time.Time, interval time.Duration) time.Time {
+	next := AlignedAfter(now, interval)
+	if next.Sub(now) >= interval/2 {
+		return next.Add(-interval)
+	}
+	return next
+}
+
+// Trigger enqueues a job's tasks for TriggerSlot(now) with their normal
+// task IDs: one per shard, one for the whole job, or for pre_open_backtest
+// one per market opening 1-60 s after the slot (ErrNothingToTrigger when
+// none does). Tasks the scheduler (or an earlier trigger) already enqueued
+// are reported as such, not enqueued again.
+func (c *Controls) Trigger(ctx context.Context, job jobs.Name, note, actor string) (AuditEntry, error) {
+	p, err := c.Plan(job)
+	if err != nil {
+		return AuditEntry{}, err
+	}
+	if c.d.Enqueuer == nil {
+		return AuditEntry{}, ErrNoEnqueuer
+	}
+	now := c.d.Clock.Now()
+	slot := TriggerSlot(now, p.Job.Interval)
+	parts := p.parts()
+	if p.Job.Gate == jobs.GatePreOpen {
+		if parts = p.preOpenParts(slot); len(parts) == 0 {
+			return AuditEntry{}, fmt.Errorf("%w: %s runs 1-60 s before a market opens, and none opens 1-60 s after %s",
+				ErrNothingToTrigger, job, slot.UTC().Format(time.RFC3339))
+		}
+	}
+	e := AuditEntry{Action: ActionTrigger, Job: job, Actor: actor, Note: note, Slot: slot.UTC()}
+	var enqueued, existing int
+	var errs []error
+	for _, part := range parts {
+		pl := tasks.Payload{Job: job, Slot: slot.UTC(), Part: part.Name, Interval: p.Job.Interval, EnqueuedAt: now.UTC()}
+		task, opts, err := tasks.New(p.Job, pl, tasks.Options{Retention: c.retention})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_, err = c.d.Enqueuer.EnqueueContext(ctx, task, opts...)
+		switch {
+		case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
+			existing++
+		case err != nil:
+			errs = append(errs, fmt.Errorf("enqueue %s: %w", pl.ID(), err))
+			continue
+		default:
+			enqueued++
+		}
+		e.Tasks = append(e.Tasks, pl.ID())
+	}
+	e.Result = fmt.Sprintf("%d enqueued, %d already enqueued", enqueued, existing)
+	if len(errs) > 0 {
+		e.Result += fmt.Sprintf(", %d failed", len(errs))
+	}
+	if len(e.Tasks) == 0 {
+		return AuditEntry{}, fmt.Errorf("trigger %s: %w", job, errors.Join(errs...))
+	}
+	e, err = c.audit(ctx, e)
+	return e, errors.Join(append(errs, err)...)
+}
+
+// audit stamps an entry with the time and appends it to the audit stream.
+// The action has already taken effect: an error here says only that it was
+// not recorded.
+func (c *Controls) audit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
+	e.Time = c.d.Clock.Now().UTC()
+	id, err := c.d.Redis.XAdd(ctx, &redis.XAddArgs{Stream: keys.Audit, MaxLen: AuditMaxLen, Approx: true, Values: e.fields()}).Result()
+	if err != nil {
+		return e, fmt.Errorf("%s %s done, but not recorded in %s: %w", e.Action, e.Job, keys.Audit, err)
+	}
+	e.ID = id
+	return e, nil
+}
+
+// Paused returns the paused jobs and their notes.
+func Paused(ctx context.Context, rdb redis.UniversalClient) (map[jobs.Name]string, error) {
+	m, err := rdb.HGetAll(ctx, keys.Paused()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read paused jobs: %w", err)
+	}
+	out := make(map[jobs.Name]string, len(m))
+	for k, v := range m {
+		out[jobs.Name(k)] = v
+	}
+	return out, nil
+}
+
+// Audit returns up to limit of the newest audit entries, newest first.
+func Audit(ctx context.Context, rdb redis.UniversalClient, limit int) ([]AuditEntry, error) {
+	msgs, err := rdb.XRevRangeN(ctx, keys.Audit, "+", "-", int64(limit)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read audit: %w", err)
+	}
+	out := make([]AuditEntry, 0, len(msgs))
+	for _, m := range msgs {
+		e, err := ParseAudit(m.ID, m.Values)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// LastSlots returns the last slot the leaders decided for each job.
+func LastSlots(ctx context.Context, rdb redis.UniversalClient) (map[jobs.Name]time.Time, error) {
+	m, err := rdb.HGetAll(ctx, keys.LastSlots()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read last slots: %w", err)
+	}
+	out := make(map[jobs.Name]time.Time, len(m))
+	for k, v := range m {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out[jobs.Name(k)] = time.UnixMilli(ms).UTC()
+		}
+	}
+	return out, nil
+}
+
+// Replicas returns the scheduler replicas' last heartbeats, by name.
+func Replicas(ctx context.Context, rdb redis.UniversalClient) ([]ReplicaInfo, error) {
+	m, err := rdb.HGetAll(ctx, keys.Standbys()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read replicas: %w", err)
+	}
+	out := make([]ReplicaInfo, 0, len(m))
+	for name, raw := range m {
+		var ri ReplicaInfo
+		if err := json.Unmarshal([]byte(raw), &ri); err != nil {
+			return nil, fmt.Errorf("decode replica %s: %w", name, err)
+		}
+		out = append(out, ri)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Replica < out[j].Replica })
+	return out, nil
+}
+
+// Preview returns a plan's next n decisions after the instant after: the
+// slots the job would fire at and what its gate decides at each. It is a
+// pure function of the calendars.
+func Preview(p Plan, after time.Time, n int) []Decision {
+	out := make([]Decision, 0, max(n, 0))
+	for prev := after; len(out) < n; {
+		d := p.Next(prev)
+		out = append(out, d)
+		prev = d.Slot
+	}
+	return out
+}
+
+// Cadence is a job's effective cadence around a decision: its interval
+// while one of its markets is open (and always for pre-open jobs),
+// max(interval, slow tick) otherwise.
+func Cadence(p Plan, d Decision) time.Duration {
+	if d.Active || p.Job.Gate == jobs.GatePreOpen {
+		return p.Job.Interval
+	}
+	return max(p.Job.Interval, p.Slow)
+}
+
+// Explain says in words what the gate decides at d: enqueue or skip, and
+// why.
+func Explain(p Plan, d Decision) string {
+	if p.Job.Gate == jobs.GatePreOpen {
+		if !d.Enqueue {
+			return "skip: no market opens 1-60 s after the slot"
+		}
+		opens := make([]string, 0, len(d.Parts))
+		for _, part := range d.Parts {
+			opens = append(opens, fmt.Sprintf("%s opens in %s", part.Market, part.Session.Open.Sub(d.Slot)))
+		}
+		return "enqueue: " + strings.Join(opens, ", ")
+	}
+	if d.Active {
+		if open := p.openMarkets(d.Slot, d.Slot.Add(-p.Job.Interval)); len(open) > 0 {
+			return "enqueue: open: " + strings.Join(open, " ")
+		}
+		return "enqueue: close grace: " + strings.Join(p.openMarkets(d.Slot.Add(-p.CloseGrace)), " ") + " closed within " + p.CloseGrace.String()
+	}
+	if d.Enqueue {
+		return "enqueue: markets closed, slow cadence"
+	}
+	return "skip (skipped_closed): markets closed, slow cadence"
+}
+
+// openMarkets lists the plan's markets open at any of the instants.
+func (p Plan) openMarkets(at ...time.Time) []string {
+	var out []string
+	for _, cal := range p.Markets {
+		for _, t := range at {
+			if open, err := cal.IsOpen(t); err == nil && open {
+				out = append(out, string(cal.Code()))
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/scheduler"
+)
+
+// The operator controls over HTTP:
+//
+//	POST /api/v1/jobs/{job}/pause    body {"note": "..."} (optional)
+//	POST /api/v1/jobs/{job}/resume
+//	POST /api/v1/jobs/{job}/trigger
+//
+// Each needs "Authorization: Bearer <http.token>". With no token
+// configured the API is read-only: every POST is refused with 401 and
+// changes nothing. A missing or wrong token is 401 as well; the check comes
+// before anything else is looked at. Browsers never send the header on
+// their own, so a page elsewhere cannot forge a control (no CSRF).
+//
+// The answer is the audit entry the action appended to heartbeat:audit,
+// whose actor is "http:" and the client's address.
+
+// maxNote bounds a control's note, in bytes.
+const maxNote = 1024
+
+// ControlResponse is a successful control's answer.
+type ControlResponse struct {
+	OK    bool                 `json:"ok"`
+	Audit scheduler.AuditEntry `json:"audit"`
+}
+
+func (site *Site) mountControls(s *Server) {
+	// Any method, so that a GET gets a JSON 405 rather than the API's 404.
+	s.Handle(APIPrefix+"/jobs/{job}/{action}", http.HandlerFunc(site.serveControl))
+}
+
+// unauthorizedError is a refused control.
+type unauthorizedError struct{ reason string }
+
+func (e unauthorizedError) Error() string { return e.reason }
+
+// authorize checks the bearer token in constant time.
+func (site *Site) authorize(r *http.Request) error {
+	if site.cfg.Token == "" {
+		return unauthorizedError{"read-only: no http.token is configured on this replica, so controls are refused"}
+	}
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return unauthorizedError{"missing bearer token: send Authorization: Bearer <http.token>"}
+	}
+	got, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(site.cfg.Token))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		return unauthorizedError{"wrong bearer token"}
+	}
+	return nil
+}
+
+func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
+	action := scheduler.Action(r.PathValue("action"))
+	switch action {
+	case scheduler.ActionPause, scheduler.ActionResume, scheduler.ActionTrigger:
+	default:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s; actions are pause, resume and trigger", r.Method, r.URL.Path))
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s needs POST", action))
+		return
+	}
+	log := site.d.Log.With().Str("action", string(action)).Str("job", r.PathValue("job")).Str("remote", r.RemoteAddr).Logger()
+	if err := site.authorize(r); err != nil {
+		log.Warn().Str("reason", err.Error()).Msg("control refused")
+		w.Header().Set("WWW-Authenticate", `Bearer realm="heartbeat"`)
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	job, err := jobName(r.PathValue("job"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	note, err := readNote(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	e, err := site.control(ctx, action, job, note, "http:"+r.RemoteAddr)
+	if err != nil && e.Action == "" {
+		status := statusOf(err)
+		log.Warn().Err(err).Int("status", status).Msg("control failed")
+		writeError(w, status, err.Error())
+		return
+	}
+	if err != nil {
+		// Done, but part of it failed (a trigger's task, or the audit).
+		log.Error().Err(err).Msg("control partly failed")
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": err.Error(), "status": 500, "audit": e})
+		return
+	}
+	log.Info().Str("note", note).Str("result", e.Result).Msg("control applied")
+	writeJSON(w, http.StatusOK, ControlResponse{OK: true, Audit: e})
+}
+
+func (site *Site) control(ctx context.Context, a scheduler.Action, job jobs.Name, note, actor string) (scheduler.AuditEntry, error) {
+	c := site.d.Controls
+	switch a {
+	case scheduler.ActionPause:
+		return c.Pause(ctx, job, note, actor)
+	case scheduler.ActionResume:
+		return c.Resume(ctx, job, note, actor)
+	}
+	return c.Trigger(ctx, job, note, actor)
+}
+
+// readNote reads the optional JSON body {"note": "..."}.
+func readNote(r *http.Request) (string, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxNote+256))
+	if err != nil {
+		return "", fmt.Errorf("read body: %w", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return "", nil
+	}
+	var b struct {
+		Note string `json:"note"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return "", fmt.Errorf(`body: want {"note": "..."}: %w`, err)
+	}
+	if len(b.Note) > maxNote {
+		return "", errors.New("note: longer than 1024 bytes")
+	}
+	return b.Note, nil
+}

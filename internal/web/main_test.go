@@ -1,0 +1,20 @@
+package web
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+// quietRedis drops go-redis's own messages: the tests that stop Redis on
+// purpose would fill the output with its dial retries.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{})
+	goleak.VerifyTestMain(m)
+}

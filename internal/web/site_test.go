@@ -1,0 +1,121 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/bars"
+	"heartbeat/internal/clock"
+	"heartbeat/internal/config"
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/marketdata"
+	"heartbeat/internal/metrics"
+	"heartbeat/internal/scheduler"
+	"heartbeat/internal/testinfra"
+)
+
+// siteFixture is a Site over miniredis with a fake clock, a scheduler
+// replica that is built but not started, and an in-memory bar store.
+type siteFixture struct {
+	mr      *miniredis.Miniredis
+	rdb     *redis.Client
+	clock   *clock.Fake
+	metrics *metrics.Metrics
+	engine  *marketdata.Engine
+	store   *bars.Memory
+	site    *Site
+	url     string
+}
+
+// setupSite starts the site's routes on an httptest server at now.
+func setupSite(t *testing.T, token string, now time.Time) *siteFixture {
+	t.Helper()
+	mr, rdb := testinfra.Mini(t)
+	cfg := config.Default()
+	instruments, err := cfg.MarketInstruments()
+	testinfra.Must(t, err, "instruments")
+	conn := asynq.RedisClientOpt{Addr: mr.Addr()}
+	client := asynq.NewClient(conn)
+	t.Cleanup(func() { client.Close() })
+	fc := clock.NewFake(now)
+	m := metrics.New()
+	sc := scheduler.Config{Replica: "replica-a", Lock: true, LeaseTTL: 2 * time.Second, RenewEvery: 500 * time.Millisecond,
+		FastTick: time.Second, SlowTick: time.Minute, Retention: time.Hour, Shards: cfg.Ingest.Shards}
+	for _, name := range jobs.Names() {
+		spec, j := cfg.Job(name)
+		sc.Jobs = append(sc.Jobs, scheduler.JobConfig{Spec: spec, Enabled: j.Enabled && name != jobs.ClosedBarsFlush, CatchUp: j.CatchUp})
+	}
+	sched, err := scheduler.New(sc, scheduler.Deps{Redis: rdb, Enqueuer: client, Instruments: instruments, Clock: fc, Log: zerolog.Nop(), Metrics: m})
+	testinfra.Must(t, err, "scheduler")
+	controls, err := scheduler.NewControls(sc, scheduler.ControlDeps{Redis: rdb, Enqueuer: client, Instruments: instruments, Clock: fc})
+	testinfra.Must(t, err, "controls")
+	set, err := marketdata.SettingsFrom(cfg)
+	testinfra.Must(t, err, "settings")
+	store := bars.NewMemory()
+	eng, err := marketdata.New(set, marketdata.Deps{Redis: rdb, Instruments: instruments, Store: store, Log: zerolog.Nop()})
+	testinfra.Must(t, err, "engine")
+	site, err := NewSite(SiteConfig{Replica: "replica-a", Token: token}, SiteDeps{Redis: rdb, ConnOpt: conn, Scheduler: sched,
+		Controls: controls, Engine: eng, Store: store, Metrics: m, Clock: fc, Log: zerolog.Nop()})
+	testinfra.Must(t, err, "site")
+	t.Cleanup(func() { site.Close() })
+	srv := New("127.0.0.1:0", m, nil, zerolog.Nop())
+	site.Mount(srv)
+	hs := httptest.NewServer(srv.mux)
+	t.Cleanup(hs.Close)
+	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, url: hs.URL}
+}
+
+// call sends a request and decodes a JSON answer into out (when not nil).
+func (f *siteFixture) call(t *testing.T, method, path, token string, body any, out any) (int, http.Header, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		testinfra.Must(t, err, "encode body")
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, f.url+path, rd)
+	testinfra.Must(t, err, "request")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	testinfra.Must(t, err, method+" "+path)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	testinfra.Must(t, err, "read body")
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d %s: not JSON: %v", method, path, res.StatusCode, raw, err)
+		}
+	}
+	return res.StatusCode, res.Header, string(raw)
+}
+
+func at(t testing.TB, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func decodeBody(t *testing.T, res *http.Response, out any) {
+	t.Helper()
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		t.Fatalf("%s: not JSON: %v", res.Request.URL, err)
+	}
+}

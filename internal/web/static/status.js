@@ -1,0 +1,74 @@
+// Heartbeat status page: refreshes the page's content in place every
+// data-refresh seconds, and ticks the markets' local clocks and countdowns
+// every second in between.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const period = Math.max(1, Number(body.dataset.refresh) || 5) * 1000;
+  const clocks = new Map();
+
+  function localClock(zone) {
+    if (!clocks.has(zone)) {
+      clocks.set(zone, new Intl.DateTimeFormat("en-US", {
+        timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+      }));
+    }
+    return clocks.get(zone);
+  }
+
+  function human(ms) {
+    let s = Math.max(0, Math.floor(ms / 1000));
+    const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
+    s %= 60;
+    const two = (n) => String(n).padStart(2, "0");
+    if (d > 0) return d + "d " + h + "h " + two(m) + "m";
+    if (h > 0) return h + "h " + two(m) + "m";
+    if (m > 0) return m + "m " + two(s) + "s";
+    return s + "s";
+  }
+
+  const verbs = { open: "opens", "break": "breaks", closed: "closes" };
+
+  function tick() {
+    const now = Date.now();
+    for (const el of document.querySelectorAll("[data-zone]")) {
+      try {
+        el.textContent = localClock(el.dataset.zone).format(now);
+      } catch (e) {
+        // An unknown zone keeps the server's rendering.
+      }
+    }
+    for (const el of document.querySelectorAll("[data-until]")) {
+      const left = Number(el.dataset.until) - now;
+      el.textContent = (verbs[el.dataset.verb] || "changes") + " in " + human(left);
+    }
+  }
+
+  const state = document.getElementById("refresh-state");
+
+  async function refresh() {
+    try {
+      const res = await fetch(location.href, { headers: { "Accept": "text/html" }, cache: "no-store" });
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.getElementById("content"), old = document.getElementById("content");
+      if (fresh && old) old.replaceWith(fresh);
+      const meta = doc.querySelector("header .meta"), oldMeta = document.querySelector("header .meta");
+      if (meta && oldMeta) oldMeta.replaceWith(meta);
+      body.dataset.refreshes = String(Number(body.dataset.refreshes) + 1);
+      const s = document.getElementById("refresh-state");
+      if (s) { s.textContent = ""; s.className = ""; }
+      tick();
+    } catch (e) {
+      const s = document.getElementById("refresh-state") || state;
+      if (s) { s.textContent = "(refresh failed: " + e.message + ")"; s.className = "failed"; }
+    } finally {
+      setTimeout(refresh, period);
+    }
+  }
+
+  tick();
+  setInterval(tick, 1000);
+  setTimeout(refresh, period);
+})();
