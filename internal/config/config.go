@@ -71,11 +71,12 @@ type Scheduler struct {
 	// Lock turns the Redis leader lease on; with it off every replica
 	// enqueues (duplicates are still suppressed by task ID). Default true.
 	Lock bool `mapstructure:"lock"`
-	// LeaseTTL is how long a leader's lease lasts without renewal.
-	// Default 2s.
+	// LeaseTTL is how long a leader's lease lasts without renewal: after a
+	// leader dies, a standby takes over within it. Default 1.5s.
 	LeaseTTL time.Duration `mapstructure:"lease_ttl"`
 	// RenewEvery is how often the leader renews, and a standby tries to
-	// acquire, the lease. Default 500ms.
+	// acquire, the lease (a standby also tries right after the holder's
+	// lease would expire). Default 375ms.
 	RenewEvery time.Duration `mapstructure:"renew_every"`
 	// CatchUp is what a new leader does with slots missed while nobody
 	// led: skip (count them missed) or latest (enqueue the latest one once
@@ -109,7 +110,9 @@ type Worker struct {
 	// SIGTERM; must be under 10s. Default 8s.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 	// PollInterval is how often an idle worker asks for new tasks (asynq's
-	// TaskCheckInterval). Default 20ms.
+	// TaskCheckInterval, jittered ±50%); it must stay below
+	// scheduler.enqueue_ahead so tasks are picked up before their slot.
+	// Each idle worker costs about 6 Redis commands per poll. Default 50ms.
 	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// Name names this worker in the run history; empty uses host:pid.
 	// Default empty.
@@ -207,8 +210,8 @@ func Default() Config {
 	c := Config{
 		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
 		Log:       Log{Level: "info", Format: "auto"},
-		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 2 * time.Second, RenewEvery: 500 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond, CloseGrace: 15 * time.Second},
-		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second, PollInterval: 20 * time.Millisecond},
+		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 1500 * time.Millisecond, RenewEvery: 375 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond, CloseGrace: 15 * time.Second},
+		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second, PollInterval: 50 * time.Millisecond},
 		Jobs:      map[jobs.Name]Job{},
 		Ingest:    Ingest{Shards: 4, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 200000, DeadLetterMaxLen: 100000},
 		Analytics: Analytics{VwapKeepDays: 5, BacktestSessions: 60, BacktestTarget: "0.5%", BacktestStop: "0.25%"},
@@ -301,6 +304,8 @@ func (c Config) Validate() error {
 	}
 	if s.EnqueueAhead < 0 || (s.FastTick > 0 && s.EnqueueAhead >= s.FastTickDuration()) {
 		bad("scheduler.enqueue_ahead", "must be >= 0 and < scheduler.fast_tick")
+	} else if c.Worker.PollInterval > 0 && s.EnqueueAhead > 0 && c.Worker.PollInterval*3/2 >= s.EnqueueAhead {
+		bad("worker.poll_interval", "must be under two thirds of scheduler.enqueue_ahead (%s), or tasks start late", s.EnqueueAhead)
 	}
 	if c.Worker.Concurrency < 1 {
 		bad("worker.concurrency", "must be >= 1")

@@ -27,13 +27,22 @@ import (
 // next attempt instead of waiting for the TTL.
 
 // acquireScript takes the lease if it is free.
-// KEYS[1]: lease; KEYS[2]: term counter. ARGV[1]: replica; ARGV[2]: TTL ms.
-// Result: the new term, or 0 when another replica holds the lease.
+// KEYS[1]: lease; KEYS[2]: term counter. ARGV[1]: replica; ARGV[2]: TTL
+// ms; ARGV[3]: the highest term the replica has seen (the counter is
+// raised past it if Redis lost its data, so terms keep growing).
+// Result: {new term, 0, ""} when acquired; {0, remaining TTL ms, holder's
+// value} when another replica holds it.
 var acquireScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local v = redis.call('GET', KEYS[1])
+if v then return {0, redis.call('PTTL', KEYS[1]), v} end
 local term = redis.call('INCR', KEYS[2])
+local seen = tonumber(ARGV[3])
+if term <= seen then
+  term = seen + 1
+  redis.call('SET', KEYS[2], term)
+end
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. term, 'PX', ARGV[2])
-return term
+return {term, 0, ''}
 `)
 
 // renewScript extends the lease if it still holds this replica's value.
@@ -64,6 +73,8 @@ type Lease struct {
 	term       int64
 	value      string
 	validUntil time.Time
+	seen       int64         // highest term seen, ours or another holder's
+	expiresIn  time.Duration // another holder's remaining TTL at the last attempt
 }
 
 // NewLease returns a lease handle for a replica.
@@ -97,16 +108,35 @@ func (l *Lease) Try(ctx context.Context, sent time.Time) (held, acquired bool, e
 		}
 		l.value, l.validUntil = "", time.Time{}
 	}
-	term, err := acquireScript.Run(ctx, l.rdb, []string{keys.Lease(), keys.Term()}, l.replica, ttl).Int64()
+	res, err := acquireScript.Run(ctx, l.rdb, []string{keys.Lease(), keys.Term()}, l.replica, ttl, l.seen).Slice()
 	if err != nil {
 		return false, false, fmt.Errorf("acquire lease: %w", err)
 	}
+	if len(res) != 3 {
+		return false, false, fmt.Errorf("acquire lease: unexpected reply %v", res)
+	}
+	term, _ := res[0].(int64)
 	if term == 0 {
+		pttl, _ := res[1].(int64)
+		l.expiresIn = time.Duration(max(pttl, 0)) * time.Millisecond
+		if holder, _ := res[2].(string); holder != "" {
+			if i := strings.LastIndexByte(holder, ':'); i >= 0 {
+				if t, err := strconv.ParseInt(holder[i+1:], 10, 64); err == nil {
+					l.seen = max(l.seen, t)
+				}
+			}
+		}
 		return false, false, nil
 	}
 	l.term, l.value, l.validUntil = term, l.replica+":"+strconv.FormatInt(term, 10), sent.Add(l.ttl-l.margin)
+	l.seen, l.expiresIn = max(l.seen, term), 0
 	return true, true, nil
 }
+
+// ExpiresIn returns, after a failed acquisition, how long the holder's
+// lease had left: a standby retries right after it rather than a whole
+// renew interval later.
+func (l *Lease) ExpiresIn() time.Duration { return l.expiresIn }
 
 // Release gives the lease up if held.
 func (l *Lease) Release(ctx context.Context) error {

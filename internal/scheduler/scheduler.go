@@ -102,6 +102,12 @@ type jobRunner struct {
 	next         Decision  // the slot the loop waits for
 	lastOutcome  string
 	calErrLogged time.Time
+	// unrecorded counts the tasks not run (failed enqueue, stall) since
+	// the last slot whose decision reached Redis. They are counted missed
+	// once a later slot is recorded — or, if another replica leads first,
+	// by its catch-up, which starts from the recorded slot: so each is
+	// counted exactly once.
+	unrecorded int
 }
 
 // New returns a Scheduler.
@@ -295,8 +301,18 @@ func (s *Scheduler) leaseLoop(ctx context.Context) {
 			every = s.cfg.FastTick
 		}
 		next = next.Add(every)
-		if n := s.d.Clock.Now(); next.Before(n) {
+		n := s.d.Clock.Now()
+		if next.Before(n) {
 			next = n
+		}
+		// A standby tries again just after the holder's lease would
+		// expire, if that is sooner than its next regular attempt.
+		if s.lease != nil {
+			if lead, _, _ := s.leadership(n); !lead {
+				if in := s.lease.ExpiresIn(); in > 0 && n.Add(in+time.Millisecond).Before(next) {
+					next = n.Add(in + time.Millisecond)
+				}
+			}
 		}
 		if s.d.Clock.SleepUntil(ctx, next) != nil {
 			return
@@ -412,7 +428,7 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 		if now.After(d.Slot.Add(j.cfg.Spec.Interval)) {
 			// The process stalled past the slot's life.
 			if d.Enqueue {
-				s.count(j, metrics.SlotMissed, j.tasks(d))
+				j.addUnrecorded(j.tasks(d))
 			}
 		} else {
 			s.fire(ctx, j, d, term, now)
@@ -473,7 +489,7 @@ func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d Decision, term int
 		outcome, err := s.enqueue(ctx, spec, p)
 		if err != nil {
 			s.redisResult(err, "enqueue")
-			s.count(j, metrics.SlotMissed, 1)
+			j.addUnrecorded(1)
 			continue
 		}
 		s.redisResult(nil, "enqueue")
@@ -506,6 +522,22 @@ func (s *Scheduler) recordSlot(ctx context.Context, j *jobRunner, slot time.Time
 	j.mu.Unlock()
 	err := s.d.Redis.HSet(ctx, keys.LastSlots(), string(j.cfg.Spec.Name), slot.UnixMilli()).Err()
 	s.redisResult(err, "record slot")
+	if err != nil {
+		return
+	}
+	j.mu.Lock()
+	n := j.unrecorded
+	j.unrecorded = 0
+	j.mu.Unlock()
+	if n > 0 {
+		s.count(j, metrics.SlotMissed, n)
+	}
+}
+
+func (j *jobRunner) addUnrecorded(n int) {
+	j.mu.Lock()
+	j.unrecorded += n
+	j.mu.Unlock()
 }
 
 // catchUp runs when this replica has just become leader: the slots between
@@ -520,10 +552,18 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 		}
 	}
 	j.mu.Lock()
-	if j.lastSlot.After(last) { // Redis lost what this replica remembers
-		last = j.lastSlot
+	ours := 0
+	if j.lastSlot.After(last) {
+		// This replica decided slots Redis does not know of (its records
+		// failed, or Redis lost its data); no other leader counted its
+		// failures since, so it counts them itself.
+		last, ours = j.lastSlot, j.unrecorded
 	}
+	j.unrecorded = 0
 	j.mu.Unlock()
+	if ours > 0 {
+		s.count(j, metrics.SlotMissed, ours)
+	}
 	if last.IsZero() || !last.Before(current) {
 		return
 	}
