@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"heartbeat/internal/cli"
 	"io"
 	"os"
 	"sort"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"heartbeat/internal/backfill"
+	"heartbeat/internal/cli"
 	"heartbeat/internal/config"
 	"heartbeat/internal/logging"
 	"heartbeat/internal/market"

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"heartbeat/internal/cli"
 	"io"
 	"text/tabwriter"
 	"time"
 
+	"heartbeat/internal/cli"
 	"heartbeat/internal/market"
 )
 
@@ -83,7 +83,7 @@ func writeMarketsTable(w io.Writer, cals []*market.Calendar, t time.Time) error 
 		}
 		next := "none within 14 days"
 		if !v.NextChange.IsZero() {
-			next = changeVerb(v.NextPhase) + " in " + humanDuration(v.NextChange.Sub(t))
+			next = v.Countdown()
 		}
 		loc := c.Location()
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Code(), v.Phase, t.In(loc).Format(local), v.Session.Date,
@@ -91,34 +91,4 @@ func writeMarketsTable(w io.Writer, cals []*market.Calendar, t time.Time) error 
 			v.Session.Open.UTC().Format(utc), v.Session.Close.UTC().Format(utc), next)
 	}
 	return tw.Flush()
-}
-
-// changeVerb says what a market does when it enters phase p.
-func changeVerb(p market.Phase) string {
-	switch p {
-	case market.Open:
-		return "opens"
-	case market.Break:
-		return "breaks"
-	}
-	return "closes"
-}
-
-// humanDuration writes an elapsed time for an operator: "2d 10h 00m",
-// "4h 00m", "30m", or "45s" under a minute. A day is 24 hours of elapsed
-// time; seconds are dropped from a minute on (so "opens in 30m" may be up
-// to 59 seconds short).
-func humanDuration(d time.Duration) string {
-	if d < time.Minute {
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	}
-	m := int(d / time.Minute)
-	days, hours, minutes := m/(24*60), m/60%24, m%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %02dm", days, hours, minutes)
-	case hours > 0:
-		return fmt.Sprintf("%dh %02dm", hours, minutes)
-	}
-	return fmt.Sprintf("%dm", minutes)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"heartbeat/internal/cli"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"heartbeat/internal/cli"
+	"heartbeat/internal/market"
 )
 
 // answerFiles is where the market package keeps the exchange_calendars
@@ -197,9 +199,9 @@ func TestMarketsTable(t *testing.T) {
 		t.Fatalf("header mismatch (-want +got):\n%s", diff)
 	}
 	want := []marketsRow{
-		{"XNYS", "closed", "2026-11-27", "2026-11-27 13:00 EST", "opens in 30m"},
-		{"XTSE", "closed", "2026-11-27", "2026-11-27 16:00 EST", "opens in 30m"},
-		{"XMEX", "closed", "2026-11-27", "2026-11-27 15:00 CST", "opens in 30m"},
+		{"XNYS", "closed", "2026-11-27", "2026-11-27 13:00 EST", "opens in 30m 00s"},
+		{"XTSE", "closed", "2026-11-27", "2026-11-27 16:00 EST", "opens in 30m 00s"},
+		{"XMEX", "closed", "2026-11-27", "2026-11-27 15:00 CST", "opens in 30m 00s"},
 		{"XLON", "open", "2026-11-27", "2026-11-27 16:30 GMT", "closes in 2h 30m"},
 		{"XETR", "open", "2026-11-27", "2026-11-27 17:30 CET", "closes in 2h 30m"},
 		{"XTKS", "closed", "2026-11-30", "2026-11-30 15:30 JST", "opens in 2d 10h 00m"},
@@ -225,7 +227,7 @@ func TestMarketsTableBreaksAndCoverage(t *testing.T) {
 		want map[string]marketsRow // by market; only these rows are checked
 	}{
 		{"Asian lunch breaks", "2026-03-10T03:00:00Z", map[string]marketsRow{
-			"XTKS": {"XTKS", "break", "2026-03-10", "2026-03-10 15:30 JST", "opens in 30m"},
+			"XTKS": {"XTKS", "break", "2026-03-10", "2026-03-10 15:30 JST", "opens in 30m 00s"},
 			"XHKG": {"XHKG", "open", "2026-03-10", "2026-03-10 16:00 HKT", "breaks in 1h 00m"},
 		}},
 		{"beyond XSHG and XBOM coverage", "2027-03-10T15:00:00Z", map[string]marketsRow{
@@ -274,8 +276,8 @@ func TestHumanDuration(t *testing.T) {
 	}{
 		{0, "0s"},
 		{45 * time.Second, "45s"},
-		{time.Minute, "1m"},
-		{30*time.Minute + 59*time.Second, "30m"},
+		{time.Minute, "1m 00s"},
+		{30*time.Minute + 59*time.Second, "30m 59s"},
 		{time.Hour, "1h 00m"},
 		{4 * time.Hour, "4h 00m"},
 		{23*time.Hour + 59*time.Minute, "23h 59m"},
@@ -286,8 +288,8 @@ func TestHumanDuration(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			t.Parallel()
-			if got := humanDuration(tt.d); got != tt.want {
-				t.Fatalf("humanDuration(%s) = %q, want %q", tt.d, got, tt.want)
+			if got := market.HumanDuration(tt.d); got != tt.want {
+				t.Fatalf("HumanDuration(%s) = %q, want %q", tt.d, got, tt.want)
 			}
 		})
 	}

@@ -246,41 +246,11 @@ func markets(now time.Time) ([]MarketView, error) {
 		if !v.NextChange.IsZero() {
 			at := v.NextChange.UTC()
 			mv.NextChange, mv.NextPhase = &at, v.NextPhase.String()
-			mv.Countdown = changeVerb(v.NextPhase) + " in " + humanDuration(v.NextChange.Sub(now))
+			mv.Countdown = v.Countdown()
 		}
 		out = append(out, mv)
 	}
 	return out, nil
-}
-
-// changeVerb says what a market does when it enters phase p.
-func changeVerb(p market.Phase) string {
-	switch p {
-	case market.Open:
-		return "opens"
-	case market.Break:
-		return "breaks"
-	}
-	return "closes"
-}
-
-// humanDuration writes an elapsed time for an operator: "2d 10h 00m",
-// "4h 00m", "30m 05s" or "45s".
-func humanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	s := int64(d / time.Second)
-	days, hours, minutes, secs := s/86400, s/3600%24, s/60%60, s%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %02dm", days, hours, minutes)
-	case hours > 0:
-		return fmt.Sprintf("%dh %02dm", hours, minutes)
-	case minutes > 0:
-		return fmt.Sprintf("%dm %02ds", minutes, secs)
-	}
-	return fmt.Sprintf("%ds", secs)
 }
 
 // snapshot gathers the page's data. A section whose source fails is left
@@ -587,7 +557,7 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return "–"
 		}
-		return humanDuration(now.Sub(t)) + " ago"
+		return market.HumanDuration(now.Sub(t)) + " ago"
 	},
 	"outcomes": func(m map[string]int) []kv {
 		out := make([]kv, 0, len(m))
