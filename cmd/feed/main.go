@@ -7,234 +7,115 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"heartbeat/internal/cli"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/feed"
 	"heartbeat/internal/logging"
+	"heartbeat/internal/node"
 	"heartbeat/internal/ticks"
-)
-
-// Exit codes.
-const (
-	exitOK    = 0
-	exitError = 1 // Redis unreachable or failing, an interrupted replay
-	exitUsage = 2 // bad flags, configuration or input file header
 )
 
 // stopTimeout bounds the simulator's shutdown after SIGTERM.
 const stopTimeout = 5 * time.Second
 
 func main() {
-	// go-redis logs its dial retries itself; route them into the command's
-	// logger at debug level, since the command reports the error once.
-	redis.SetLogger(redisLogger{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-func commands() []command {
-	return []command{
-		{"simulate", "write random-walk ticks for the configured instruments until stopped", runSimulate},
-		{"replay", "write the trades of a CSV file (ts,symbol,price,size[,bid,ask])", runReplay},
+func commands() []cli.Command {
+	return []cli.Command{
+		{Name: "simulate", Summary: "write random-walk ticks for the configured instruments until stopped", Run: runSimulate},
+		{Name: "replay", Summary: "write the trades of a CSV file (ts,symbol,price,size[,bid,ask])", Run: runReplay},
 	}
 }
 
-// run dispatches to a subcommand and maps its error to an exit code.
+// run dispatches to a subcommand and maps its error to an exit code: 1 for
+// Redis unreachable or failing and an interrupted replay, 2 for bad flags,
+// configuration or input file header.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
-			return exitUsage
+			return cli.ExitUsage
 		}
-		return exitOK
+		return cli.ExitOK
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return exitCode(c.run(ctx, args[1:], stdout, stderr), stderr)
-		}
+	if c, ok := cli.Find(commands(), args[0]); ok {
+		return cli.ExitCode("feed", c.Run(ctx, args[1:], stdout, stderr), stderr)
 	}
 	fmt.Fprintf(stderr, "feed: unknown command %q\n", args[0])
 	usage(stderr)
-	return exitUsage
+	return cli.ExitUsage
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: feed <command> [flags]\n\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
+	fmt.Fprintln(w, "usage: feed <command> [flags]")
+	cli.PrintCommands(w, commands())
 	fmt.Fprintln(w, "\nRun feed <command> -h for its flags.")
 }
 
-// usageError marks an error the user can fix by changing the command line,
-// the configuration or the input file: it exits with code 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-func exitCode(err error, stderr io.Writer) int {
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.As(err, &ue), errors.Is(err, config.ErrInvalid):
-		fmt.Fprintln(stderr, "feed:", err)
-		return exitUsage
-	}
-	fmt.Fprintln(stderr, "feed:", err)
-	return exitError
-}
-
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parse parses flags, turning a parse failure into a usage error, and
-// returns the names of the flags given.
-func parse(fs *flag.FlagSet, args []string) (map[string]bool, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return nil, usagef("%s: unexpected arguments %q", fs.Name(), fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set, nil
-}
-
-// loadConfig loads the configuration, lets edit apply the flags, and
-// validates the result. Its errors wrap config.ErrInvalid.
-func loadConfig(path string, edit func(*config.Config)) (config.Config, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return config.Config{}, err
-	}
-	edit(&cfg)
+// setup validates the configuration, builds the logger and connects to
+// Redis (a PING within redis.dial_timeout, else a clear error).
+func setup(ctx context.Context, cfg config.Config, stderr io.Writer, cmd string) (zerolog.Logger, *redis.Client, error) {
 	if err := cfg.Validate(); err != nil {
-		return config.Config{}, err
+		return zerolog.Logger{}, nil, err
 	}
-	return cfg, nil
-}
-
-// connect returns a client of the configured Redis once it answers a
-// PING, or an error after redis.dial_timeout.
-func connect(ctx context.Context, cfg config.Redis) (*redis.Client, error) {
-	opts, err := redis.ParseURL(cfg.URL)
-	if err != nil {
-		return nil, usagef("redis.url: %w", err)
-	}
-	opts.DialTimeout = cfg.DialTimeout
-	rdb := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("redis at %s is not reachable (redis.dial_timeout %s): %w", opts.Addr, cfg.DialTimeout, err)
-	}
-	return rdb, nil
-}
-
-// cmdLog is the running command's logger, for redisLogger.
-var cmdLog atomic.Pointer[zerolog.Logger]
-
-// newLogger builds the command's logger and makes it the target of
-// go-redis's own messages.
-func newLogger(cfg config.Log, stderr io.Writer, cmd string) zerolog.Logger {
-	log := logging.New(cfg, stderr).With().Str("cmd", cmd).Logger()
-	cmdLog.Store(&log)
-	return log
-}
-
-// redisLogger writes go-redis's messages to cmdLog at debug level.
-type redisLogger struct{}
-
-func (redisLogger) Printf(_ context.Context, format string, v ...any) {
-	if l := cmdLog.Load(); l != nil {
-		l.Debug().Str("component", "go-redis").Msgf(format, v...)
-	}
+	log := logging.New(cfg.Log, stderr).With().Str("cmd", cmd).Logger()
+	node.RouteRedisLogs(log)
+	rdb, _, err := node.Redis(ctx, cfg.Redis)
+	return log, rdb, err
 }
 
 // runSimulate runs the simulator until SIGTERM or --duration.
 func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlags("simulate", stderr)
-	cfgPath := fs.String("config", "", "config file (default ./config.yaml when it exists)")
-	redisURL := fs.String("redis", "", "Redis URL, redis://host:port/db (redis.url)")
+	fs := cli.NewFlags("simulate", stderr)
+	common := cli.AddCommon(fs)
 	rate := fs.Float64("rate", 0, "ticks per second over all symbols (feed.rate)")
 	symbols := fs.String("symbols", "", "comma-separated symbols to simulate, e.g. ES,SPY (feed.symbols; default every instrument)")
 	allHours := fs.Bool("all-hours", false, "simulate while the markets are closed (feed.all_hours)")
 	seed := fs.Int64("seed", 0, "random seed; 0 picks one (feed.seed)")
 	duration := fs.Duration("duration", 0, "how long to run; 0 runs until SIGTERM")
 	quotes := fs.Bool("quotes", true, "give every tick a bid and ask")
-	set, err := parse(fs, args)
-	if err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *duration < 0 {
-		return usagef("--duration: must be >= 0, got %s", *duration)
+		return cli.Usagef("--duration: must be >= 0, got %s", *duration)
 	}
-	cfg, err := loadConfig(*cfgPath, func(c *config.Config) {
-		if set["redis"] {
-			c.Redis.URL = *redisURL
-		}
-		if set["rate"] {
-			c.Feed.Rate = *rate
-		}
-		if set["symbols"] {
-			c.Feed.Symbols = splitList(*symbols)
-		}
-		if set["all-hours"] {
-			c.Feed.AllHours = *allHours
-		}
-		if set["seed"] {
-			c.Feed.Seed = *seed
-		}
-	})
+	cfg, err := common.Load(fs)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr, "feed simulate")
+	cli.Visit(fs, map[string]func(){
+		"rate":      func() { cfg.Feed.Rate = *rate },
+		"symbols":   func() { cfg.Feed.Symbols = splitList(*symbols) },
+		"all-hours": func() { cfg.Feed.AllHours = *allHours },
+		"seed":      func() { cfg.Feed.Seed = *seed },
+	})
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	sc, err := feed.SimConfigFrom(cfg)
 	if err != nil {
 		return err
 	}
 	sc.NoQuotes = !*quotes
-
-	rdb, err := connect(ctx, cfg.Redis)
+	log, rdb, err := setup(ctx, cfg, stderr, "feed simulate")
 	if err != nil {
 		return err
 	}
@@ -266,48 +147,45 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 // runReplay writes a trades CSV, paced by its timestamps or as fast as
 // possible.
 func runReplay(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlags("replay", stderr)
-	cfgPath := fs.String("config", "", "config file (default ./config.yaml when it exists)")
-	redisURL := fs.String("redis", "", "Redis URL, redis://host:port/db (redis.url)")
+	fs := cli.NewFlags("replay", stderr)
+	common := cli.AddCommon(fs)
 	file := fs.String("file", "", "trades CSV: header ts,symbol,price,size and optionally bid,ask,bid_size,ask_size (required)")
 	speed := fs.Float64("speed", 1, "replay N times faster than recorded (1 = real time)")
 	maxSpeed := fs.Bool("max", false, "replay as fast as possible (exclusive with --speed)")
-	set, err := parse(fs, args)
-	if err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	speedSet := false
+	cli.Visit(fs, map[string]func(){"speed": func() { speedSet = true }})
 	switch {
 	case *file == "":
-		return usagef("replay: --file is required")
-	case set["speed"] && *maxSpeed:
-		return usagef("replay: --speed and --max are exclusive")
+		return cli.Usagef("replay: --file is required")
+	case speedSet && *maxSpeed:
+		return cli.Usagef("replay: --speed and --max are exclusive")
 	case !*maxSpeed && !(*speed > 0):
-		return usagef("replay: --speed must be > 0, got %g", *speed)
+		return cli.Usagef("replay: --speed must be > 0, got %g", *speed)
 	}
-	cfg, err := loadConfig(*cfgPath, func(c *config.Config) {
-		if set["redis"] {
-			c.Redis.URL = *redisURL
-		}
-	})
+	cfg, err := common.Load(fs)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr, "feed replay")
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	ins, err := cfg.MarketInstruments()
 	if err != nil {
-		return usagef("instruments: %w", err)
+		return cli.Usagef("instruments: %w", err)
 	}
 	f, err := os.Open(*file)
 	if err != nil {
-		return usagef("--file: %w", err)
+		return cli.Usagef("--file: %w", err)
 	}
 	defer f.Close()
 	tr, err := feed.NewTradeReader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
-		return usagef("--file %s: %w", *file, err)
+		return cli.Usagef("--file %s: %w", *file, err)
 	}
-
-	rdb, err := connect(ctx, cfg.Redis)
+	log, rdb, err := setup(ctx, cfg, stderr, "feed replay")
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"heartbeat/internal/cli"
 	"heartbeat/internal/config"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/testinfra"
@@ -71,8 +72,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			code, stderr := runCmd(t, context.Background(), c.args...)
-			if code != exitUsage || !strings.Contains(stderr, c.mention) {
-				t.Fatalf("exit %d, want %d with %q in stderr:\n%s", code, exitUsage, c.mention, stderr)
+			if code != cli.ExitUsage || !strings.Contains(stderr, c.mention) {
+				t.Fatalf("exit %d, want %d with %q in stderr:\n%s", code, cli.ExitUsage, c.mention, stderr)
 			}
 		})
 	}
@@ -81,7 +82,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 func TestHelpExits0(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"help"}, {"simulate", "-h"}, {"replay", "--help"}} {
-		if code, stderr := runCmd(t, context.Background(), args...); code != exitOK {
+		if code, stderr := runCmd(t, context.Background(), args...); code != cli.ExitOK {
 			t.Fatalf("%q: exit %d:\n%s", args, code, stderr)
 		}
 	}
@@ -99,8 +100,8 @@ func TestUnreachableRedisExits1Quickly(t *testing.T) {
 			t.Parallel()
 			began := time.Now()
 			code, stderr := runCmd(t, context.Background(), args...)
-			if code != exitError || !strings.Contains(stderr, "not reachable") {
-				t.Fatalf("exit %d, want %d with a clear message:\n%s", code, exitError, stderr)
+			if code != cli.ExitError || !strings.Contains(stderr, "not reachable") {
+				t.Fatalf("exit %d, want %d with a clear message:\n%s", code, cli.ExitError, stderr)
 			}
 			// Bounded by redis.dial_timeout (2s by default).
 			if took := time.Since(began); took > 4*time.Second {
@@ -115,7 +116,7 @@ func TestSimulateRunsForItsDuration(t *testing.T) {
 	m, rdb := testinfra.Mini(t)
 	code, stderr := runCmd(t, context.Background(), "simulate", "--redis", "redis://"+m.Addr()+"/0",
 		"--rate", "1000", "--all-hours", "--seed", "5", "--symbols", "ES,BTCUSD", "--duration", "300ms")
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 	var total int64
@@ -158,7 +159,7 @@ func TestSimulateStopsOnCancel(t *testing.T) {
 	cancel()
 	select {
 	case code := <-done:
-		if code != exitOK || !strings.Contains(stderr.String(), "simulation finished") {
+		if code != cli.ExitOK || !strings.Contains(stderr.String(), "simulation finished") {
 			t.Fatalf("exit %d, want a clean stop:\n%s", code, stderr.String())
 		}
 	case <-time.After(10 * time.Second):
@@ -197,7 +198,7 @@ func TestReplayMaxIntoRedisServer(t *testing.T) {
 	f.Close()
 
 	code, stderr := runCmd(t, context.Background(), "replay", "--redis", srv.URL(), "--file", path, "--max")
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 	ctx := context.Background()

@@ -22,15 +22,8 @@ func main() {
 	os.Exit(code)
 }
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-func commands() []command {
-	return []command{
+func commands() []cli.Command {
+	return []cli.Command{
 		{"sessions", "print a market's sessions as CSV", runSessions},
 		{"markets", "print every market's phase and next session", runMarkets},
 		{"backfill", "run the jobs over a trades file and write bars, VWAP, session volume, 24h figures", runBackfill},
@@ -54,10 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return cli.ExitCode("scheduler", runDaemon(ctx, args, stdout, stderr), stderr)
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return cli.ExitCode("scheduler", c.run(ctx, args[1:], stdout, stderr), stderr)
-		}
+	if c, ok := cli.Find(commands(), args[0]); ok {
+		return cli.ExitCode("scheduler", c.Run(ctx, args[1:], stdout, stderr), stderr)
 	}
 	fmt.Fprintf(stderr, "scheduler: unknown command %q\n", args[0])
 	usage(stderr)
@@ -66,9 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: scheduler [flags]            run a scheduler replica (--embedded: the whole system in one process)")
-	fmt.Fprintln(w, "       scheduler <command> [flags]\n\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
+	fmt.Fprintln(w, "       scheduler <command> [flags]")
+	cli.PrintCommands(w, commands())
 	fmt.Fprintln(w, "\nrun 'scheduler <command> --help' for a command's flags")
 }

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -106,4 +107,29 @@ func Visit(fs *flag.FlagSet, set map[string]func()) {
 			fn()
 		}
 	})
+}
+
+// Command is one subcommand of a program.
+type Command struct {
+	Name    string
+	Summary string
+	Run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// Find returns the command called name.
+func Find(cmds []Command, name string) (Command, bool) {
+	for _, c := range cmds {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Command{}, false
+}
+
+// PrintCommands writes the list of commands.
+func PrintCommands(w io.Writer, cmds []Command) {
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-10s %s\n", c.Name, c.Summary)
+	}
 }
