@@ -175,19 +175,30 @@ func (tr *TradeReader) row(line int, rec []string) TradeRow {
 	return r
 }
 
-// ParseTS reads a trade timestamp: integer Unix epoch milliseconds, or an
-// RFC 3339 instant with any fraction of a second (a space may stand for
-// the T). The result is in UTC, truncated to the millisecond.
+// ParseTS reads a trade timestamp: integer Unix epoch milliseconds (or
+// microseconds or nanoseconds, told apart by magnitude, as some exchanges
+// publish them), or an RFC 3339 instant with any fraction of a second (a
+// space may stand for the T). The result is in UTC, truncated to the
+// millisecond.
 func ParseTS(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("%w: empty", ErrTimestamp)
 	}
 	if isInteger(s) {
-		ms, err := strconv.ParseInt(s, 10, 64)
+		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%w: %q is out of range", ErrTimestamp, s)
 		}
-		return time.UnixMilli(ms).UTC(), nil
+		// Epoch milliseconds; exchange files in microseconds or
+		// nanoseconds are told apart by magnitude (10^14 ms is the year
+		// 5138, 10^17 µs the year 5138 too).
+		switch {
+		case n >= 1e17 || n <= -1e17:
+			n /= 1e6
+		case n >= 1e14 || n <= -1e14:
+			n /= 1e3
+		}
+		return time.UnixMilli(n).UTC(), nil
 	}
 	v := s
 	if len(v) > 10 && v[10] == ' ' {

@@ -34,6 +34,8 @@ func TestParseTS(t *testing.T) {
 	}{
 		{in: "1773151200000", want: t0ms},
 		{in: "1773151200123", want: t0ms + 123},
+		{in: "1773151200123456", want: t0ms + 123},    // microseconds
+		{in: "1773151200123456789", want: t0ms + 123}, // nanoseconds
 		{in: "0", want: 0},
 		{in: "2026-03-10T14:00:00Z", want: t0ms},
 		{in: "2026-03-10T14:00:00.1Z", want: t0ms + 100},
