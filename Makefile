@@ -34,8 +34,8 @@ bench-ingest:       ## 5,000 symbols, feed + Intraday on a real redis-server (ta
 bench-scheduler:    ## start lag, duplicates and idle load: 2 schedulers + 4 workers vs asynq's Scheduler
 	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 30m ./test/integration/
 
-e2e:                ## the compose topology as processes on loopback for about a minute
-	$(GO) test -count=1 -run E2E -timeout 10m ./test/e2e/
+e2e:                ## the compose topology as processes on loopback: a 70 s window, about 2 minutes in all
+	E2E=1 $(GO) test -count=1 -run E2E -timeout 10m ./test/e2e/
 
 compose-check:      ## validate docker-compose.yml statically (no Docker engine needed)
 	docker-compose config -q

@@ -103,6 +103,9 @@ func (h *Handlers) intraday(ctx context.Context, p Payload, now time.Time) error
 		return err
 	}
 	st, err := h.eng.Intraday(ctx, shard, now)
+	if err != nil {
+		return err // nothing was committed: nothing to count
+	}
 	h.metrics.Ticks.WithLabelValues("accepted").Add(float64(st.Accepted))
 	h.metrics.Ticks.WithLabelValues("out_of_session").Add(float64(st.OutOfSession))
 	for r, n := range st.Rejected {
@@ -110,7 +113,7 @@ func (h *Handlers) intraday(ctx context.Context, p Payload, now time.Time) error
 	}
 	h.metrics.Bars.WithLabelValues("closed").Add(float64(st.BarsClosed))
 	h.metrics.Bars.WithLabelValues("amended").Add(float64(st.BarsAmended))
-	return err
+	return nil
 }
 
 func (h *Handlers) flush(ctx context.Context, p Payload, now time.Time) error {

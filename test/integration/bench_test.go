@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
 	"heartbeat/internal/runlog"
@@ -44,7 +45,7 @@ var (
 // another redis-server, for the same window.
 //
 //	go test ./test/integration -run '^$' -bench Scheduler -benchtime 1x
-//	go test ./test/integration -run '^$' -bench Scheduler -benchtime 1x -args -sched.poll 50ms
+//	go test ./test/integration -run '^$' -bench Scheduler -benchtime 1x -args -sched.poll 20ms
 //
 // It runs once whatever b.N: each run takes about three minutes.
 func BenchmarkScheduler(b *testing.B) {
@@ -122,7 +123,7 @@ type commandCount struct {
 func benchHeartbeat(b *testing.B) *hbResult {
 	const shards = 4
 	cfg := clusterConfig{schedulers: 2, workers: 4, concurrency: 8, shards: shards}
-	res := &hbResult{jobs: map[jobs.Name]*jobResult{}, workerPoll: "20ms (default)"}
+	res := &hbResult{jobs: map[jobs.Name]*jobResult{}, workerPoll: config.Default().Worker.PollInterval.String() + " (default)"}
 	if *benchPoll > 0 {
 		cfg.workerEnv = []string{"HEARTBEAT_WORKER_POLL_INTERVAL=" + benchPoll.String()}
 		res.workerPoll = benchPoll.String()
