@@ -1,6 +1,9 @@
 package marketdata
 
 import (
+	"context"
+	"sort"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,6 +66,9 @@ type commit struct {
 	keys []string
 	idx  map[string]int
 	args []any
+	// hset gathers the HSET field-value pairs of each key, sent as one
+	// HSET per key: one Redis call instead of one per field.
+	hset map[int][]any
 }
 
 // newCommit starts a commit guarded by checkpoint field of the hash
@@ -71,7 +77,8 @@ func newCommit(ckptKey, field, old, new string) *commit {
 	return &commit{keys: []string{ckptKey}, idx: map[string]int{ckptKey: 1}, args: []any{field, old, new}}
 }
 
-// op appends one write.
+// op appends one write. HSETs are gathered per key and sent after the
+// other writes (no other write of a commit touches a hash it HSETs).
 func (c *commit) op(code, key string, args ...any) {
 	i, ok := c.idx[key]
 	if !ok {
@@ -79,6 +86,37 @@ func (c *commit) op(code, key string, args ...any) {
 		i = len(c.keys)
 		c.idx[key] = i
 	}
+	if code == "HSET" {
+		if c.hset == nil {
+			c.hset = map[int][]any{}
+		}
+		c.hset[i] = append(c.hset[i], args...)
+		return
+	}
 	c.args = append(c.args, code, i, len(args))
 	c.args = append(c.args, args...)
+}
+
+// maxPairs bounds one HSET's field-value pairs (Lua's unpack has a limit).
+const maxPairs = 1000
+
+// run executes the commit: 1 when applied, 0 when the checkpoint had
+// moved.
+func (c *commit) run(ctx context.Context, rdb redis.Scripter) (int, error) {
+	idx := make([]int, 0, len(c.hset))
+	for i := range c.hset {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	args := c.args
+	for _, i := range idx {
+		pairs := c.hset[i]
+		for len(pairs) > 0 {
+			n := min(len(pairs), 2*maxPairs)
+			args = append(args, "HSET", i, n)
+			args = append(args, pairs[:n]...)
+			pairs = pairs[n:]
+		}
+	}
+	return commitScript.Run(ctx, rdb, c.keys, args...).Int()
 }

@@ -74,6 +74,7 @@ type Engine struct {
 	byShard  [][]string // configured symbols of each shard
 	dlLog    rateLimitedLog
 	rolling  rollingCache
+	states   stateCache
 
 	// fault, when set by a test, is called after each step of a run and
 	// may fail it: how the exactly-once tests kill work at every step.

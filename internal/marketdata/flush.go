@@ -98,7 +98,7 @@ func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []r
 		raw, _ := m.Values["bar"].(string)
 		var b Bar
 		if err := json.Unmarshal([]byte(raw), &b); err != nil || sym == "" {
-			corrupt = append(corrupt, e.reject(m, "corrupt_bar", "closed-bar entry could not be decoded", shard, now))
+			corrupt = append(corrupt, e.reject(entryOf(m), "corrupt_bar", "closed-bar entry could not be decoded", shard, now))
 			continue
 		}
 		out = append(out, b.Durable(sym, mkt))
@@ -117,7 +117,7 @@ func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []r
 				if !errors.Is(err, bars.ErrInvalidBar) {
 					return fmt.Errorf("flush shard %d: write bar of %s: %w", shard, b.Symbol, err)
 				}
-				corrupt = append(corrupt, e.reject(outMsgs[i], "corrupt_bar", "closed-bar entry refused by the store: "+err.Error(), shard, now))
+				corrupt = append(corrupt, e.reject(entryOf(outMsgs[i]), "corrupt_bar", "closed-bar entry refused by the store: "+err.Error(), shard, now))
 				continue
 			}
 			written++

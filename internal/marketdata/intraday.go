@@ -56,7 +56,7 @@ type symbolUpdate struct {
 	openStart int64           // the open bar's start before this run (0: none)
 	flush     map[int64]bool  // bars closed or amended: queue for the flush
 	minute    map[int64]bool  // bars whose minute-bar entry must be (re)written
-	daily     map[string]bool // sessions whose daily entry changed
+	daily     map[string]bool // finished sessions whose daily entry changed
 	dirty     bool            // the state must be written back
 	dropped   map[int64]Bar   // bars closed or amended this run, then dropped from Recent
 	rolled    bool            // a new session started this run
@@ -131,13 +131,16 @@ func (u *symbolUpdate) applyTick(t ticks.Tick, session string, lateWindow time.D
 			if s.Cur.Trades > 0 {
 				prev := s.Cur
 				s.Prev, s.PrevClose = &prev, prev.Last
+				u.daily[prev.Session] = true // a finished session joins the daily bars
 			}
 			s.Cur = Figures{Session: session}
 			fig = &s.Cur
 			u.rolled = true
 		}
 		fig.add(t.Price, t.Size, ts)
-		u.daily[session] = true
+		if fig != &s.Cur {
+			u.daily[session] = true // a late tick amended a finished session
+		}
 	} else {
 		s.OutOfSession++
 	}

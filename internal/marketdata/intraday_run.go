@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -75,18 +76,25 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 		return st, fmt.Errorf("intraday shard %d: read checkpoint: %w", shard, err)
 	}
 	old := ckptCmd.Val()
+	rev, lastID, err := parseIntradayCheckpoint(old)
+	if err != nil {
+		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
+	}
 	due := dueCmd.Val()
 	if err := e.step("read_checkpoint"); err != nil {
 		return st, err
 	}
 
 	cursor := "-"
-	if old != "" {
-		cursor = "(" + old
+	if lastID != "" {
+		cursor = "(" + lastID
 	}
-	newCkpt := old
+	newID := lastID
 	updates := map[string]*symbolUpdate{}
-	if err := e.loadStates(ctx, shard, updates, due); err != nil {
+	// The states this worker committed at this very checkpoint, if it was
+	// the last to run the shard: they are what Redis holds.
+	cached := e.states.take(shard, old)
+	if err := e.loadStates(ctx, shard, updates, due, cached); err != nil {
 		return st, fmt.Errorf("intraday shard %d: read state: %w", shard, err)
 	}
 	var dead []deadLetter
@@ -95,7 +103,7 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 	// whatever its backlog; everything is still committed at once.
 	for st.Read < e.set.BatchSize {
 		want := min(intradayPage, e.set.BatchSize-st.Read)
-		msgs, err := e.rdb.XRangeN(ctx, keys.Ticks(shard), cursor, "+", int64(want)).Result()
+		msgs, err := xrange(ctx, e.rdb, keys.Ticks(shard), cursor, want)
 		if err != nil {
 			return st, fmt.Errorf("intraday shard %d: read ticks: %w", shard, err)
 		}
@@ -104,10 +112,10 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 			return st, err
 		}
 		good := make([]ticks.Tick, 0, len(msgs))
-		goodMsgs := make([]redis.XMessage, 0, len(msgs))
+		goodMsgs := make([]streamEntry, 0, len(msgs))
 		var missing []string
 		for _, m := range msgs {
-			t, reason, detail := e.validate.Parse(m.Values, now)
+			t, reason, detail := e.validate.ParsePairs(m.pairs, now)
 			if reason != "" {
 				dead = append(dead, e.reject(m, reason, detail, shard, now))
 				continue
@@ -119,7 +127,7 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 				missing = append(missing, t.Symbol)
 			}
 		}
-		if err := e.loadStates(ctx, shard, updates, missing); err != nil {
+		if err := e.loadStates(ctx, shard, updates, missing, cached); err != nil {
 			return st, fmt.Errorf("intraday shard %d: read state: %w", shard, err)
 		}
 		if err := e.step("read_state"); err != nil {
@@ -145,8 +153,8 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 			}
 		}
 		if len(msgs) > 0 {
-			newCkpt = msgs[len(msgs)-1].ID
-			cursor = "(" + newCkpt
+			newID = msgs[len(msgs)-1].id
+			cursor = "(" + newID
 		}
 		if len(msgs) < want {
 			st.CaughtUp = true
@@ -163,11 +171,22 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 		return st, err
 	}
 
-	c, err := e.intradayCommit(shard, old, newCkpt, updates, dead, now, &st)
+	// A run that changed nothing keeps the checkpoint as it is (and only
+	// records how far Intraday has caught up), so that repeating a run, or
+	// an idle shard, makes no new revision.
+	changed := st.Read > 0 || len(dead) > 0
+	for _, u := range updates {
+		changed = changed || u.dirty
+	}
+	newCkpt := old
+	if changed {
+		newCkpt = intradayCheckpoint(rev+1, newID)
+	}
+	c, err := e.intradayCommit(shard, old, newCkpt, newID, updates, dead, now, &st)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
 	}
-	res, err := commitScript.Run(ctx, e.rdb, c.keys, c.args...).Int()
+	res, err := c.run(ctx, e.rdb)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: commit: %w", shard, err)
 	}
@@ -177,30 +196,112 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 	if res == 0 {
 		return st, fmt.Errorf("intraday shard %d: %w", shard, ErrConflict)
 	}
+	e.states.put(shard, newCkpt, cached, updates)
 	return st, nil
+}
+
+// The Intraday checkpoint is "REV|ID": the last stream entry consumed, and
+// a revision that every commit increments. The commit is guarded by the
+// whole value, so a run that read nothing new still cannot overwrite a
+// commit made meanwhile (the ID alone would not change), and the worker's
+// state cache knows exactly which commit its states belong to.
+
+func parseIntradayCheckpoint(v string) (rev int64, id string, err error) {
+	if v == "" {
+		return 0, "", nil
+	}
+	r, id, ok := strings.Cut(v, "|")
+	if ok {
+		rev, err = strconv.ParseInt(r, 10, 64)
+	}
+	if !ok || err != nil {
+		return 0, "", fmt.Errorf("bad checkpoint %q", v)
+	}
+	return rev, id, nil
+}
+
+func intradayCheckpoint(rev int64, id string) string {
+	return strconv.FormatInt(rev, 10) + "|" + id
+}
+
+// streamEntry is one stream entry as XRANGE returns it: its ID and its
+// flat field, value list. Intraday reads entries this way rather than as
+// go-redis XMessages, which build a map per entry: at 100,000 ticks a
+// second the maps were most of a run's garbage.
+type streamEntry struct {
+	id    string
+	pairs []any
+}
+
+// fields returns the entry's fields as a map (for dead letters).
+func (m streamEntry) fields() map[string]any {
+	out := make(map[string]any, len(m.pairs)/2)
+	for i := 0; i+1 < len(m.pairs); i += 2 {
+		if k, ok := m.pairs[i].(string); ok {
+			out[k] = m.pairs[i+1]
+		}
+	}
+	return out
+}
+
+// entryOf converts a go-redis stream message.
+func entryOf(m redis.XMessage) streamEntry {
+	pairs := make([]any, 0, 2*len(m.Values))
+	for _, k := range sortedKeys(m.Values) {
+		pairs = append(pairs, k, m.Values[k])
+	}
+	return streamEntry{id: m.ID, pairs: pairs}
+}
+
+// xrange reads up to count entries of a stream from start on.
+func xrange(ctx context.Context, rdb redis.UniversalClient, key, start string, count int) ([]streamEntry, error) {
+	cmd := redis.NewSliceCmd(ctx, "XRANGE", key, start, "+", "COUNT", count)
+	if err := rdb.Process(ctx, cmd); err != nil {
+		return nil, err
+	}
+	out := make([]streamEntry, 0, len(cmd.Val()))
+	for _, v := range cmd.Val() {
+		e, ok := v.([]any)
+		if !ok || len(e) != 2 {
+			return nil, fmt.Errorf("XRANGE %s: unexpected entry %v", key, v)
+		}
+		id, _ := e[0].(string)
+		pairs, _ := e[1].([]any)
+		out = append(out, streamEntry{id: id, pairs: pairs})
+	}
+	return out, nil
 }
 
 // reject turns a stream entry into a dead letter, logging the reason at
 // most once a minute.
-func (e *Engine) reject(m redis.XMessage, reason ticks.Reason, detail string, shard int, now time.Time) deadLetter {
-	raw, _ := json.Marshal(m.Values)
+func (e *Engine) reject(m streamEntry, reason ticks.Reason, detail string, shard int, now time.Time) deadLetter {
+	raw, _ := json.Marshal(m.fields())
 	if e.dlLog.allow(reason, now) {
 		e.log.Warn().Str("reason", string(reason)).Str("detail", detail).Int("shard", shard).
-			Str("entry", m.ID).RawJSON("fields", raw).Msg("tick rejected to the dead-letter stream (logged at most once a minute per reason)")
+			Str("entry", m.id).RawJSON("fields", raw).Msg("tick rejected to the dead-letter stream (logged at most once a minute per reason)")
 	}
-	return deadLetter{reason: reason, id: m.ID, detail: detail, fields: string(raw)}
+	return deadLetter{reason: reason, id: m.id, detail: detail, fields: string(raw)}
 }
 
-// loadStates reads the states of syms into updates.
-func (e *Engine) loadStates(ctx context.Context, shard int, updates map[string]*symbolUpdate, syms []string) error {
-	if len(syms) == 0 {
+// loadStates puts the states of syms into updates: from cached when it
+// has them, else read from Redis.
+func (e *Engine) loadStates(ctx context.Context, shard int, updates map[string]*symbolUpdate, syms []string, cached map[string]*SymbolState) error {
+	need := syms[:0:0]
+	for _, sym := range syms {
+		if st, ok := cached[sym]; ok {
+			updates[sym] = newUpdate(st, true)
+			continue
+		}
+		need = append(need, sym)
+	}
+	if len(need) == 0 {
 		return nil
 	}
-	vals, err := hmgetStrings(ctx, e.rdb, keys.Intraday(shard), syms)
+	vals, err := hmgetStrings(ctx, e.rdb, keys.Intraday(shard), need)
 	if err != nil {
 		return err
 	}
-	for i, sym := range syms {
+	for i, sym := range need {
 		st := &SymbolState{Symbol: sym}
 		loaded := vals[i] != ""
 		if loaded {
@@ -216,7 +317,7 @@ func (e *Engine) loadStates(ctx context.Context, shard int, updates map[string]*
 }
 
 // intradayCommit builds the commit of one run.
-func (e *Engine) intradayCommit(shard int, old, newCkpt string, updates map[string]*symbolUpdate, dead []deadLetter, now time.Time, st *IntradayStats) (*commit, error) {
+func (e *Engine) intradayCommit(shard int, old, newCkpt, newID string, updates map[string]*symbolUpdate, dead []deadLetter, now time.Time, st *IntradayStats) (*commit, error) {
 	c := newCommit(keys.Checkpoints(shard), ckptIntraday, old, newCkpt)
 	syms := make([]string, 0, len(updates))
 	for s := range updates {
@@ -298,8 +399,8 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt string, updates map[stri
 	for _, r := range sortedKeys(counts) {
 		c.op("HINCRBY", keys.DeadLetterCounts(shard), r, counts[r])
 	}
-	if newCkpt != "" && newCkpt != old {
-		c.op("XTRIMMINID", keys.Ticks(shard), newCkpt)
+	if newID != "" && st.Read > 0 {
+		c.op("XTRIMMINID", keys.Ticks(shard), newID)
 	}
 	if st.CaughtUp {
 		c.op("HSET", keys.Checkpoints(shard), ckptIntradayAt, now.UnixMilli())

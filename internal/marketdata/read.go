@@ -47,25 +47,49 @@ func (e *Engine) shardStates(ctx context.Context, shard int) (map[string]*Symbol
 	return out, nil
 }
 
-// DailyFigures returns a symbol's kept session aggregates (up to 53 weeks,
-// the current session included), oldest first: the daily bars
-// Week52Extremes reads.
+// DailyFigures returns a symbol's session aggregates, oldest first: the
+// finished sessions of the last 53 weeks Intraday keeps as daily bars, and
+// the current session from its intraday state.
 func (e *Engine) DailyFigures(ctx context.Context, symbol string) ([]Figures, error) {
-	raw, err := e.rdb.HGetAll(ctx, keys.DailyBars(ticks.Shard(symbol, e.set.Shards), symbol)).Result()
-	if err != nil {
+	n := ticks.Shard(symbol, e.set.Shards)
+	pipe := e.rdb.Pipeline()
+	daily := pipe.HGetAll(ctx, keys.DailyBars(n, symbol))
+	state := pipe.HGet(ctx, keys.Intraday(n), symbol)
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("read daily bars of %s: %w", symbol, err)
 	}
-	return decodeDaily(symbol, raw)
+	var st *SymbolState
+	if raw := state.Val(); raw != "" {
+		st = &SymbolState{}
+		if err := json.Unmarshal([]byte(raw), st); err != nil {
+			return nil, fmt.Errorf("decode state of %s: %w", symbol, err)
+		}
+	}
+	return sessionsOf(symbol, daily.Val(), st)
 }
 
-func decodeDaily(symbol string, raw map[string]string) ([]Figures, error) {
-	out := make([]Figures, 0, len(raw))
-	for _, label := range sortedKeys(raw) {
+// sessionsOf merges a symbol's daily bars with the sessions its intraday
+// state holds (the current one, and the previous one, whose daily bar may
+// lag a late amendment), oldest first.
+func sessionsOf(symbol string, daily map[string]string, st *SymbolState) ([]Figures, error) {
+	byLabel := make(map[string]Figures, len(daily)+2)
+	for label, raw := range daily {
 		var f Figures
-		if err := json.Unmarshal([]byte(raw[label]), &f); err != nil {
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
 			return nil, fmt.Errorf("decode daily bar %s of %s: %w", label, symbol, err)
 		}
-		out = append(out, f)
+		byLabel[label] = f
+	}
+	if st != nil {
+		for _, f := range []*Figures{st.Prev, &st.Cur} {
+			if f != nil && f.Session != "" && f.Trades > 0 {
+				byLabel[f.Session] = *f
+			}
+		}
+	}
+	out := make([]Figures, 0, len(byLabel))
+	for _, label := range sortedKeys(byLabel) {
+		out = append(out, byLabel[label])
 	}
 	return out, nil
 }

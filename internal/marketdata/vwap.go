@@ -130,7 +130,7 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 	if err := e.step("compute"); err != nil {
 		return nil, err
 	}
-	res, err := commitScript.Run(ctx, e.rdb, c.keys, c.args...).Int()
+	res, err := c.run(ctx, e.rdb)
 	if err != nil {
 		return nil, fmt.Errorf("vwap shard %d: commit: %w", shard, err)
 	}

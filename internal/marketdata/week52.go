@@ -44,7 +44,11 @@ func (e *Engine) Week52Extremes(ctx context.Context, shard int, now time.Time) (
 		from, to market.Date
 		cmd      *redis.MapStringStringCmd
 	}
+	if len(syms) == 0 {
+		return nil, nil
+	}
 	pipe := e.rdb.Pipeline()
+	stateCmd := pipe.HMGet(ctx, keys.Intraday(shard), syms...)
 	var qs []query
 	for _, sym := range syms {
 		in, _ := e.instr.Get(sym)
@@ -60,11 +64,24 @@ func (e *Engine) Week52Extremes(ctx context.Context, shard int, now time.Time) (
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("week52 shard %d: read daily bars: %w", shard, err)
 	}
+	if err := stateCmd.Err(); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("week52 shard %d: read states: %w", shard, err)
+	}
+	states := map[string]*SymbolState{}
+	for i, v := range stateCmd.Val() {
+		if raw, ok := v.(string); ok {
+			st := &SymbolState{}
+			if err := json.Unmarshal([]byte(raw), st); err != nil {
+				return nil, fmt.Errorf("week52 shard %d: decode state of %s: %w", shard, syms[i], err)
+			}
+			states[syms[i]] = st
+		}
+	}
 	out := map[string]Extremes{}
 	write := e.rdb.Pipeline()
 	for _, q := range qs {
 		x := Extremes{Symbol: q.sym, From: q.from.String(), To: q.to.String(), AsOf: now.UTC()}
-		days, err := decodeDaily(q.sym, q.cmd.Val())
+		days, err := sessionsOf(q.sym, q.cmd.Val(), states[q.sym])
 		if err != nil {
 			return nil, fmt.Errorf("week52 shard %d: %w", shard, err)
 		}

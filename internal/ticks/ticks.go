@@ -42,14 +42,24 @@ func Shard(symbol string, k int) int {
 	return int(h.Sum32() % uint32(k))
 }
 
-// Fields returns the stream fields of t in contract order.
+// Fields returns the stream fields of t in contract order: the trade
+// (symbol, price, size, ts), and the quote fields when the tick has a
+// quote.
 func (t Tick) Fields() []string {
-	f := make([]string, 0, 16)
-	f = append(f, FieldSymbol, t.Symbol, FieldPrice, t.Price.String(), FieldSize, t.Size.String(),
-		FieldTS, strconv.FormatInt(t.Time.UnixMilli(), 10))
+	f := t.TradeFields()
 	if t.Bid != 0 || t.Ask != 0 {
 		f = append(f, FieldBid, t.Bid.String(), FieldAsk, t.Ask.String(),
 			FieldBidSize, t.BidSize.String(), FieldAskSize, t.AskSize.String())
 	}
 	return f
+}
+
+// TradeFields returns only the trade fields of t: what the built-in feeds
+// append to the streams. Their quotes go to the latest-quote hash instead:
+// no computation reads a quote from the stream, and four fields fewer per
+// tick is a third less work for Redis and for Intraday.
+func (t Tick) TradeFields() []string {
+	f := make([]string, 0, 16)
+	return append(f, FieldSymbol, t.Symbol, FieldPrice, t.Price.String(), FieldSize, t.Size.String(),
+		FieldTS, strconv.FormatInt(t.Time.UnixMilli(), 10))
 }

@@ -43,10 +43,28 @@ type Validator struct {
 // Parse validates one stream entry's fields at processing time now. A tick
 // that fails returns its Reason and a short detail; ok is true otherwise.
 func (v Validator) Parse(fields map[string]any, now time.Time) (t Tick, reason Reason, detail string) {
-	str := func(name string) (string, bool) {
+	return v.parse(func(name string) (string, bool) {
 		s, ok := fields[name].(string)
 		return s, ok && s != ""
-	}
+	}, now)
+}
+
+// ParsePairs is Parse for an entry's fields as the flat field, value list
+// Redis returns (what Intraday reads, without building a map per entry).
+// A field given twice counts once, its first value.
+func (v Validator) ParsePairs(pairs []any, now time.Time) (t Tick, reason Reason, detail string) {
+	return v.parse(func(name string) (string, bool) {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if k, _ := pairs[i].(string); k == name {
+				s, ok := pairs[i+1].(string)
+				return s, ok && s != ""
+			}
+		}
+		return "", false
+	}, now)
+}
+
+func (v Validator) parse(str func(name string) (string, bool), now time.Time) (t Tick, reason Reason, detail string) {
 	sym, ok := str(FieldSymbol)
 	if !ok {
 		return t, ReasonMissingField, FieldSymbol

@@ -22,10 +22,10 @@ func NewWriter(rdb redis.UniversalClient, shards int) *Writer {
 	return &Writer{rdb: rdb, shards: shards}
 }
 
-// Write appends ticks in one pipeline, in order: an XADD per tick to its
-// symbol's shard stream, then one HSET per shard of the latest quote of
-// each symbol in the batch (the last tick of a symbol wins, as it would
-// with one HSET per tick).
+// Write appends ticks in one pipeline, in order: an XADD of the trade
+// fields per tick to its symbol's shard stream, then one HSET per shard of
+// the latest quote of each symbol in the batch (the last tick of a symbol
+// wins, as it would with one HSET per tick).
 func (w *Writer) Write(ctx context.Context, batch []Tick) error {
 	if len(batch) == 0 {
 		return nil
@@ -38,7 +38,7 @@ func (w *Writer) Write(ctx context.Context, batch []Tick) error {
 		if quotes[n] == nil {
 			quotes[n], streams[n] = map[string]string{}, keys.Ticks(n)
 		}
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: streams[n], Values: t.Fields()})
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: streams[n], Values: t.TradeFields()})
 		quotes[n][t.Symbol] = QuoteValue(t)
 	}
 	for n, q := range quotes {

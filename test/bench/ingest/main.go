@@ -46,13 +46,18 @@ func run() error {
 	shards := flag.Int("shards", 8, "tick shards (ingest.shards)")
 	warm := flag.Duration("warmup", 15*time.Second, "warm-up before measuring")
 	measure := flag.Duration("measure", 60*time.Second, "measured window")
+	quotes := flag.Bool("quotes", true, "the feed sends bid, ask and their sizes with every trade (8 fields a tick instead of 4)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "hb-ingest-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if os.Getenv("HB_KEEP") == "" {
+		defer os.RemoveAll(dir)
+	} else {
+		fmt.Println("keeping", dir)
+	}
 	fmt.Println("building binaries...")
 	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/scheduler", "./cmd/worker", "./cmd/feed")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
@@ -94,7 +99,7 @@ func run() error {
 	procs := []*exec.Cmd{
 		exec.Command(dir+"/scheduler", "--config", cfgPath, "--redis", url, "--http", "", "--replica", "bench"),
 		exec.Command(dir+"/worker", "--config", cfgPath, "--redis", url, "--http", workerHTTP, "--name", "bench-worker", "--concurrency", strconv.Itoa(*shards)),
-		exec.Command(dir+"/feed", "simulate", "--config", cfgPath, "--redis", url, "--rate", strconv.Itoa(*rate), "--all-hours", "--seed", "7"),
+		exec.Command(dir+"/feed", "simulate", "--config", cfgPath, "--redis", url, "--rate", strconv.Itoa(*rate), "--all-hours", "--seed", "7", "--quotes="+strconv.FormatBool(*quotes)),
 	}
 	for _, p := range procs {
 		p.Env = env
@@ -123,6 +128,12 @@ func run() error {
 		return err
 	}
 	lastID := lastRunID(ctx, rdb)
+	names := []string{"redis-server", "scheduler", "worker", "feed"}
+	pids := []int{redisCmd.Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid}
+	cpu0 := make([]float64, len(pids))
+	for i, pid := range pids {
+		cpu0[i] = cpuSeconds(pid)
+	}
 	var peakRSS int64
 	for time.Since(t0) < *measure {
 		time.Sleep(time.Second)
@@ -132,6 +143,10 @@ func run() error {
 		}
 	}
 	elapsed := time.Since(t0)
+	var cpuUse []string
+	for i, pid := range pids {
+		cpuUse = append(cpuUse, fmt.Sprintf("%s %.0f%%", names[i], (cpuSeconds(pid)-cpu0[i])/elapsed.Seconds()*100))
+	}
 	acc1, err := accepted(workerHTTP)
 	if err != nil {
 		return err
@@ -160,12 +175,13 @@ func run() error {
 	cpu := cpuModel()
 	fmt.Println()
 	fmt.Printf("machine: %d CPUs, %s, %s\n", runtime.NumCPU(), cpu, runtime.Version())
-	fmt.Printf("config: %d symbols, %d shards, feed rate %d ticks/s, measured %s after %s warm-up\n", *symbols, *shards, *rate, elapsed.Round(time.Second), *warm)
+	fmt.Printf("config: %d symbols, %d shards, feed rate %d ticks/s (quotes %v), measured %s after %s warm-up\n", *symbols, *shards, *rate, *quotes, elapsed.Round(time.Second), *warm)
 	fmt.Printf("redis-benchmark -P 16 -t set -q: %.0f SET/s\n", setRPS)
 	fmt.Printf("end-to-end ticks consumed by Intraday: %.0f ticks/s (ratio to redis-benchmark SET: %.3f)\n", tickRate, tickRate/setRPS)
 	fmt.Printf("backlog left in the tick streams at the end: %d ticks\n", backlog)
 	fmt.Printf("intraday runs: %d ok, outcomes %v; run time p50 %s, p99 %s, max %s\n", len(durs), outcomes, pct(durs, 0.5), pct(durs, 0.99), pct(durs, 1))
 	fmt.Printf("worker peak RSS: %.1f MB\n", float64(peakRSS)/1024/1024)
+	fmt.Printf("CPU over the window (100%% = one core): %s\n", strings.Join(cpuUse, ", "))
 	return nil
 }
 
@@ -243,6 +259,22 @@ func rss(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds returns a process's user + system CPU time in seconds.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // clock ticks; 100 per second on Linux
 }
 
 func cpuModel() string {
