@@ -24,13 +24,13 @@ func main() {
 
 func commands() []cli.Command {
 	return []cli.Command{
-		{"sessions", "print a market's sessions as CSV", runSessions},
-		{"markets", "print every market's phase and next session", runMarkets},
-		{"backfill", "run the jobs over a trades file and write bars, VWAP, session volume, 24h figures", runBackfill},
-		{"pause", "pause a job on every replica: pause JOB [--note TEXT]", runPause},
-		{"resume", "resume a paused job: resume JOB [--note TEXT]", runResume},
-		{"trigger", "enqueue a job's current slot now, once: trigger JOB [--note TEXT]", runTrigger},
-		{"preview", "list a job's next slots and gate decisions: preview --job JOB [--n 10] [--at T]", runPreview},
+		{Name: "sessions", Summary: "print a market's sessions as CSV", Run: runSessions},
+		{Name: "markets", Summary: "print every market's phase and next session", Run: runMarkets},
+		{Name: "backfill", Summary: "run the jobs over a trades file and write bars, VWAP, session volume, 24h figures", Run: runBackfill},
+		{Name: "pause", Summary: "pause a job on every replica: pause JOB [--note TEXT]", Run: runPause},
+		{Name: "resume", Summary: "resume a paused job: resume JOB [--note TEXT]", Run: runResume},
+		{Name: "trigger", Summary: "enqueue a job's current slot now, once: trigger JOB [--note TEXT]", Run: runTrigger},
+		{Name: "preview", Summary: "list a job's next slots and gate decisions: preview --job JOB [--n 10] [--at T]", Run: runPreview},
 	}
 }
 
