@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"time"
 
@@ -97,7 +96,7 @@ func runScheduler(ctx context.Context, cfg config.Config, log zerolog.Logger) er
 	defer rdb.Close()
 	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: node.ConnOpt{Options: opts}, Clock: clock.Real{}, Log: log, Metrics: metrics.New()})
 	if err != nil {
-		return fmt.Errorf("scheduler: %w", err)
+		return err
 	}
 	return serve(ctx, n)
 }

@@ -7,10 +7,14 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
@@ -263,6 +267,8 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 		bad("redis.url", "must be redis://host:port/db, got %q", c.Redis.URL)
+	} else if _, err := redis.ParseURL(c.Redis.URL); err != nil {
+		bad("redis.url", "%v", err)
 	}
 	if c.Redis.DialTimeout <= 0 {
 		bad("redis.dial_timeout", "must be > 0")
@@ -278,11 +284,26 @@ func (c Config) Validate() error {
 		bad("log.format", "must be auto, json or console, got %q", c.Log.Format)
 	}
 	s := c.Scheduler
-	if s.FastTick <= 0 {
-		bad("scheduler.fast_tick", "must be > 0")
+	for _, a := range []struct {
+		field string
+		addr  string
+	}{{"scheduler.http", s.HTTP}, {"worker.http", c.Worker.HTTP}} {
+		if a.addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.addr); err != nil {
+			bad(a.field, "must be host:port or :port (empty disables), got %q", a.addr)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad(a.field, "port must be 0..65535, got %q", port)
+		}
 	}
-	if s.SlowTick < s.FastTick {
-		bad("scheduler.slow_tick", "must be >= scheduler.fast_tick (%g)", s.FastTick)
+	// Seconds as float64: NaN and infinities are not durations.
+	const maxTick = 24 * 3600.0
+	if !(s.FastTick > 0) || s.FastTick > maxTick {
+		bad("scheduler.fast_tick", "must be > 0 and at most %g seconds, got %g", maxTick, s.FastTick)
+	}
+	if !(s.SlowTick > 0) || s.SlowTick > maxTick || (s.FastTick > 0 && s.SlowTick < s.FastTick) {
+		bad("scheduler.slow_tick", "must be >= scheduler.fast_tick (%g) and at most %g seconds, got %g", s.FastTick, maxTick, s.SlowTick)
 	}
 	if s.LeaseTTL <= 0 {
 		bad("scheduler.lease_ttl", "must be > 0")
@@ -353,8 +374,8 @@ func (c Config) Validate() error {
 		if _, err := market.ParseCode(in.Market); err != nil {
 			bad(field+".market", "%v", err)
 		}
-		if in.Weight < 0 {
-			bad(field+".weight", "must be >= 0")
+		if !(in.Weight >= 0) || math.IsInf(in.Weight, 0) {
+			bad(field+".weight", "must be a finite number >= 0, got %g", in.Weight)
 		}
 	}
 	in := c.Ingest
@@ -392,8 +413,8 @@ func (c Config) Validate() error {
 	if c.Store.PostgresURL != "" && !strings.HasPrefix(c.Store.PostgresURL, "postgres://") && !strings.HasPrefix(c.Store.PostgresURL, "postgresql://") {
 		bad("store.postgres_url", "must start with postgres://")
 	}
-	if c.Feed.Rate <= 0 {
-		bad("feed.rate", "must be > 0")
+	if !(c.Feed.Rate > 0) || c.Feed.Rate > 10_000_000 {
+		bad("feed.rate", "must be > 0 and at most 10,000,000 ticks/s, got %g", c.Feed.Rate)
 	}
 	for i, sym := range c.Feed.Symbols {
 		if !seen[sym] {
@@ -428,7 +449,7 @@ func ParseDistance(s string) (Distance, error) {
 	t := strings.TrimSpace(s)
 	pct := strings.HasSuffix(t, "%")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-	if err != nil || !(v > 0) || v > 1e9 {
+	if err != nil || !(v > 0) || v > 1e9 || (pct && v >= 100) {
 		return Distance{}, fmt.Errorf("must be a positive number of points (2.5) or percent (0.5%%), got %q", s)
 	}
 	return Distance{Value: v, Percent: pct}, nil

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,16 @@ func TestValidateNamesTheField(t *testing.T) {
 		field string
 	}{
 		{"fast tick zero", func(c *Config) { c.Scheduler.FastTick = 0 }, "scheduler.fast_tick"},
+		{"fast tick NaN", func(c *Config) { c.Scheduler.FastTick = math.NaN(); c.Scheduler.SlowTick = 60 }, "scheduler.fast_tick"},
+		{"slow tick infinite", func(c *Config) { c.Scheduler.SlowTick = math.Inf(1) }, "scheduler.slow_tick"},
+		{"slow tick huge", func(c *Config) { c.Scheduler.SlowTick = 1e300 }, "scheduler.slow_tick"},
+		{"redis db not a number", func(c *Config) { c.Redis.URL = "redis://127.0.0.1:6379/abc" }, "redis.url"},
+		{"scheduler http not an address", func(c *Config) { c.Scheduler.HTTP = "notanaddr" }, "scheduler.http"},
+		{"worker http bad port", func(c *Config) { c.Worker.HTTP = ":99999" }, "worker.http"},
+		{"weight NaN", func(c *Config) { c.Instruments[0].Weight = math.NaN() }, "instruments[0].weight"},
+		{"weight infinite", func(c *Config) { c.Instruments[0].Weight = math.Inf(1) }, "instruments[0].weight"},
+		{"feed rate NaN", func(c *Config) { c.Feed.Rate = math.NaN() }, "feed.rate"},
+		{"backtest stop 100%", func(c *Config) { c.Analytics.BacktestStop = "100%" }, "analytics.backtest_stop"},
 		{"slow below fast", func(c *Config) { c.Scheduler.SlowTick = 0.5 }, "scheduler.slow_tick"},
 		{"bad redis url", func(c *Config) { c.Redis.URL = "localhost:6379" }, "redis.url"},
 		{"renew too slow", func(c *Config) { c.Scheduler.RenewEvery = 1500 * time.Millisecond }, "scheduler.renew_every"},
@@ -161,4 +172,43 @@ func fieldsOf(err error) []string {
 		return out
 	}
 	return nil
+}
+
+func FuzzParseInstruments(f *testing.F) {
+	for _, s := range []string{"ES=CMES", "ES=CMES,SPY=XNYS:2.5", "A=B:NaN", "x", "=,:", "SPY=XNYS:-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		list, err := ParseInstruments(s)
+		if err != nil {
+			return
+		}
+		c := Default()
+		c.Instruments = list
+		c.Feed.Symbols = nil
+		// Whatever parses either validates or is refused with a field
+		// error; a weight that validates is a finite number >= 0.
+		if err := c.Validate(); err == nil {
+			for _, in := range list {
+				if !(in.Weight >= 0) || math.IsInf(in.Weight, 0) {
+					t.Fatalf("weight %g of %q validated", in.Weight, in.Symbol)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseDistance(f *testing.F) {
+	for _, s := range []string{"2.5", "0.5%", "NaN", "Inf%", "-1", "1e9", "100%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDistance(s)
+		if err != nil {
+			return
+		}
+		if !(d.Value > 0) || math.IsInf(d.Value, 0) || (d.Percent && d.Value >= 100) {
+			t.Fatalf("ParseDistance(%q) = %+v", s, d)
+		}
+	})
 }

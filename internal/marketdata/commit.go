@@ -20,7 +20,9 @@ import (
 // Opcodes: HSET, HDEL, HINCRBY, ZADD, ZREM, XADD, PEXPIRE (plain
 // commands on the key); ZREP score member (replace the member at that
 // score); ZTRIM score (drop members scored below it); HDELBEFORE field
-// (drop hash fields that sort before it); XADDCAP maxlen fields... (XADD
+// (drop hash fields that sort before it); HMIN field n (set a hash field
+// to n unless it holds a smaller number); HDELIFEQ field value (delete a
+// hash field if it still holds value); XADDCAP maxlen fields... (XADD
 // with MAXLEN ~); XTRIMMINID id (drop stream entries before id).
 // Result: 1 when applied, 0 when the checkpoint had moved (nothing done).
 var commitScript = redis.NewScript(`
@@ -47,6 +49,11 @@ while i <= #ARGV do
     for _, f in ipairs(redis.call('HKEYS', key)) do
       if f < a[1] then redis.call('HDEL', key, f) end
     end
+  elseif op == 'HMIN' then
+    local cur = tonumber(redis.call('HGET', key, a[1]))
+    if not cur or tonumber(a[2]) < cur then redis.call('HSET', key, a[1], a[2]) end
+  elseif op == 'HDELIFEQ' then
+    if redis.call('HGET', key, a[1]) == a[2] then redis.call('HDEL', key, a[1]) end
   elseif op == 'XADDCAP' then
     redis.call('XADD', key, 'MAXLEN', '~', a[1], '*', unpack(a, 2))
   elseif op == 'XTRIMMINID' then

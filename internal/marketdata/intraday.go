@@ -60,10 +60,11 @@ type symbolUpdate struct {
 	dirty     bool            // the state must be written back
 	dropped   map[int64]Bar   // bars closed or amended this run, then dropped from Recent
 	rolled    bool            // a new session started this run
+	reopened  int64           // earliest in-session bar a late tick amended this run; -1: none
 }
 
 func newUpdate(s *SymbolState, loaded bool) *symbolUpdate {
-	u := &symbolUpdate{state: s, loaded: loaded, flush: map[int64]bool{}, minute: map[int64]bool{}, daily: map[string]bool{}}
+	u := &symbolUpdate{state: s, loaded: loaded, flush: map[int64]bool{}, minute: map[int64]bool{}, daily: map[string]bool{}, reopened: -1}
 	if s.Bar != nil {
 		u.openStart = s.Bar.Start
 	}
@@ -124,6 +125,9 @@ func (u *symbolUpdate) applyTick(t ticks.Tick, session string, lateWindow time.D
 		b.add(t.Price, t.Size, ts)
 		b.Revision++
 		u.flush[m], u.minute[m] = true, true
+		if session != "" && (u.reopened < 0 || m < u.reopened) {
+			u.reopened = m
+		}
 	}
 
 	if session != "" {

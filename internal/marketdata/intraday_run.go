@@ -53,6 +53,11 @@ const minuteBarRetention = 25 * time.Hour
 // weeks Week52Extremes looks at, plus a week.
 const dailyRetentionDays = 53 * 7
 
+// ckptVwapRecapture is the checkpoint field with the first minute a late
+// tick amended after VwapMinuteCapture had captured it: the capture does
+// those minutes again.
+const ckptVwapRecapture = "vwap_recapture"
+
 // intradayPage is how many stream entries Intraday reads at a time.
 const intradayPage = 4096
 
@@ -70,12 +75,19 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 		return st, err
 	}
 	pipe := e.rdb.Pipeline()
-	ckptCmd := pipe.HGet(ctx, keys.Checkpoints(shard), ckptIntraday)
+	ckptCmd := pipe.HMGet(ctx, keys.Checkpoints(shard), ckptIntraday, ckptVwap)
 	dueCmd := pipe.ZRangeByScore(ctx, keys.OpenBars(shard), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10)})
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return st, fmt.Errorf("intraday shard %d: read checkpoint: %w", shard, err)
 	}
-	old := ckptCmd.Val()
+	ck := ckptCmd.Val()
+	old, _ := ck[0].(string)
+	vwapCaptured := int64(-1) // the last minute VwapMinuteCapture captured
+	if v, ok := ck[1].(string); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			vwapCaptured = n
+		}
+	}
 	rev, lastID, err := parseIntradayCheckpoint(old)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
@@ -185,6 +197,15 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 	c, err := e.intradayCommit(shard, old, newCkpt, newID, updates, dead, now, &st)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
+	}
+	reopened := int64(-1)
+	for _, u := range updates {
+		if u.reopened >= 0 && (reopened < 0 || u.reopened < reopened) {
+			reopened = u.reopened
+		}
+	}
+	if reopened >= 0 && reopened <= vwapCaptured {
+		c.op("HMIN", keys.Checkpoints(shard), ckptVwapRecapture, reopened)
 	}
 	res, err := c.run(ctx, e.rdb)
 	if err != nil {

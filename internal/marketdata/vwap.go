@@ -40,24 +40,30 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 	if err := e.checkShard(shard); err != nil {
 		return nil, err
 	}
-	ck, err := e.rdb.HMGet(ctx, keys.Checkpoints(shard), ckptVwap, ckptIntradayAt).Result()
+	ck, err := e.rdb.HMGet(ctx, keys.Checkpoints(shard), ckptVwap, ckptIntradayAt, ckptVwapRecapture).Result()
 	if err != nil {
 		return nil, fmt.Errorf("vwap shard %d: read checkpoint: %w", shard, err)
 	}
 	old, _ := ck[0].(string)
 	intradayAt, _ := ck[1].(string)
+	recapture, _ := ck[2].(string)
 	caught, err := strconv.ParseInt(intradayAt, 10, 64)
 	if err != nil {
 		return nil, nil // Intraday has not caught up with this shard yet
 	}
 	final := floorMinute(min(now.UnixMilli(), caught)-e.set.LateWindow.Milliseconds()) - minuteMS
-	from := final
+	floor := final - (vwapMaxCatchUp-1)*minuteMS
+	from, last := final, int64(-1)
 	if old != "" {
-		last, err := strconv.ParseInt(old, 10, 64)
-		if err != nil {
+		if last, err = strconv.ParseInt(old, 10, 64); err != nil {
 			return nil, fmt.Errorf("vwap shard %d: bad checkpoint %q: %w", shard, old, err)
 		}
-		from = max(last+minuteMS, final-(vwapMaxCatchUp-1)*minuteMS)
+		from = max(last+minuteMS, floor)
+		// A late tick amended minutes already captured: capture them again.
+		if r, err := strconv.ParseInt(recapture, 10, 64); err == nil && r <= last {
+			from = max(min(from, r), floor)
+		}
+		final = max(final, last)
 	}
 	if from > final {
 		return nil, nil
@@ -72,6 +78,15 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 		reads[i] = queueMinuteBars(ctx, pipe, shard, sym, from, final+minuteMS)
 	}
 	lastCmd := pipe.HMGet(ctx, keys.VwapLast(shard), syms...)
+	// When capturing again, each symbol's point before the first minute
+	// is the one to carry, not the newest.
+	before := make([]*redis.StringSliceCmd, len(syms))
+	if from <= last {
+		for i, sym := range syms {
+			before[i] = pipe.ZRevRangeByScore(ctx, keys.VwapSeries(shard, sym), &redis.ZRangeBy{
+				Max: "(" + strconv.FormatInt(from, 10), Min: "-inf", Count: 1})
+		}
+	}
 	if len(syms) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 			return nil, fmt.Errorf("vwap shard %d: read bars: %w", shard, err)
@@ -82,6 +97,9 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 	}
 
 	c := newCommit(keys.Checkpoints(shard), ckptVwap, old, strconv.FormatInt(final, 10))
+	if recapture != "" {
+		c.op("HDELIFEQ", keys.Checkpoints(shard), ckptVwapRecapture, recapture)
+	}
 	trim := from/hourMS != final/hourMS || from%hourMS == 0 // about once an hour
 	var points []VwapPoint
 	lasts := lastCmd.Val()
@@ -92,7 +110,14 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 			return nil, fmt.Errorf("vwap shard %d: %w", shard, err)
 		}
 		var cur *VwapPoint // the newest point, carried over minutes without a trade
-		if raw, ok := lasts[i].(string); ok {
+		raw, ok := lasts[i].(string)
+		if before[i] != nil {
+			raw, ok = "", false
+			if v := before[i].Val(); len(v) > 0 {
+				raw, ok = v[0], true
+			}
+		}
+		if ok {
 			cur = &VwapPoint{}
 			if err := json.Unmarshal([]byte(raw), cur); err != nil {
 				return nil, fmt.Errorf("vwap shard %d: decode last point of %s: %w", shard, sym, err)
@@ -115,7 +140,11 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 			p := *cur
 			p.Symbol, p.Minute = sym, time.UnixMilli(m).UTC()
 			js, _ := json.Marshal(p)
-			c.op("ZADD", key, m, js) // a new minute: the checkpoint says it was never captured
+			if m <= last {
+				c.op("ZREP", key, m, js) // captured before a late tick amended it
+			} else {
+				c.op("ZADD", key, m, js) // a new minute: the checkpoint says it was never captured
+			}
 			points = append(points, p)
 			cur, wrote = &p, true
 		}

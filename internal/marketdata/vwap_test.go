@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
 )
@@ -218,5 +219,54 @@ func TestVwapSeriesTrim(t *testing.T) {
 		if diff := cmp.Diff(s.want, got); diff != "" {
 			t.Fatalf("%s: sessions of the stored points (-want +got):\n%s", s.name, diff)
 		}
+	}
+}
+
+// TestVwapRecapturesMinutesAmendedLate: a tick delayed past the capture of
+// its minute (the symbol traded nothing newer, so it is not late for its
+// bar) amends the bar; the capture then writes that minute, and those
+// after it, again.
+func TestVwapRecapturesMinutesAmendedLate(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	n := shardOf(f, "SPY")
+	f.intradayAll(t, mon(15, 0, 0, 0))
+	if _, err := f.e.VwapMinuteCapture(ctx, n, mon(15, 0, 0, 0)); err != nil { // sets the checkpoint
+		t.Fatal(err)
+	}
+	f.trade(t, "1-1", "SPY", "100", "10", mon(15, 0, 10, 0))
+	f.trade(t, "1-2", "SPY", "101", "10", mon(15, 1, 5, 0))
+	f.intradayAll(t, mon(15, 2, 20, 0))
+	if _, err := f.e.VwapMinuteCapture(ctx, n, mon(15, 2, 20, 0)); err != nil {
+		t.Fatal(err)
+	}
+	points := vwapSeries(t, f, "SPY")
+	if len(points) != 2 || points[1].Volume != dec("20") {
+		t.Fatalf("before the delayed tick: %+v, want 15:00 and 15:01 with volume 20", points)
+	}
+	// Stamped 15:01:30, delivered at 15:02:30.
+	f.trade(t, "1-3", "SPY", "102", "5", mon(15, 1, 30, 0))
+	f.intradayAll(t, mon(15, 2, 30, 0))
+	f.intradayAll(t, mon(15, 3, 20, 0))
+	if _, err := f.e.VwapMinuteCapture(ctx, n, mon(15, 3, 20, 0)); err != nil {
+		t.Fatal(err)
+	}
+	points = vwapSeries(t, f, "SPY")
+	want := []string{"10", "25", "25"} // 15:00, 15:01 (amended), 15:02 (carried)
+	if len(points) != len(want) {
+		t.Fatalf("points = %+v, want %d", points, len(want))
+	}
+	for i, w := range want {
+		if points[i].Volume != dec(w) {
+			t.Fatalf("point %s volume %s, want %s", points[i].Minute.Format("15:04"), points[i].Volume, w)
+		}
+	}
+	notional := decimal.Mul(dec("100"), dec("10")).Add(decimal.Mul(dec("101"), dec("10"))).Add(decimal.Mul(dec("102"), dec("5")))
+	if got, want := points[1].VWAP, decimal.VWAP(notional, dec("25")); got != want {
+		t.Fatalf("15:01 VWAP %s, want %s", got, want)
+	}
+	if v := f.rdb.HGet(ctx, keys.Checkpoints(n), ckptVwapRecapture).Val(); v != "" {
+		t.Fatalf("recapture mark left behind: %q", v)
 	}
 }
