@@ -12,8 +12,8 @@ test:               ## the test command of README.md (CI runs it with CI=true)
 test-race:          ## the tests under the race detector
 	$(GO) test -race ./...
 
-test-integration:   ## only the tests that start real servers and processes
-	$(GO) test -count=1 ./test/... ./internal/marketdata/ -run 'Integration|RealRedis|Process'
+test-integration:   ## the packages whose tests start real servers and processes, with CI=true so none skips
+	CI=true $(GO) test -count=1 ./test/... ./internal/marketdata/ ./internal/bars/ ./internal/scheduler/ ./internal/web/ ./deploy/
 
 lint:               ## vet and formatting
 	$(GO) vet ./...

@@ -107,6 +107,9 @@ type SimDeps struct {
 	Clock clock.Clock
 	// Logger receives start, stop and error reports. Default: none.
 	Logger zerolog.Logger
+	// OnWritten, if set, is told how many ticks each successful write
+	// carried (for a metrics counter).
+	OnWritten func(n int)
 }
 
 // SimStats are the Simulator's counters, for metrics. Every tick the
@@ -149,6 +152,7 @@ type Simulator struct {
 	gate gate
 
 	written, batches, errs, failed, skipped atomic.Uint64
+	onWritten                               func(n int)
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // ends the loop after the write in flight
@@ -208,7 +212,7 @@ func NewSimulator(cfg SimConfig, deps SimDeps) (*Simulator, error) {
 	if deps.Clock == nil {
 		deps.Clock = clock.Real{}
 	}
-	s := &Simulator{cfg: cfg, w: deps.Writer, clock: deps.Clock, log: deps.Logger, seed: cfg.Seed}
+	s := &Simulator{cfg: cfg, w: deps.Writer, clock: deps.Clock, log: deps.Logger, seed: cfg.Seed, onWritten: deps.OnWritten}
 	if s.seed == 0 {
 		s.seed = rand.Int64N(math.MaxInt64-1) + 1
 	}
@@ -445,6 +449,9 @@ func (s *Simulator) write(ctx, writeCtx context.Context, r *retrier, batch []tic
 		return
 	}
 	s.written.Add(n)
+	if s.onWritten != nil {
+		s.onWritten(int(n))
+	}
 	s.batches.Add(1)
 }
 

@@ -688,3 +688,49 @@ func BenchmarkBuildCalendar(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNextOpen measures one NextOpen call on XNYS over 2026.
+func BenchmarkNextOpen(b *testing.B) {
+	c := setup(b)[XNYS]
+	start := time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := c.NextOpen(start.Add(time.Duration(i%1024) * 511 * time.Minute)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkAnyOpenAllMarkets measures the scheduler's gate question, "is
+// any of the twelve markets open", on instants over 2026.
+func BenchmarkAnyOpenAllMarkets(b *testing.B) {
+	cals := setup(b)
+	var set Set
+	for _, code := range Codes() {
+		set = append(set, cals[code])
+	}
+	start := time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := set.AnyOpen(start.Add(time.Duration(i%1024) * 511 * time.Minute)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkBuildAllCalendars measures building all twelve calendars: a
+// process's start-up cost.
+func BenchmarkBuildAllCalendars(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, code := range Codes() {
+			if _, err := build(specs[code]()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

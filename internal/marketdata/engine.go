@@ -73,6 +73,7 @@ type Engine struct {
 	validate ticks.Validator
 	byShard  [][]string // configured symbols of each shard
 	dlLog    rateLimitedLog
+	calLog   rateLimitedLog
 	rolling  rollingCache
 	states   stateCache
 
@@ -124,25 +125,35 @@ func (e *Engine) checkShard(shard int) error {
 	return nil
 }
 
-// rateLimitedLog logs a dead-letter reason at most once a minute (of the
-// runs' own time), so a flood of bad ticks is one line a minute, not one
-// per tick.
+// rateLimitedLog lets a message through at most once per period (of the
+// runs' own time) per key, so a flood of bad ticks, or a calendar out of
+// coverage, is one line a period, not one per tick or run.
 type rateLimitedLog struct {
 	mu   sync.Mutex
-	last map[ticks.Reason]time.Time
+	last map[string]time.Time
 }
 
-func (r *rateLimitedLog) allow(reason ticks.Reason, now time.Time) bool {
+func (r *rateLimitedLog) allow(key string, now time.Time, every time.Duration) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.last == nil {
-		r.last = map[ticks.Reason]time.Time{}
+		r.last = map[string]time.Time{}
 	}
-	if t, ok := r.last[reason]; ok && now.Sub(t) < time.Minute && now.After(t) {
+	if t, ok := r.last[key]; ok && now.Sub(t) < every && now.After(t) {
 		return false
 	}
-	r.last[reason] = now
+	r.last[key] = now
 	return true
+}
+
+// calendarWarn logs a calendar that cannot answer (an instant beyond its
+// coverage) at most once an hour per market and message: the jobs run
+// every few seconds, and the condition lasts until the calendar's tables
+// are extended.
+func (e *Engine) calendarWarn(code market.Code, err error, now time.Time, msg string) {
+	if e.calLog.allow(string(code)+"|"+msg, now, time.Hour) {
+		e.log.Warn().Err(err).Str("market", string(code)).Msg(msg + " (logged once an hour)")
+	}
 }
 
 // hmgetStrings returns the values of fields of a hash as strings, "" for a

@@ -26,6 +26,7 @@ type sessionFinder struct {
 	cal   *market.Calendar
 	last  market.Session
 	label string // last.Date as a string
+	err   error  // the last calendar error (an instant beyond its coverage)
 }
 
 // at returns the label of the session containing t (excluding its break),
@@ -39,6 +40,7 @@ func (f *sessionFinder) at(t time.Time) string {
 	}
 	s, err := f.cal.SessionAt(t)
 	if err != nil {
+		f.err = err
 		return ""
 	}
 	f.last, f.label = s, s.Date.String()

@@ -176,6 +176,11 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 	for _, u := range updates {
 		u.finish(now, st.CaughtUp, e.set.LateWindow)
 	}
+	for code, f := range finders {
+		if f.err != nil {
+			e.calendarWarn(code, f.err, now, "intraday: ticks outside the calendar's coverage counted out of session")
+		}
+	}
 	for _, d := range dead {
 		st.Rejected[d.reason]++
 	}
@@ -232,11 +237,11 @@ func parseIntradayCheckpoint(v string) (rev int64, id string, err error) {
 		return 0, "", nil
 	}
 	r, id, ok := strings.Cut(v, "|")
-	if ok {
-		rev, err = strconv.ParseInt(r, 10, 64)
+	if !ok {
+		return 0, v, nil // a bare stream ID (written before revisions): revision 0
 	}
-	if !ok || err != nil {
-		return 0, "", fmt.Errorf("bad checkpoint %q", v)
+	if rev, err = strconv.ParseInt(r, 10, 64); err != nil {
+		return 0, "", fmt.Errorf("bad checkpoint %q: %w", v, err)
 	}
 	return rev, id, nil
 }
@@ -297,7 +302,7 @@ func xrange(ctx context.Context, rdb redis.UniversalClient, key, start string, c
 // most once a minute.
 func (e *Engine) reject(m streamEntry, reason ticks.Reason, detail string, shard int, now time.Time) deadLetter {
 	raw, _ := json.Marshal(m.fields())
-	if e.dlLog.allow(reason, now) {
+	if e.dlLog.allow(string(reason), now, time.Minute) {
 		e.log.Warn().Str("reason", string(reason)).Str("detail", detail).Int("shard", shard).
 			Str("entry", m.id).RawJSON("fields", raw).Msg("tick rejected to the dead-letter stream (logged at most once a minute per reason)")
 	}

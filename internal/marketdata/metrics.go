@@ -76,7 +76,7 @@ func (e *Engine) MarketMetrics(ctx context.Context, now time.Time) (map[market.C
 		cal, _ := market.Lookup(code)
 		label, err := currentLabel(cal, now)
 		if err != nil {
-			e.log.Warn().Err(err).Str("market", string(code)).Msg("market metrics: market skipped")
+			e.calendarWarn(code, err, now, "market metrics: market skipped")
 			continue
 		}
 		c := Composite{Market: string(code), Session: label, AsOf: now.UTC()}

@@ -47,7 +47,7 @@ func (e *Engine) SessionVolume(ctx context.Context, now time.Time) (map[string]S
 		cal, _ := market.Lookup(code)
 		label, err := currentLabel(cal, now)
 		if err != nil {
-			e.log.Warn().Err(err).Str("market", string(code)).Msg("session volume: market skipped")
+			e.calendarWarn(code, err, now, "session volume: market skipped")
 			continue
 		}
 		total := SessionVolumeFigures{Market: string(code), Session: label, AsOf: now.UTC()}

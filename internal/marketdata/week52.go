@@ -54,7 +54,7 @@ func (e *Engine) Week52Extremes(ctx context.Context, shard int, now time.Time) (
 		in, _ := e.instr.Get(sym)
 		label, err := currentLabel(in.Calendar, now)
 		if err != nil {
-			e.log.Warn().Err(err).Str("symbol", sym).Msg("week52: no session to anchor the window; skipped")
+			e.calendarWarn(in.Market, err, now, "week52: no session to anchor the window; symbols skipped")
 			continue
 		}
 		to, _ := market.ParseDate(label)

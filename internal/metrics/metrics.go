@@ -74,7 +74,7 @@ func New() *Metrics {
 		Bars: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_bars_total",
 			Help: "1-minute bars closed, amended and flushed to the durable store."}, []string{"event"}),
 		FeedTicks: prometheus.NewCounter(prometheus.CounterOpts{Name: "heartbeat_feed_ticks_total",
-			Help: "Ticks written by the built-in feed."}),
+			Help: "Ticks written by the built-in simulator (embedded mode; cmd/feed logs its totals)."}),
 	}
 	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.StartLag, m.RunDuration, m.Runs,
 		m.Ticks, m.DeadLetters, m.Bars, m.FeedTicks,

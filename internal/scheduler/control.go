@@ -142,6 +142,9 @@ func JobPlan(cfg Config, jc JobConfig, markets market.Set) Plan {
 		CloseGrace: max(cfg.CloseGrace, 2*jc.Spec.Interval)}
 }
 
+// triggerHold is how long before its slot a triggered task becomes due.
+const triggerHold = 2 * time.Second
+
 // Plan returns a job's plan.
 func (c *Controls) Plan(job jobs.Name) (Plan, error) {
 	p, ok := c.plans[job]
@@ -238,6 +241,13 @@ func (c *Controls) Trigger(ctx context.Context, job jobs.Name, note, actor strin
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		// A slot further ahead waits in asynq's scheduled set, not in a
+		// worker holding a slot of its concurrency until then. Workers
+		// move due tasks every second, so it is released two seconds
+		// early.
+		if slot.Sub(now) > triggerHold {
+			opts = append(opts, asynq.ProcessAt(slot.Add(-triggerHold)))
 		}
 		_, err = c.d.Enqueuer.EnqueueContext(ctx, task, opts...)
 		switch {

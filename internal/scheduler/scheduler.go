@@ -108,6 +108,10 @@ type jobRunner struct {
 	// by its catch-up, which starts from the recorded slot: so each is
 	// counted exactly once.
 	unrecorded int
+	// preOpenSent remembers the pre-open parts (market:session) this
+	// replica enqueued: the window holds two 30 s slots, and the second
+	// must not enqueue (and count a duplicate) again.
+	preOpenSent map[string]time.Time
 }
 
 // New returns a Scheduler.
@@ -179,6 +183,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		s.wg.Add(1)
 		go s.jobLoop(ctx, j, now.Add(-s.cfg.EnqueueAhead))
 	}
+	s.warnCoverage(s.started)
 	s.log.Info().Int("jobs", len(s.jobs)).Msgf("Heartbeat ready with %d jobs", len(s.jobs))
 	for _, j := range s.jobs {
 		d := j.Next()
@@ -197,6 +202,25 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			Time("next_slot", d.Slot).Msg(j.cfg.Spec.Title + " " + state)
 	}
 	return nil
+}
+
+// coverageNotice is how long before a calendar's coverage ends start-up
+// warns about it.
+const coverageNotice = 60 * 24 * time.Hour
+
+// warnCoverage warns about the markets whose calendar ends soon: past its
+// last date a market counts as closed (its holidays are announced by the
+// exchange and need a table update).
+func (s *Scheduler) warnCoverage(now time.Time) {
+	for _, cal := range s.d.Instruments.Calendars() {
+		_, last := cal.Coverage()
+		end := last.AddDays(1).At(cal.Location(), 0)
+		if left := end.Sub(now); left < coverageNotice {
+			s.log.Warn().Str("market", string(cal.Code())).Str("covered_through", last.String()).
+				Int("days_left", int(left.Hours()/24)).
+				Msg("calendar coverage ends soon: after it the market counts as closed; extend its holiday table")
+		}
+	}
 }
 
 // Stop stops the loops, waits for them (bounded by ctx) and releases the
@@ -485,6 +509,9 @@ func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d Decision, term int
 	}
 	began := time.Now()
 	for _, part := range d.Parts {
+		if spec.Gate == jobs.GatePreOpen && j.sentPreOpen(part.Name, d.Slot) {
+			continue
+		}
 		p := tasks.Payload{Job: spec.Name, Slot: d.Slot.UTC(), Part: part.Name, Interval: spec.Interval, Term: term, EnqueuedAt: now.UTC()}
 		outcome, err := s.enqueue(ctx, spec, p)
 		if err != nil {
@@ -532,6 +559,26 @@ func (s *Scheduler) recordSlot(ctx context.Context, j *jobRunner, slot time.Time
 	if n > 0 {
 		s.count(j, metrics.SlotMissed, n)
 	}
+}
+
+// sentPreOpen reports whether this replica already enqueued a pre-open
+// part, and remembers it if not.
+func (j *jobRunner) sentPreOpen(part string, slot time.Time) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for p, at := range j.preOpenSent {
+		if slot.Sub(at) > 2*PreOpenWindow[1] {
+			delete(j.preOpenSent, p)
+		}
+	}
+	if _, ok := j.preOpenSent[part]; ok {
+		return true
+	}
+	if j.preOpenSent == nil {
+		j.preOpenSent = map[string]time.Time{}
+	}
+	j.preOpenSent[part] = slot
+	return false
 }
 
 func (j *jobRunner) addUnrecorded(n int) {

@@ -130,28 +130,40 @@ func (h *Handlers) flush(ctx context.Context, p Payload, now time.Time) error {
 }
 
 func (h *Handlers) preOpen(ctx context.Context, p Payload, now time.Time) error {
-	code, label, ok := strings.Cut(p.Part, ":")
+	s, err := preOpenSession(p.Part)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry) // retrying cannot fix the part
+	}
+	_, err = h.eng.PreOpenBacktest(ctx, s.Market, s, now)
+	return err
+}
+
+// preOpenSession reads a pre-open part, MARKET:YYYY-MM-DD.
+func preOpenSession(part string) (market.Session, error) {
+	code, label, ok := strings.Cut(part, ":")
 	if !ok {
-		return fmt.Errorf("pre-open part %q is not MARKET:YYYY-MM-DD", p.Part)
+		return market.Session{}, fmt.Errorf("pre-open part %q is not MARKET:YYYY-MM-DD", part)
 	}
 	mc, err := market.ParseCode(code)
 	if err != nil {
-		return err
+		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
 	}
 	cal, err := market.Lookup(mc)
 	if err != nil {
-		return err
+		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
 	}
 	d, err := market.ParseDate(label)
 	if err != nil {
-		return err
+		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
 	}
 	s, ok, err := cal.Session(d)
-	if err != nil || !ok {
-		return fmt.Errorf("pre-open: %s has no session %s: %v", code, label, err)
+	if err != nil {
+		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
 	}
-	_, err = h.eng.PreOpenBacktest(ctx, mc, s, now)
-	return err
+	if !ok {
+		return market.Session{}, fmt.Errorf("pre-open part %q: %s has no session on %s", part, code, label)
+	}
+	return s, nil
 }
 
 // wrap turns a job body into an asynq handler: it waits for the slot

@@ -46,7 +46,8 @@ func (p Payload) ID() string { return TaskID(p.Job, p.Part, p.Slot) }
 func (p Payload) Shard() (int, error) {
 	n, err := strconv.Atoi(p.Part)
 	if err != nil {
-		return 0, fmt.Errorf("task %s: part %q is not a shard: %w", p.ID(), p.Part, err)
+		// Retrying cannot fix the payload.
+		return 0, fmt.Errorf("task %s: part %q is not a shard: %w: %w", p.ID(), p.Part, err, asynq.SkipRetry)
 	}
 	return n, nil
 }
