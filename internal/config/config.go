@@ -16,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"heartbeat/internal/decimal"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
 )
@@ -67,7 +68,8 @@ type Scheduler struct {
 	// disables. Default :8080.
 	HTTP string `mapstructure:"http"`
 	// FastTick is how often, in seconds, the scheduler re-reads pauses and
-	// re-evaluates gates, and the smallest job interval allowed. Default 1.0.
+	// publishes its replica heartbeat, and the smallest job interval
+	// allowed (gates are evaluated at every slot). Default 1.0.
 	FastTick float64 `mapstructure:"fast_tick"`
 	// SlowTick is, in seconds, the cadence floor of a job while every
 	// market it depends on is closed. Default 60.0.
@@ -438,19 +440,37 @@ func checkCatchUp(s string) error {
 }
 
 // Distance is a price distance from an entry: points, or a percent of the
-// entry price.
+// entry price, kept exact.
 type Distance struct {
-	Value   float64
+	Value   decimal.Dec
 	Percent bool
+}
+
+// From returns the distance in price units for an entry price: the points
+// themselves, or entry × percent / 100 rounded half to even to the
+// price's eight places.
+func (d Distance) From(entry decimal.Dec) decimal.Dec {
+	if !d.Percent {
+		return d.Value
+	}
+	return decimal.MulDiv(entry, d.Value, decimal.FromInt(100))
+}
+
+// String writes the distance as configured: "2.5 points" or "0.5%".
+func (d Distance) String() string {
+	if d.Percent {
+		return d.Value.String() + "%"
+	}
+	return d.Value.String() + " points"
 }
 
 // ParseDistance parses "2.5" (points) or "0.5%" (percent); it must be > 0.
 func ParseDistance(s string) (Distance, error) {
 	t := strings.TrimSpace(s)
 	pct := strings.HasSuffix(t, "%")
-	v, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-	if err != nil || !(v > 0) || v > 1e9 || (pct && v >= 100) {
-		return Distance{}, fmt.Errorf("must be a positive number of points (2.5) or percent (0.5%%), got %q", s)
+	v, err := decimal.Parse(strings.TrimSuffix(t, "%"))
+	if err != nil || v <= 0 || (pct && v >= decimal.FromInt(100)) {
+		return Distance{}, fmt.Errorf("must be a positive number of points (2.5) or percent below 100 (0.5%%), got %q", s)
 	}
 	return Distance{Value: v, Percent: pct}, nil
 }

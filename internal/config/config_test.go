@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"heartbeat/internal/decimal"
 	"heartbeat/internal/jobs"
 )
 
@@ -207,8 +208,25 @@ func FuzzParseDistance(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !(d.Value > 0) || math.IsInf(d.Value, 0) || (d.Percent && d.Value >= 100) {
+		if d.Value <= 0 || (d.Percent && d.Value >= decimal.FromInt(100)) {
 			t.Fatalf("ParseDistance(%q) = %+v", s, d)
 		}
 	})
+}
+
+func TestDistanceIsExact(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, entry, want, text string }{
+		{"2.3", "100", "2.3", "2.3 points"},
+		{"0.5%", "230.45", "1.15225", "0.5%"},
+		{"0.1%", "0.0001", "0", "0.1%"}, // 1e-7 × 0.001: below the eighth place
+	} {
+		d, err := ParseDistance(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.From(decimal.MustParse(tc.entry)); got != decimal.MustParse(tc.want) || d.String() != tc.text {
+			t.Fatalf("ParseDistance(%q).From(%s) = %s (%s), want %s (%s)", tc.in, tc.entry, got, d, tc.want, tc.text)
+		}
+	}
 }

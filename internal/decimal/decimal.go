@@ -276,6 +276,23 @@ func (n Notional) Less(m Notional) bool {
 	return n.Hi < m.Hi || (n.Hi == m.Hi && n.Lo < m.Lo)
 }
 
+// MulDiv returns a × b / c rounded half to even, exactly (c must not be
+// zero).
+func MulDiv(a, b, c Dec) Dec {
+	num := new(big.Int).Mul(big.NewInt(int64(a)), big.NewInt(int64(b)))
+	den := big.NewInt(int64(c)) // a×b has 16 places; over c (8) leaves 8
+	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	r2 := new(big.Int).Abs(new(big.Int).Lsh(r, 1))
+	if c := r2.Cmp(new(big.Int).Abs(den)); c > 0 || (c == 0 && q.Bit(0) == 1) {
+		if (num.Sign() < 0) != (den.Sign() < 0) {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return Dec(q.Int64())
+}
+
 // Percent returns 100 × num / den rounded half to even at places decimal
 // places, in shortest form; "" when den is zero.
 func Percent(num, den Dec, places int) string {

@@ -163,3 +163,19 @@ func TestNotionalStringMatchesBig(t *testing.T) {
 		t.Fatalf("2^128 parsed: %v", err)
 	}
 }
+
+func TestMulDiv(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ a, b, c, want string }{
+		{"100", "1", "100", "1"},
+		{"230.45", "0.5", "100", "1.15225"},
+		{"0.00000003", "1", "2", "0.00000002"}, // 1.5e-8: half to even
+		{"0.00000001", "1", "2", "0"},          // 0.5e-8: half to even
+		{"92233720367", "2", "4", "46116860183.5"},
+	}
+	for _, tc := range cases {
+		if got := MulDiv(MustParse(tc.a), MustParse(tc.b), MustParse(tc.c)); got != MustParse(tc.want) {
+			t.Fatalf("MulDiv(%s, %s, %s) = %s, want %s", tc.a, tc.b, tc.c, got, tc.want)
+		}
+	}
+}

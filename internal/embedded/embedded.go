@@ -91,13 +91,7 @@ func (s *System) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	s.store, err = bars.Open(ctx, s.cfg.Store, bars.WithMarkets(func(sym string) (string, bool) {
-		in, ok := instruments.Get(sym)
-		if !ok {
-			return "", false
-		}
-		return string(in.Market), true
-	}))
+	s.store, err = bars.Open(ctx, s.cfg.Store, bars.WithMarkets(instruments.MarketOf))
 	if err != nil {
 		return fmt.Errorf("embedded: bar store: %w", err)
 	}

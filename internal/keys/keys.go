@@ -57,9 +57,9 @@ func MinuteBars(n int, symbol string, hour int64) string {
 	return shard(n) + "m1:" + symbol + ":" + strconv.FormatInt(hour, 10)
 }
 
-// DailyBars is the hash of a symbol's session aggregates (session label ->
-// open, high, low, last, volume, trades), the current session included,
-// kept for 53 weeks.
+// DailyBars is the hash of a symbol's finished sessions (session label ->
+// open, high, low, last, volume, trades), kept for 53 weeks; the current
+// session is in the symbol's intraday state.
 func DailyBars(n int, symbol string) string { return shard(n) + "daily:" + symbol }
 
 // VwapLast is shard n's hash of symbol -> the last minute VWAP point

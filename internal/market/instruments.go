@@ -91,3 +91,13 @@ func (in *Instruments) OfMarket(code Code) []*Instrument {
 	}
 	return out
 }
+
+// MarketOf returns the market code of a symbol: the resolver the file bar
+// store takes.
+func (in *Instruments) MarketOf(symbol string) (string, bool) {
+	x, ok := in.bySymbol[symbol]
+	if !ok {
+		return "", false
+	}
+	return string(x.Market), true
+}

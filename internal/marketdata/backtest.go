@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"heartbeat/internal/bars"
-	"heartbeat/internal/config"
 	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
@@ -77,7 +75,7 @@ func (e *Engine) PreOpenBacktest(ctx context.Context, code market.Code, coming m
 	key := keys.Backtest(string(code), coming.Date.String())
 	for _, in := range e.instr.OfMarket(code) {
 		r := Backtest{Symbol: in.Symbol, Market: string(code), Session: coming.Date.String(), Lookback: n,
-			Target: describeDistance(e.set.BacktestTarget), Stop: describeDistance(e.set.BacktestStop), AsOf: now.UTC()}
+			Target: e.set.BacktestTarget.String(), Stop: e.set.BacktestStop.String(), AsOf: now.UTC()}
 		if len(past) > 1 {
 			bs, err := e.barsBetween(ctx, in.Symbol, past[0].Open, coming.Open)
 			if err != nil {
@@ -162,8 +160,8 @@ func (e *Engine) evaluate(bs []bars.Bar, prev, s market.Session) outcome {
 		preOpen = entry
 	}
 	buy := preOpen > prevClose
-	target := distance(e.set.BacktestTarget, entry)
-	stop := distance(e.set.BacktestStop, entry)
+	target := e.set.BacktestTarget.From(entry)
+	stop := e.set.BacktestStop.From(entry)
 	for _, b := range session {
 		var hitTarget, hitStop bool
 		if buy {
@@ -179,22 +177,6 @@ func (e *Engine) evaluate(bs []bars.Bar, prev, s market.Session) outcome {
 		}
 	}
 	return outcomeNeither
-}
-
-// distance converts a configured distance into price units at entry.
-func distance(d config.Distance, entry decimal.Dec) decimal.Dec {
-	if !d.Percent {
-		return decimal.Dec(d.Value * decimal.Scale)
-	}
-	return decimal.Dec(float64(entry) * d.Value / 100)
-}
-
-func describeDistance(d config.Distance) string {
-	s := strconv.FormatFloat(d.Value, 'f', -1, 64)
-	if d.Percent {
-		return s + "%"
-	}
-	return s + " points"
 }
 
 func pct(k, n int) float64 { return float64(k) * 100 / float64(n) }

@@ -85,7 +85,9 @@ func newCommit(ckptKey, field, old, new string) *commit {
 }
 
 // op appends one write. HSETs are gathered per key and sent after the
-// other writes (no other write of a commit touches a hash it HSETs).
+// other writes: a commit must not make another write to a hash it HSETs
+// depend on coming after the HSET (today the only other writes to such a
+// hash are HDELBEFORE of older daily bars and the checkpoint itself).
 func (c *commit) op(code, key string, args ...any) {
 	i, ok := c.idx[key]
 	if !ok {

@@ -100,13 +100,7 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 	store := d.Store
 	if store == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(func(sym string) (string, bool) {
-			in, ok := instruments.Get(sym)
-			if !ok {
-				return "", false
-			}
-			return string(in.Market), true
-		}))
+		s, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(instruments.MarketOf))
 		cancel()
 		if err != nil {
 			d.Log.Warn().Err(err).Msg("status API: bar store unavailable: bars are served from Redis only")

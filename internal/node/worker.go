@@ -63,13 +63,7 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 		w.name = DefaultName()
 	}
 	if d.Store == nil {
-		store, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(func(sym string) (string, bool) {
-			in, ok := instruments.Get(sym)
-			if !ok {
-				return "", false
-			}
-			return string(in.Market), true
-		}))
+		store, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(instruments.MarketOf))
 		if err != nil {
 			return nil, fmt.Errorf("worker: bar store: %w", err)
 		}
@@ -102,7 +96,7 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 			return min(100*time.Millisecond<<n, 2*time.Second)
 		},
 		IsFailure: func(err error) bool { return !errors.Is(err, marketdata.ErrConflict) },
-		Logger:    asynqLogger{log.With().Str("component", "asynq").Logger()},
+		Logger:    asynqLogger{log.With().Str("source", "asynq").Logger()},
 		LogLevel:  asynqLevel(log.GetLevel()),
 	})
 	addr := cfg.Worker.HTTP

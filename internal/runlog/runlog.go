@@ -122,7 +122,7 @@ func (l *Log) Append(ctx context.Context, r Run) error {
 }
 
 // Recent returns up to limit of the newest runs, newest first, of one job
-// (all jobs when job is empty). It scans at most scan entries.
+// (all jobs when job is empty). It scans at most 10,000 entries.
 func (l *Log) Recent(ctx context.Context, job string, limit int) ([]Run, error) {
 	const page = 500
 	var out []Run
