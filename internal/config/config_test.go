@@ -219,7 +219,8 @@ func TestDistanceIsExact(t *testing.T) {
 	for _, tc := range []struct{ in, entry, want, text string }{
 		{"2.3", "100", "2.3", "2.3 points"},
 		{"0.5%", "230.45", "1.15225", "0.5%"},
-		{"0.1%", "0.0001", "0", "0.1%"}, // 1e-7 × 0.001: below the eighth place
+		{"0.1%", "0.0001", "0.0000001", "0.1%"},
+		{"0.01%", "0.00001", "0", "0.01%"}, // 1e-9: below the eighth place, rounded to even
 	} {
 		d, err := ParseDistance(tc.in)
 		if err != nil {
