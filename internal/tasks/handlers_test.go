@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"heartbeat/internal/bars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
@@ -62,7 +63,7 @@ func setup(t *testing.T, now time.Time) fixture {
 	}
 	eng, err := marketdata.New(marketdata.Settings{Shards: 2, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 1000,
 		DeadLetterMaxLen: 1000, VwapKeepDays: 2, BacktestSessions: 5, BacktestTarget: target, BacktestStop: stop},
-		marketdata.Deps{Redis: rdb, Instruments: in, Log: zerolog.Nop()})
+		marketdata.Deps{Redis: rdb, Instruments: in, Store: bars.NewMemory(), Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,16 +435,33 @@ func TestRegister(t *testing.T) {
 	outOfRange.Part = "7"
 	notAShard := intraday
 	notAShard.Part = "x"
+	job := func(name jobs.Name, part string) Payload {
+		spec, _ := jobs.Lookup(name)
+		return Payload{Job: name, Slot: slot, Part: part, Interval: spec.Interval, Term: 1, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
+	}
+	// Monday 2026-11-23 15:00 UTC: XNYS is open; its next session is
+	// Tuesday's.
 	tests := []struct {
 		name        string
 		p           Payload
 		wantOutcome string
 		wantErr     bool
+		noRetry     bool   // the error wraps asynq.SkipRetry
+		key         string // a key the job must have written
 	}{
-		{"session volume", sessionVolume, "ok", false},
-		{"intraday shard 1", intraday, "ok", false},
-		{"intraday on a shard out of range", outOfRange, "error", true},
-		{"intraday on a part that is not a shard", notAShard, "error", true},
+		{"session volume", sessionVolume, "ok", false, false, keys.MarketSessionVolume("XNYS")},
+		{"intraday shard 1", intraday, "ok", false, false, keys.Checkpoints(1)},
+		{"intraday on a shard out of range", outOfRange, "error", true, false, ""},
+		{"intraday on a part that is not a shard", notAShard, "error", true, true, ""},
+		{"week52 extremes", job(jobs.Week52Extremes, "0"), "ok", false, false, ""},
+		{"market metrics", job(jobs.MarketMetrics, ""), "ok", false, false, keys.MarketMetrics("XNYS")},
+		{"twenty-four hour", job(jobs.TwentyFourHour, "1"), "ok", false, false, ""},
+		{"pre-open backtest", job(jobs.PreOpenBacktest, "XNYS:2026-11-24"), "ok", false, false, keys.Backtest("XNYS", "2026-11-24")},
+		{"pre-open on a part that is not a session", job(jobs.PreOpenBacktest, "XNYS"), "error", true, true, ""},
+		{"pre-open on a day without a session", job(jobs.PreOpenBacktest, "XNYS:2026-11-22"), "error", true, true, ""},
+		{"pre-open on an unknown market", job(jobs.PreOpenBacktest, "XPAR:2026-11-24"), "error", true, true, ""},
+		{"vwap minute capture", job(jobs.VwapMinuteCapture, "0"), "ok", false, false, ""},
+		{"closed bars flush", job(jobs.ClosedBarsFlush, "1"), "ok", false, false, keys.ClosedBars(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -470,6 +488,12 @@ func TestRegister(t *testing.T) {
 			}
 			if tt.wantErr && r["error"] != err.Error() {
 				t.Fatalf("run's error = %q, want the handler's %q", r["error"], err)
+			}
+			if got := errors.Is(err, asynq.SkipRetry); got != tt.noRetry {
+				t.Fatalf("error %v: SkipRetry %v, want %v", err, got, tt.noRetry)
+			}
+			if tt.key != "" && f.rdb.Exists(context.Background(), tt.key).Val() != 1 {
+				t.Fatalf("%s did not write %s", tt.p.Job, tt.key)
 			}
 			if diff := cmp.Diff(map[string]float64{tt.wantOutcome: 1}, f.outcomes(t, tt.p.Job)); diff != "" {
 				t.Fatalf("outcomes (-want +got):\n%s", diff)
