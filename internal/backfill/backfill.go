@@ -148,7 +148,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Summary, error) {
 		return sum, fmt.Errorf("backfill: %w", err)
 	}
 	if sum.First.IsZero() {
-		r.next = nextMinute(time.Now().UTC())
+		// No row had a timestamp: nothing to step through.
+		return sum, fmt.Errorf("backfill: no row of the file has a readable timestamp")
 	}
 	// Run on until every bar has closed and every minute is final for the
 	// VWAP capture (its minute plus the late window).

@@ -24,7 +24,10 @@ const (
 // the configuration: the command exits with code 2.
 type UsageError struct{ Err error }
 
+// Error returns the wrapped error's message.
 func (e UsageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e UsageError) Unwrap() error { return e.Err }
 
 // Usagef returns a UsageError.

@@ -254,6 +254,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error returns "field: reason".
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 // ErrInvalid is wrapped by every validation error, so callers can map bad

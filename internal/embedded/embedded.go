@@ -130,17 +130,11 @@ func (s *System) Start(ctx context.Context) (err error) {
 
 func (s *System) ageTTLs(ctx context.Context) {
 	defer close(s.ttlDone)
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			s.mr.FastForward(now.Sub(last))
-			last = now
-		}
+	last := s.clock.Now()
+	for s.clock.SleepUntil(ctx, last.Add(250*time.Millisecond)) == nil {
+		now := s.clock.Now()
+		s.mr.FastForward(now.Sub(last))
+		last = now
 	}
 }
 

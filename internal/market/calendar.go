@@ -42,6 +42,7 @@ type CoverageError struct {
 	First, Last Date
 }
 
+// Error says which calendar could not answer, for what, and what it covers.
 func (e *CoverageError) Error() string {
 	return fmt.Sprintf("%s calendar covers %s through %s; %s is outside it", e.Market, e.First, e.Last, e.What)
 }
