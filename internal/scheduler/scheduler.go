@@ -643,9 +643,15 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 		for _, d := range missed {
 			n += j.tasks(d)
 		}
-		s.count(j, metrics.SlotMissed, n)
+		// A job paused now was (most likely) paused while nobody led:
+		// its slots would not have run anyway.
+		outcome := metrics.SlotMissed
+		if s.isPaused(j.cfg.Spec.Name) {
+			outcome = metrics.SlotSkippedPaused
+		}
+		s.count(j, outcome, n)
 		s.log.Warn().Str("job", string(j.cfg.Spec.Name)).Int("missed", len(missed)).Time("from", missed[0].Slot).
-			Time("to", missed[len(missed)-1].Slot).Msg("slots missed while no replica led")
+			Time("to", missed[len(missed)-1].Slot).Msg("slots not run while no replica led")
 	}
 }
 
