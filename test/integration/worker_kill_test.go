@@ -69,10 +69,11 @@ const unknownSymbol = "DOGEUSD"
 // rows (3 ALWAYS symbols over 8 minutes, a malformed row about every 200)
 // as fast as it can. While Intraday works through the backlog, 1,000 ticks
 // a run, a random worker is SIGKILLed 6-10 times and restarted at once,
-// the other always up. Kills fall a random few milliseconds after a whole
-// second, when the Intraday (1 s) and closed-bars flush (1 s here) runs of
-// that second are in flight, so most kills cut runs short (the log says
-// which: their run lock is left behind).
+// the other always up. Intraday (1 s) and the closed-bars flush (1 s here)
+// start on the second and take a few milliseconds, so each kill falls at a
+// random instant of the window of its second in which recent runs were in
+// flight: many kills cut a run short (the log says which: its run lock,
+// or the bars its flush claimed, are left behind).
 //
 // Once both shards' Intraday checkpoints reach their streams' last entry,
 // every bar has closed and a flush has run on both shards since, the test
@@ -81,6 +82,9 @@ const unknownSymbol = "DOGEUSD"
 // missing, none extra), each symbol's session volume and trades and tick
 // count in the Intraday state, the dead-letter counts by reason per shard,
 // and the run history (no job part and slot with two ok runs).
+//
+// Like the other cluster tests it does not call t.Parallel: its kills are
+// timed to the millisecond on a 2-core machine.
 func TestProcessWorkersKilledMidRun(t *testing.T) {
 	began := time.Now()
 	deadline := began.Add(killBudget)
@@ -117,11 +121,19 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 	if err := tf.checkReplayLog(out); err != nil {
 		t.Fatalf("feed replay: %v\n%s", err, out)
 	}
+	replayed := time.Now()
 	t.Logf("feed replay: %d rows (%d valid, %d malformed) in %s; backlog %d entries",
 		tf.rows, len(tf.valid), len(tf.bad), took.Round(time.Millisecond), c.killBacklog())
 
 	kills := minKills + rng.IntN(maxKills-minKills+1)
-	var watch lockWatch
+	var watch killWatch
+	defer func() { // also when the test fails
+		watch.settle(c)
+		t.Logf("kills:\n%s", watch.report())
+		if runs, err := c.runs(); err == nil {
+			t.Logf("runs: %s", summarizeRuns(runs))
+		}
+	}()
 	for i := range kills {
 		victim := c.workers[rng.IntN(len(c.workers))]
 		for _, w := range c.workers {
@@ -136,12 +148,12 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 		killed := time.Now()
 		// The victim's run locks and claimed bars stay behind; a live
 		// run's go within milliseconds.
-		locks := c.inFlight()
+		held := c.inFlight()
 		backlog := c.killBacklog()
 		if _, err := victim.proc.wait(10 * time.Second); err != nil {
 			t.Fatalf("SIGKILL %s: %v", victim.name, err)
 		}
-		watch.add(i+1, victim.name, killed, lo, hi, backlog, locks)
+		watch.add(i+1, victim.name, killed, lo, hi, backlog, held)
 		c.restart(victim)
 		watch.settle(c)
 	}
@@ -167,16 +179,12 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("closed bars were not flushed on both shards: %v", err)
 	}
-	watch.settle(c)
 	c.checkAlive()
 	flushed := time.Now()
-	t.Logf("kills:\n%s", watch.report())
 	runs := c.mustRuns()
-	t.Logf("runs: %s", summarizeRuns(runs))
-	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-	t.Logf("timing: first kill %s after start, kills over %s, drained %s and flushed %s after the last; %s in all",
-		ms(watch.kills[0].at.Sub(began)), ms(killsEnded.Sub(watch.kills[0].at)), ms(closedAt.Sub(killsEnded)),
-		ms(flushed.Sub(killsEnded)), ms(time.Since(began)))
+	since := func(at time.Time) string { return "+" + at.Sub(began).Round(100*time.Millisecond).String() }
+	t.Logf("timing: replayed %s, kills %s to %s, drained %s, flushed %s",
+		since(replayed), since(watch.kills[0].at), since(killsEnded), since(closedAt), since(flushed))
 
 	var problems []string
 	problems = append(problems, checkStoredBars(t, pgURL, tf)...)
@@ -309,7 +317,11 @@ func (c *cluster) killDrained() (bool, error) {
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return false, err
 		}
-		if _, id, _ := strings.Cut(ck, "|"); id != last[0].ID {
+		id := ck
+		if _, after, ok := strings.Cut(ck, "|"); ok {
+			id = after // "REV|ID"; a bare ID is an older checkpoint
+		}
+		if id != last[0].ID {
 			return false, fmt.Errorf("shard %d: checkpoint %q, last entry %s", n, ck, last[0].ID)
 		}
 		open, err := c.rdb.ZCard(ctx, keys.OpenBars(n)).Result()
@@ -384,56 +396,58 @@ func (c *cluster) inFlight() map[string]string {
 	return out
 }
 
-// lockWatch tells which kills cut runs short: a run lock held at the
-// kill that still holds the same token half a second later belonged to
+// killWatch tells which kills cut runs short: a run lock held just after
+// the kill that still holds the same token half a second later belonged to
 // the killed worker (a live run releases its lock when it ends, within
 // milliseconds here), and so do closed bars claimed at the kill and still
 // unacknowledged then (a flush the kill cut between claim and
 // acknowledgement).
-type lockWatch struct {
+type killWatch struct {
 	kills []*killRecord
 	seen  map[string]bool // what earlier kills found held (key=token): an orphan of an earlier kill is not this one's
 }
 
+// killRecord is one kill and what it cut short.
 type killRecord struct {
 	n       int
 	victim  string
 	at      time.Time
 	lo, hi  time.Duration // the window of the second it aimed at
 	backlog int64
-	locks   map[string]string // held at the kill (inFlight)
+	held    map[string]string // inFlight just after the kill, less what earlier kills left behind
 	settled bool
 	cut     []string // job parts whose run the kill cut short
 	claimed int      // closed bars the kill left claimed and unacknowledged
 }
 
-func (w *lockWatch) add(n int, victim string, at time.Time, lo, hi time.Duration, backlog int64, locks map[string]string) {
+// add records a kill and what was in flight just after it.
+func (w *killWatch) add(n int, victim string, at time.Time, lo, hi time.Duration, backlog int64, held map[string]string) {
 	if w.seen == nil {
 		w.seen = map[string]bool{}
 	}
 	fresh := map[string]string{}
-	for k, tok := range locks {
+	for k, tok := range held {
 		if id := k + "=" + tok; !w.seen[id] {
 			fresh[k] = tok
 			w.seen[id] = true
 		}
 	}
-	w.kills = append(w.kills, &killRecord{n: n, victim: victim, at: at, lo: lo, hi: hi, backlog: backlog, locks: fresh})
+	w.kills = append(w.kills, &killRecord{n: n, victim: victim, at: at, lo: lo, hi: hi, backlog: backlog, held: fresh})
 }
 
-const lockSettle = 500 * time.Millisecond
+const killSettle = 500 * time.Millisecond
 
-// settle resolves the kills at least lockSettle old.
-func (w *lockWatch) settle(c *cluster) {
+// settle resolves the kills at least killSettle old.
+func (w *killWatch) settle(c *cluster) {
 	var now map[string]string
 	for _, k := range w.kills {
-		if k.settled || time.Since(k.at) < lockSettle {
+		if k.settled || time.Since(k.at) < killSettle {
 			continue
 		}
 		if now == nil {
 			now = c.inFlight()
 		}
-		for key, tok := range k.locks {
+		for key, tok := range k.held {
 			v, ok := now[key]
 			switch {
 			case !ok || v != tok:
@@ -449,7 +463,8 @@ func (w *lockWatch) settle(c *cluster) {
 	}
 }
 
-func (w *lockWatch) report() string {
+// report lists the kills, one a line, and sums them up.
+func (w *killWatch) report() string {
 	var b strings.Builder
 	cut, claimed := 0, 0
 	for _, k := range w.kills {
