@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,18 +62,13 @@ func TestE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dups := duplicates(runs)
+	dups := procs.Duplicates(runs, procs.Executed)
 	if len(dups) == 0 {
 		t.Logf("whole history: %d runs, no slot part ran twice", len(runs))
 		return
 	}
-	ks := make([]slotKey, 0, len(dups))
-	for k := range dups {
-		ks = append(ks, k)
-	}
-	sort.Slice(ks, func(i, j int) bool { return ks[i].String() < ks[j].String() })
 	var b strings.Builder
-	for _, k := range ks {
+	for _, k := range procs.SortedKeys(dups) {
 		b.WriteString(describeRuns(dups[k]))
 	}
 	t.Errorf("%d slot parts ran more than once (ok or error) over the whole history of %d runs:\n%s", len(dups), len(runs), b.String())
@@ -127,15 +121,15 @@ func (tp *topology) checkWindow(w window, term int64) {
 			}
 			t.Errorf("%s: %d of %d slot parts due in the window did not run: %s", j.spec.Name, len(j.missing), len(j.due), strings.Join(ks, " "))
 		}
-		if j.spec.Gate != jobs.GatePreOpen && j.lag.n == 0 {
+		if j.spec.Gate != jobs.GatePreOpen && j.lag.N == 0 {
 			t.Errorf("%s: no run in the window", j.spec.Name)
 		}
 	}
 	if len(w.errors) > 0 {
 		t.Errorf("%d runs in the window failed:\n%s", len(w.errors), describeRuns(w.errors))
 	}
-	if w.all.p99 > *e2eMaxP99 {
-		t.Errorf("start lag p99 over all jobs is %s, want under %s (%s)", msec(w.all.p99), msec(*e2eMaxP99), w.all)
+	if w.all.P99 > *e2eMaxP99 {
+		t.Errorf("start lag p99 over all jobs is %s, want under %s (%s)", procs.Millis(w.all.P99), procs.Millis(*e2eMaxP99), w.all)
 	}
 	if len(w.terms) != 1 || w.terms[term] == 0 {
 		t.Errorf("runs of the window by term: %v, want all of term %d (no change of leader while nothing failed)", w.terms, term)
@@ -336,7 +330,10 @@ func (tp *topology) checkTicks() {
 			if err != nil {
 				return false, fmt.Errorf("shard %d checkpoint: %w", n, err)
 			}
-			if streamIDLess(ckpt, last[n]) {
+			// The checkpoint is "REV|ID": the commit revision, then the
+			// last stream entry consumed.
+			id := ckpt[strings.IndexByte(ckpt, '|')+1:]
+			if streamIDLess(id, last[n]) {
 				return false, fmt.Errorf("shard %d: Intraday checkpoint %s, stream's last ID %s", n, ckpt, last[n])
 			}
 		}

@@ -101,13 +101,7 @@ func start(t *testing.T) *topology {
 	tp.feed = procs.Start(t, "feed", bins["feed"], tp.dir,
 		[]string{"simulate", "--config", config, "--rate", feedRate, "--all-hours"}, env)
 	for _, n := range tp.nodes() {
-		if err := procs.WaitFor(20*time.Second, func() (bool, error) {
-			if !n.proc.Alive() {
-				return false, fmt.Errorf("exited: %s", n.proc.ExitState())
-			}
-			_, err := procs.Scrape(n.http)
-			return err == nil, err
-		}); err != nil {
+		if err := n.proc.WaitServing(n.http, 20*time.Second); err != nil {
 			t.Fatalf("%s did not serve /metrics: %v", n.name, err)
 		}
 	}
@@ -139,13 +133,7 @@ func (tp *topology) waitLeader(timeout time.Duration) (string, int64) {
 		if err != nil {
 			return false, err
 		}
-		parts := map[string]bool{}
-		for _, r := range runs {
-			if r.Job == "intraday" && r.Term == term && r.Outcome == runlog.OK {
-				parts[r.Part] = true
-			}
-		}
-		return len(parts) == shards, nil
+		return len(procs.OKParts(runs, "intraday", term)) == shards, nil
 	})
 	if err != nil {
 		tp.t.Fatalf("no leader running Intraday on all %d shards: %v", shards, err)

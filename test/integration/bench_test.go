@@ -23,6 +23,7 @@ import (
 	"heartbeat/internal/runlog"
 	"heartbeat/internal/scheduler"
 	"heartbeat/internal/testinfra"
+	"heartbeat/test/procs"
 )
 
 // BenchmarkScheduler flags (after -args).
@@ -65,14 +66,14 @@ func BenchmarkScheduler(b *testing.B) {
 	}
 
 	intra := hb.jobs[jobs.Intraday]
-	b.ReportMetric(ms(intra.lag.p50), "intraday-p50-ms")
-	b.ReportMetric(ms(intra.lag.p99), "intraday-p99-ms")
-	b.ReportMetric(ms(hb.allLag.p99), "all-jobs-p99-ms")
+	b.ReportMetric(ms(intra.lag.P50), "intraday-p50-ms")
+	b.ReportMetric(ms(intra.lag.P99), "intraday-p99-ms")
+	b.ReportMetric(ms(hb.allLag.P99), "all-jobs-p99-ms")
 	b.ReportMetric(float64(hb.duplicates), "dup-slots")
 	b.ReportMetric(float64(hb.missed), "missed-slots")
 	b.ReportMetric(hb.idle.perSecond, "busy-idle-cmd/s")
 	b.ReportMetric(hb.closed.perSecond, "closed-idle-cmd/s")
-	b.ReportMetric(ms(base.lag.p99), "asynq-p99-ms")
+	b.ReportMetric(ms(base.lag.P99), "asynq-p99-ms")
 	b.ReportMetric(float64(base.duplicates), "asynq-dup-ticks")
 	b.ReportMetric(base.idle.perSecond, "asynq-cmd/s")
 	if hb.duplicates > 0 || hb.missed > 0 {
@@ -86,7 +87,7 @@ type jobResult struct {
 	parts      int
 	expected   int // slot parts due in the window
 	outcomes   map[runlog.Outcome]int
-	lag        lagStats
+	lag        procs.LagStats
 	duplicates int
 	missed     int
 }
@@ -95,7 +96,7 @@ type jobResult struct {
 type hbResult struct {
 	window          [2]time.Time
 	jobs            map[jobs.Name]*jobResult
-	allLag          lagStats
+	allLag          procs.LagStats
 	byLoad          []loadLag // lag by how many tasks start at the same slot
 	duplicates      int
 	missed          int
@@ -137,16 +138,16 @@ func benchHeartbeat(b *testing.B) *hbResult {
 	res.window = [2]time.Time{start, end}
 	sleepUntil(end.Add(-*benchIdle))
 	res.idle = countCommands(b, c.rdb, *benchIdle)
-	sleepUntil(end.Add(3 * time.Second)) // the window's last runs finish
+	c.waitWindowRuns(res.window)
 	runs := c.mustRuns()
 	res.counted = map[string]float64{}
 	for _, n := range c.schedulers {
-		m, err := scrape(n.http)
+		m, err := procs.Scrape(n.http)
 		if err != nil {
 			b.Fatalf("scrape %s: %v", n.name, err)
 		}
 		for _, o := range []string{"enqueued", "duplicate_suppressed", "missed", "skipped_closed"} {
-			res.counted[o] += m.sumSlots(o)
+			res.counted[o] += m.Sum(slotsTotal, "outcome", o)
 		}
 		res.enqueueDuration += fmt.Sprintf(" %s: %s;", n.name, histogramMean(m, "heartbeat_enqueue_seconds"))
 	}
@@ -169,7 +170,7 @@ func benchHeartbeat(b *testing.B) *hbResult {
 	for _, n := range c.nodes() {
 		c.restart(n, replaceArg(n.args, "--config", closedCfg)...)
 	}
-	if err := waitFor(20*time.Second, func() (bool, error) {
+	if err := procs.WaitFor(20*time.Second, func() (bool, error) {
 		name, _, err := c.holder()
 		return name != "", err
 	}); err != nil {
@@ -190,18 +191,10 @@ func (r *hbResult) analyse(runs []runlog.Run, shards int) {
 	in := func(t time.Time) bool { return !t.Before(r.window[0]) && t.Before(r.window[1]) }
 	var all []time.Duration
 	lags := map[jobs.Name][]time.Duration{}
-	done := map[slotKey]int{}
+	done := map[procs.SlotKey]int{}
 	for _, spec := range jobs.Registry {
-		j := &jobResult{spec: spec, outcomes: map[runlog.Outcome]int{}, parts: 1}
-		if spec.Partition == jobs.ByShard {
-			j.parts = shards
-		}
-		if spec.Gate != jobs.GatePreOpen {
-			for s := scheduler.AlignedAfter(r.window[0].Add(-time.Nanosecond), spec.Interval); s.Before(r.window[1]); s = s.Add(spec.Interval) {
-				j.expected += j.parts
-			}
-		}
-		r.jobs[spec.Name] = j
+		r.jobs[spec.Name] = &jobResult{spec: spec, outcomes: map[runlog.Outcome]int{}, parts: taskParts(spec, shards),
+			expected: dueSlotParts(spec, r.window, shards)}
 	}
 	for _, run := range runs {
 		j := r.jobs[jobs.Name(run.Job)]
@@ -209,22 +202,22 @@ func (r *hbResult) analyse(runs []runlog.Run, shards int) {
 			continue
 		}
 		j.outcomes[run.Outcome]++
-		if executed(run) {
+		if procs.Executed(run) {
 			lags[j.spec.Name] = append(lags[j.spec.Name], run.StartLag())
 			all = append(all, run.StartLag())
-			done[slotKey{run.Job, run.Part, run.Slot.UTC()}]++
+			done[procs.KeyOf(run)]++
 		}
 	}
 	for k, n := range done {
 		if n > 1 {
-			r.jobs[jobs.Name(k.job)].duplicates++
+			r.jobs[jobs.Name(k.Job)].duplicates++
 		}
 	}
 	for name, j := range r.jobs {
-		j.lag = newLagStats(lags[name])
+		j.lag = procs.NewLagStats(lags[name])
 		distinct := 0
 		for k := range done {
-			if k.job == string(name) {
+			if k.Job == string(name) {
 				distinct++
 			}
 		}
@@ -234,13 +227,13 @@ func (r *hbResult) analyse(runs []runlog.Run, shards int) {
 		r.duplicates += j.duplicates
 		r.missed += j.missed
 	}
-	r.allLag = newLagStats(all)
+	r.allLag = procs.NewLagStats(all)
 
 	// Group the lags by how many tasks share their slot instant: 4 on odd
 	// seconds (Intraday), 8 on even ones (+ Week52), more at :x0 and :00.
 	perSlot := map[time.Time][]time.Duration{}
 	for _, run := range runs {
-		if in(run.Slot) && executed(run) {
+		if in(run.Slot) && procs.Executed(run) {
 			perSlot[run.Slot.UTC()] = append(perSlot[run.Slot.UTC()], run.StartLag())
 		}
 	}
@@ -251,16 +244,66 @@ func (r *hbResult) analyse(runs []runlog.Run, shards int) {
 		slots[len(ls)]++
 	}
 	for n, ls := range byTasks {
-		r.byLoad = append(r.byLoad, loadLag{tasks: n, slots: slots[n], lag: newLagStats(ls)})
+		r.byLoad = append(r.byLoad, loadLag{tasks: n, slots: slots[n], lag: procs.NewLagStats(ls)})
 	}
 	sort.Slice(r.byLoad, func(i, j int) bool { return r.byLoad[i].tasks < r.byLoad[j].tasks })
+}
+
+// taskParts is how many tasks a slot of the job has.
+func taskParts(spec jobs.Spec, shards int) int {
+	if spec.Partition == jobs.ByShard {
+		return shards
+	}
+	return 1
+}
+
+// dueSlotParts is how many slot parts of the job are due in the window
+// (none for the pre-open job: no market opens).
+func dueSlotParts(spec jobs.Spec, window [2]time.Time, shards int) int {
+	if spec.Gate == jobs.GatePreOpen {
+		return 0
+	}
+	n := 0
+	for s := scheduler.AlignedAfter(window[0].Add(-time.Nanosecond), spec.Interval); s.Before(window[1]); s = s.Add(spec.Interval) {
+		n += taskParts(spec, shards)
+	}
+	return n
+}
+
+// waitWindowRuns waits until every slot part due in the window has a run
+// recorded, whatever its outcome, or 15 s past the window's end: its last
+// slots finish just after it ends. What is still missing then is counted
+// by analyse.
+func (c *cluster) waitWindowRuns(window [2]time.Time) {
+	in := func(t time.Time) bool { return !t.Before(window[0]) && t.Before(window[1]) }
+	_ = procs.WaitFor(time.Until(window[1])+15*time.Second, func() (bool, error) {
+		runs, err := c.runs()
+		if err != nil {
+			return false, err
+		}
+		recorded := map[string]map[procs.SlotKey]bool{}
+		for _, r := range runs {
+			if in(r.Slot) {
+				if recorded[r.Job] == nil {
+					recorded[r.Job] = map[procs.SlotKey]bool{}
+				}
+				recorded[r.Job][procs.KeyOf(r)] = true
+			}
+		}
+		for _, spec := range jobs.Registry {
+			if len(recorded[string(spec.Name)]) < dueSlotParts(spec, window, c.cfg.shards) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }
 
 // loadLag is the start lag of the runs of slots with the same number of
 // tasks.
 type loadLag struct {
 	tasks, slots int
-	lag          lagStats
+	lag          procs.LagStats
 }
 
 func (r *hbResult) markdown() string {
@@ -275,21 +318,13 @@ func (r *hbResult) markdown() string {
 		if spec.Gate == jobs.GatePreOpen {
 			due, missed = "n/a (no market opens)", "n/a"
 		}
-		var other []string
-		for o, n := range j.outcomes {
-			if o != runlog.OK {
-				other = append(other, fmt.Sprintf("%s %d", o, n))
-			}
-		}
-		sort.Strings(other)
-		fmt.Fprintf(&s, "| %s | %s | %d | %s | %d | %s | %s | %s | %s | %d | %s |\n", spec.Name, spec.Interval, j.parts, due,
-			j.outcomes[runlog.OK], strings.Join(other, ", "), fmtLag(j.lag.p50, j.lag.n), fmtLag(j.lag.p99, j.lag.n), fmtLag(j.lag.max, j.lag.n), j.duplicates, missed)
+		fmt.Fprintf(&s, "| %s | %s | %d | %s | %d | %s | %s | %d | %s |\n", spec.Name, spec.Interval, j.parts, due,
+			j.outcomes[runlog.OK], procs.OtherOutcomes(j.outcomes), j.lag.Cells(), j.duplicates, missed)
 	}
-	fmt.Fprintf(&s, "| **all** | | | | %d runs | | %s | %s | %s | %d | %d |\n\n", r.allLag.n, fmtLag(r.allLag.p50, r.allLag.n),
-		fmtLag(r.allLag.p99, r.allLag.n), fmtLag(r.allLag.max, r.allLag.n), r.duplicates, r.missed)
+	fmt.Fprintf(&s, "| **all** | | | | %d runs | | %s | %d | %d |\n\n", r.allLag.N, r.allLag.Cells(), r.duplicates, r.missed)
 	s.WriteString("Start lag by the number of tasks starting at the same instant (all jobs):\n\n| tasks per slot | slots | runs | lag p50 | lag p99 | lag max |\n|---|---|---|---|---|---|\n")
 	for _, l := range r.byLoad {
-		fmt.Fprintf(&s, "| %d | %d | %d | %s | %s | %s |\n", l.tasks, l.slots, l.lag.n, fmtLag(l.lag.p50, l.lag.n), fmtLag(l.lag.p99, l.lag.n), fmtLag(l.lag.max, l.lag.n))
+		fmt.Fprintf(&s, "| %d | %d | %d | %s |\n", l.tasks, l.slots, l.lag.N, l.lag.Cells())
 	}
 	s.WriteString("\n")
 	fmt.Fprintf(&s, "Schedulers' heartbeat_slots_total over the whole run (both replicas): enqueued %g, duplicate_suppressed %g, missed %g, skipped_closed %g; mean enqueue time per slot:%s\n\n",
@@ -307,7 +342,7 @@ type asynqResult struct {
 	window     [2]time.Time
 	ticks      int
 	runs       int
-	lag        lagStats
+	lag        procs.LagStats
 	duplicates int // ticks run more than once
 	extraRuns  int // runs beyond the first of each tick
 	missed     int // ticks never run
@@ -404,7 +439,7 @@ func benchAsynq(b *testing.B) *asynqResult {
 		}
 		res.runs += n
 	}
-	res.lag = newLagStats(lags)
+	res.lag = procs.NewLagStats(lags)
 	return res
 }
 
@@ -413,8 +448,8 @@ func (r *asynqResult) markdown() string {
 	fmt.Fprintf(&s, "Baseline, asynq %s Scheduler: 2 replicas of asynq.NewScheduler(\"@every 1s\"), 4 asynq.Servers with default settings (Concurrency = NumCPU, TaskCheckInterval 1 s), in one process; window %s .. %s (%s)\n\n",
 		asynqVersion(), r.window[0].Format("15:04:05"), r.window[1].Format("15:04:05"), r.window[1].Sub(r.window[0]))
 	s.WriteString("| ticks | runs | lag p50 | lag p99 | lag max | ticks run twice or more | extra runs | ticks missed | Redis commands/s |\n|---|---|---|---|---|---|---|---|---|\n")
-	fmt.Fprintf(&s, "| %d | %d | %s | %s | %s | %d | %d | %d | %.0f |\n\n", r.ticks, r.runs, fmtLag(r.lag.p50, r.lag.n), fmtLag(r.lag.p99, r.lag.n),
-		fmtLag(r.lag.max, r.lag.n), r.duplicates, r.extraRuns, r.missed, r.idle.perSecond)
+	fmt.Fprintf(&s, "| %d | %d | %s | %d | %d | %d | %.0f |\n\n", r.ticks, r.runs, r.lag.Cells(), r.duplicates, r.extraRuns, r.missed,
+		r.idle.perSecond)
 	fmt.Fprintf(&s, "Redis busiest commands: %s\n", r.idle.topString())
 	return s.String()
 }
@@ -437,7 +472,7 @@ func ratios(hb *hbResult, base *asynqResult) string {
 		return strconv.FormatFloat(a/b, 'f', 1, 64) + "×"
 	}
 	return fmt.Sprintf("Ratios: asynq's start lag is %s (p50), %s (p99), %s (max) Heartbeat's Intraday lag; duplicate slots %d (Heartbeat) vs %d of %d ticks (asynq); Heartbeat uses %s (jobs firing, no ticks) and %s (closed market) asynq's Redis commands/s\n",
-		times(ms(base.lag.p50), ms(intra.lag.p50)), times(ms(base.lag.p99), ms(intra.lag.p99)), times(ms(base.lag.max), ms(intra.lag.max)),
+		times(ms(base.lag.P50), ms(intra.lag.P50)), times(ms(base.lag.P99), ms(intra.lag.P99)), times(ms(base.lag.Max), ms(intra.lag.Max)),
 		hb.duplicates, base.duplicates, base.ticks, times(hb.idle.perSecond, base.idle.perSecond), times(hb.closed.perSecond, base.idle.perSecond))
 }
 
@@ -511,7 +546,7 @@ func closedMarket(now time.Time, d time.Duration) (market.Code, error) {
 }
 
 // histogramMean returns a histogram's mean over all its series, in ms.
-func histogramMean(m metrics, name string) string {
+func histogramMean(m procs.Metrics, name string) string {
 	var sum, count float64
 	for k, v := range m {
 		switch {
@@ -542,13 +577,6 @@ func replaceArg(args []string, flag, value string) []string {
 func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func fmtLag(d time.Duration, n int) string {
-	if n == 0 {
-		return "–"
-	}
-	return strconv.FormatFloat(ms(d), 'f', 2, 64) + " ms"
-}
 
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")

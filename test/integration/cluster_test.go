@@ -1,13 +1,10 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +19,7 @@ import (
 	"heartbeat/internal/runlog"
 	"heartbeat/internal/scheduler"
 	"heartbeat/internal/testinfra"
+	"heartbeat/test/procs"
 )
 
 // clusterConfig says what a test cluster runs.
@@ -47,7 +45,7 @@ type node struct {
 	http string // host:port of /metrics
 	args []string
 	env  []string
-	proc *process
+	proc *procs.Process
 }
 
 // cluster is a Redis, schedulers and workers, each a separate process.
@@ -95,13 +93,7 @@ func setup(t testing.TB, cfg clusterConfig) *cluster {
 		c.workers = append(c.workers, c.startWorker(fmt.Sprintf("w%d", i+1)))
 	}
 	for _, n := range c.nodes() {
-		if err := waitFor(15*time.Second, func() (bool, error) {
-			if !n.proc.alive() {
-				return false, fmt.Errorf("exited: %s", n.proc.exitState())
-			}
-			_, err := scrape(n.http)
-			return err == nil, err
-		}); err != nil {
+		if err := n.proc.WaitServing(n.http, 15*time.Second); err != nil {
 			t.Fatalf("%s did not serve /metrics: %v", n.name, err)
 		}
 	}
@@ -137,7 +129,7 @@ func (c *cluster) startScheduler(name string) *node {
 	addr := fmt.Sprintf("127.0.0.1:%d", testinfra.FreePort(c.t))
 	n := &node{name: name, http: addr, args: []string{"--config", c.configPath, "--redis", c.redis.URL(), "--http", addr,
 		"--replica", name, "--fast-tick", "1.0", "--slow-tick", "60"}}
-	n.proc = startProcess(c.t, name, bins.scheduler, c.dir, n.args, nil)
+	n.proc = procs.Start(c.t, name, bins.scheduler, c.dir, n.args, nil)
 	return n
 }
 
@@ -145,7 +137,7 @@ func (c *cluster) startWorker(name string) *node {
 	addr := fmt.Sprintf("127.0.0.1:%d", testinfra.FreePort(c.t))
 	n := &node{name: name, http: addr, args: []string{"--config", c.configPath, "--redis", c.redis.URL(), "--http", addr,
 		"--name", name, "--concurrency", strconv.Itoa(c.cfg.concurrency)}, env: c.cfg.workerEnv}
-	n.proc = startProcess(c.t, name, bins.worker, c.dir, n.args, n.env)
+	n.proc = procs.Start(c.t, name, bins.worker, c.dir, n.args, n.env)
 	return n
 }
 
@@ -153,7 +145,7 @@ func (c *cluster) startWorker(name string) *node {
 // arguments (args may replace the config path).
 func (c *cluster) restart(n *node, args ...string) {
 	c.t.Helper()
-	if n.proc.alive() {
+	if n.proc.Alive() {
 		c.t.Fatalf("restart %s: still running", n.name)
 	}
 	if len(args) > 0 {
@@ -164,7 +156,7 @@ func (c *cluster) restart(n *node, args ...string) {
 		bin = bins.scheduler
 	}
 	restarted := time.Now()
-	n.proc = startProcess(c.t, n.name, bin, c.dir, n.args, n.env)
+	n.proc = procs.Start(c.t, n.name, bin, c.dir, n.args, n.env)
 	if bin == bins.scheduler {
 		c.waitReplica(n, restarted)
 	}
@@ -174,9 +166,9 @@ func (c *cluster) restart(n *node, args ...string) {
 // published its heartbeat: its lease loop runs, so it stands by.
 func (c *cluster) waitReplica(n *node, since time.Time) {
 	c.t.Helper()
-	err := waitFor(15*time.Second, func() (bool, error) {
-		if !n.proc.alive() {
-			return false, fmt.Errorf("exited: %s", n.proc.exitState())
+	err := procs.WaitFor(15*time.Second, func() (bool, error) {
+		if !n.proc.Alive() {
+			return false, fmt.Errorf("exited: %s", n.proc.ExitState())
 		}
 		v, err := c.rdb.HGet(context.Background(), keys.Standbys(), n.name).Result()
 		if err != nil {
@@ -218,13 +210,13 @@ func (c *cluster) waitLeader(after int64, timeout time.Duration) (*node, int64) 
 	c.t.Helper()
 	var leader *node
 	var term int64
-	err := waitFor(timeout, func() (bool, error) {
+	err := procs.WaitFor(timeout, func() (bool, error) {
 		name, tm, err := c.holder()
 		if err != nil || name == "" || tm <= after {
 			return false, err
 		}
 		leader, term = c.scheduler(name), tm
-		m, err := scrape(leader.http)
+		m, err := procs.Scrape(leader.http)
 		if err != nil || m["heartbeat_scheduler_leader"] != 1 {
 			return false, err
 		}
@@ -232,13 +224,7 @@ func (c *cluster) waitLeader(after int64, timeout time.Duration) (*node, int64) 
 		if err != nil {
 			return false, err
 		}
-		parts := map[string]bool{}
-		for _, r := range runs {
-			if r.Job == "intraday" && r.Term == term && r.Outcome == runlog.OK {
-				parts[r.Part] = true
-			}
-		}
-		return len(parts) == c.cfg.shards, nil
+		return len(procs.OKParts(runs, "intraday", term)) == c.cfg.shards, nil
 	})
 	if err != nil {
 		c.t.Fatalf("no leader with term > %d running Intraday on all %d shards: %v", after, c.cfg.shards, err)
@@ -267,8 +253,8 @@ func (c *cluster) mustRuns() []runlog.Run {
 func (c *cluster) checkAlive() {
 	c.t.Helper()
 	for _, n := range c.nodes() {
-		if !n.proc.alive() {
-			c.t.Fatalf("%s exited: %s", n.name, n.proc.exitState())
+		if !n.proc.Alive() {
+			c.t.Fatalf("%s exited: %s", n.name, n.proc.ExitState())
 		}
 	}
 }
@@ -276,10 +262,10 @@ func (c *cluster) checkAlive() {
 // stop sends SIGTERM to n and waits for a clean exit.
 func (c *cluster) stop(n *node) {
 	c.t.Helper()
-	if err := n.proc.signal(syscall.SIGTERM); err != nil {
+	if err := n.proc.Signal(syscall.SIGTERM); err != nil {
 		c.t.Fatalf("SIGTERM %s: %v", n.name, err)
 	}
-	code, err := n.proc.wait(15 * time.Second)
+	code, err := n.proc.Wait(15 * time.Second)
 	if err != nil {
 		c.t.Fatalf("after SIGTERM: %v", err)
 	}
@@ -288,58 +274,9 @@ func (c *cluster) stop(n *node) {
 	}
 }
 
-// metrics is one scrape of /metrics: series as printed (name{labels}) to
-// value.
-type metrics map[string]float64
-
-// scrape reads a process's /metrics.
-func scrape(addr string) (metrics, error) {
-	client := http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return nil, fmt.Errorf("GET /metrics: %s: %s", resp.Status, b)
-	}
-	m := metrics{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		m[line[:i]] = v
-	}
-	return m, sc.Err()
-}
-
-// slots returns heartbeat_slots_total for a job and outcome.
-func (m metrics) slots(job, outcome string) float64 {
-	return m[fmt.Sprintf(`heartbeat_slots_total{job=%q,outcome=%q}`, job, outcome)]
-}
-
-// sumSlots sums heartbeat_slots_total of an outcome over every job.
-func (m metrics) sumSlots(outcome string) float64 {
-	var sum float64
-	for k, v := range m {
-		if strings.HasPrefix(k, "heartbeat_slots_total{") && strings.Contains(k, fmt.Sprintf("outcome=%q", outcome)) {
-			sum += v
-		}
-	}
-	return sum
-}
+// slotsTotal is the counter of slots by job and outcome that schedulers
+// and workers export.
+const slotsTotal = "heartbeat_slots_total"
 
 // lagMS formats a duration in milliseconds.
 func lagMS(d time.Duration) string {

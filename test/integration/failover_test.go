@@ -10,6 +10,7 @@ import (
 
 	"heartbeat/internal/config"
 	"heartbeat/internal/scheduler"
+	"heartbeat/test/procs"
 )
 
 // The scheduler settings these tests run with: the generated config sets
@@ -46,7 +47,7 @@ func TestProcessLeaderKilled(t *testing.T) {
 	time.Sleep(rand.N(time.Second))
 	watch := c.watchLease(term)
 	killed := time.Now()
-	if err := leader.proc.signal(syscall.SIGKILL); err != nil {
+	if err := leader.proc.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("SIGKILL %s: %v", leader.name, err)
 	}
 	newLeader, newTerm := c.waitLeader(term, 10*time.Second)
@@ -88,12 +89,12 @@ func TestProcessLeaderKilled(t *testing.T) {
 		t.Logf("NOTE: kill -> first enqueue %s exceeds the 3 s target (design worst case %s)",
 			lagMS(toEnqueue), lagMS(leaseTTL+time.Millisecond+intraday))
 	}
-	if dups := duplicates(runs, executed); len(dups) > 0 {
+	if dups := procs.Duplicates(runs, procs.Executed); len(dups) > 0 {
 		t.Errorf("%d slots ran more than once:\n%s", len(dups), describeDuplicates(runs, dups))
 	}
 	for _, n := range c.nodes() {
-		if n != leader && !n.proc.alive() {
-			t.Errorf("%s exited: %s", n.name, n.proc.exitState())
+		if n != leader && !n.proc.Alive() {
+			t.Errorf("%s exited: %s", n.name, n.proc.ExitState())
 		}
 	}
 }
@@ -138,7 +139,7 @@ func TestProcessLeaderStopped(t *testing.T) {
 		leader, term = newLeader, newTerm
 	}
 	runs := c.mustRuns()
-	if dups := duplicates(runs, executed); len(dups) > 0 {
+	if dups := procs.Duplicates(runs, procs.Executed); len(dups) > 0 {
 		t.Errorf("%d slots ran more than once:\n%s", len(dups), describeDuplicates(runs, dups))
 	}
 	c.checkAlive()
@@ -191,14 +192,14 @@ func (w *leaseWatch) stop() time.Time {
 // so the history covers both sides of a change of leader.
 func (c *cluster) waitSlots(term int64, n int) {
 	c.t.Helper()
-	err := waitFor(time.Duration(n+5)*time.Second, func() (bool, error) {
+	err := procs.WaitFor(time.Duration(n+5)*time.Second, func() (bool, error) {
 		runs, err := c.runs()
 		if err != nil {
 			return false, err
 		}
 		count := map[string]int{}
 		for _, r := range runs {
-			if r.Job == "intraday" && r.Term == term && executed(r) {
+			if r.Job == "intraday" && r.Term == term && procs.Executed(r) {
 				count[r.Part]++
 			}
 		}

@@ -2,59 +2,22 @@ package integration
 
 import (
 	"fmt"
-	"math"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"heartbeat/internal/runlog"
+	"heartbeat/test/procs"
 )
 
-// slotKey identifies one task of one slot.
-type slotKey struct {
-	job, part string
-	slot      time.Time
-}
-
-func (k slotKey) String() string {
-	return fmt.Sprintf("%s/%s@%s", k.job, k.part, k.slot.UTC().Format(runlog.SlotLayout))
-}
-
-// executed reports whether a run did the job's work (rather than being
-// dropped as expired or overlapping).
-func executed(r runlog.Run) bool { return r.Outcome == runlog.OK || r.Outcome == runlog.Error }
-
-// duplicates returns the slots with more than one run that counts, and
-// how many runs each had. count decides which runs count.
-func duplicates(runs []runlog.Run, count func(runlog.Run) bool) map[slotKey]int {
-	n := map[slotKey]int{}
-	for _, r := range runs {
-		if count(r) {
-			n[slotKey{r.Job, r.Part, r.Slot.UTC()}]++
-		}
-	}
-	for k, v := range n {
-		if v < 2 {
-			delete(n, k)
-		}
-	}
-	return n
-}
-
-// describeDuplicates lists duplicated slots with their runs, for a failure
-// message.
-func describeDuplicates(runs []runlog.Run, dups map[slotKey]int) string {
+// describeDuplicates lists duplicated slots (procs.Duplicates) with all
+// their runs, for a failure message.
+func describeDuplicates(runs []runlog.Run, dups map[procs.SlotKey][]runlog.Run) string {
 	var b strings.Builder
-	keys := make([]slotKey, 0, len(dups))
-	for k := range dups {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s ran %d times:\n", k, dups[k])
+	for _, k := range procs.SortedKeys(dups) {
+		fmt.Fprintf(&b, "%s ran %d times:\n", k, len(dups[k]))
 		for _, r := range runs {
-			if (slotKey{r.Job, r.Part, r.Slot.UTC()}) == k {
+			if procs.KeyOf(r) == k {
 				fmt.Fprintf(&b, "  term %d worker %s outcome %s started %s task %s %s\n", r.Term, r.Worker, r.Outcome,
 					r.StartedAt.UTC().Format(runlog.TimeLayout), r.TaskID, r.Error)
 			}
@@ -78,7 +41,7 @@ type termEdge struct {
 func edges(runs []runlog.Run, job string, interval time.Duration, oldTerm, newTerm int64) []termEdge {
 	byPart := map[string]*termEdge{}
 	for _, r := range runs {
-		if r.Job != job || !executed(r) {
+		if r.Job != job || !procs.Executed(r) {
 			continue
 		}
 		e := byPart[r.Part]
@@ -120,24 +83,4 @@ func termRuns(runs []runlog.Run, term int64) (firstEnqueue, firstStart time.Time
 		}
 	}
 	return firstEnqueue, firstStart, n
-}
-
-// lagStats summarises start lags.
-type lagStats struct {
-	n             int
-	p50, p99, max time.Duration
-}
-
-// newLagStats computes the nearest-rank percentiles of lags.
-func newLagStats(lags []time.Duration) lagStats {
-	if len(lags) == 0 {
-		return lagStats{}
-	}
-	s := slices.Clone(lags)
-	slices.Sort(s)
-	rank := func(p float64) time.Duration {
-		i := int(math.Ceil(p*float64(len(s)))) - 1
-		return s[min(max(i, 0), len(s)-1)]
-	}
-	return lagStats{n: len(s), p50: rank(0.50), p99: rank(0.99), max: s[len(s)-1]}
 }

@@ -3,11 +3,11 @@ package integration
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"heartbeat/test/procs"
 )
 
 // bins holds the paths of the binaries TestMain builds.
@@ -27,12 +27,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if err := build(dir); err != nil {
+	paths, err := procs.Build(dir, "scheduler", "worker")
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		return 1
 	}
-	bins.scheduler = filepath.Join(dir, "scheduler")
-	bins.worker = filepath.Join(dir, "worker")
+	bins.scheduler, bins.worker = paths["scheduler"], paths["worker"]
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
@@ -41,19 +41,4 @@ func run(m *testing.M) int {
 		}
 	}
 	return code
-}
-
-// build compiles both commands into dir with the go tool that runs the
-// tests.
-func build(dir string) error {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("go tool not found: %w", err)
-	}
-	cmd := exec.Command(gobin, "build", "-o", dir+string(os.PathSeparator), "heartbeat/cmd/scheduler", "heartbeat/cmd/worker")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go build ./cmd/scheduler ./cmd/worker: %w\n%s", err, out)
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"heartbeat/internal/runlog"
+	"heartbeat/test/procs"
 )
 
 // TestProcessRedisRestart kills redis-server and starts it again on the same port.
@@ -23,9 +24,9 @@ import (
 func TestProcessRedisRestart(t *testing.T) {
 	c := setup(t, clusterConfig{schedulers: 2, workers: 3, aof: true})
 	_, term := c.waitLeader(0, 20*time.Second)
-	before := map[string]metrics{}
+	before := map[string]procs.Metrics{}
 	for _, n := range c.schedulers {
-		m, err := scrape(n.http)
+		m, err := procs.Scrape(n.http)
 		if err != nil {
 			t.Fatalf("scrape %s: %v", n.name, err)
 		}
@@ -36,13 +37,13 @@ func TestProcessRedisRestart(t *testing.T) {
 	down := time.Now()
 	// Hold the outage until every scheduler has noticed it: not ready and
 	// not leading.
-	err := waitFor(15*time.Second, func() (bool, error) {
+	err := procs.WaitFor(15*time.Second, func() (bool, error) {
 		for _, n := range c.schedulers {
 			ok, err := ready(n.http)
 			if err != nil || ok {
 				return false, err
 			}
-			m, err := scrape(n.http)
+			m, err := procs.Scrape(n.http)
 			if err != nil || m["heartbeat_scheduler_leader"] != 0 {
 				return false, err
 			}
@@ -59,7 +60,7 @@ func TestProcessRedisRestart(t *testing.T) {
 	leader, newTerm := c.waitLeader(term, 20*time.Second)
 	resumed := time.Now()
 	t.Logf("leader again: %s, term %d (was %d), %s after Redis came back", leader.name, newTerm, term, lagMS(resumed.Sub(up)))
-	if err := waitFor(10*time.Second, func() (bool, error) {
+	if err := procs.WaitFor(10*time.Second, func() (bool, error) {
 		for _, n := range c.schedulers {
 			ok, err := ready(n.http)
 			if err != nil {
@@ -73,14 +74,14 @@ func TestProcessRedisRestart(t *testing.T) {
 	}); err != nil {
 		t.Errorf("schedulers not ready after Redis came back: %v", err)
 	}
-	if err := waitFor(15*time.Second, func() (bool, error) {
+	if err := procs.WaitFor(15*time.Second, func() (bool, error) {
 		runs, err := c.runs()
 		if err != nil {
 			return false, err
 		}
 		seen := map[string]bool{}
 		for _, r := range runs {
-			if r.StartedAt.After(up) && executed(r) {
+			if r.StartedAt.After(up) && procs.Executed(r) {
 				seen[r.Worker] = true
 			}
 		}
@@ -96,12 +97,12 @@ func TestProcessRedisRestart(t *testing.T) {
 
 	// The leader counts the outage's slots as missed.
 	var grown float64
-	if err := waitFor(10*time.Second, func() (bool, error) {
-		m, err := scrape(leader.http)
+	if err := procs.WaitFor(10*time.Second, func() (bool, error) {
+		m, err := procs.Scrape(leader.http)
 		if err != nil {
 			return false, err
 		}
-		grown = m.sumSlots("missed") - before[leader.name].sumSlots("missed")
+		grown = m.Sum(slotsTotal, "outcome", "missed") - before[leader.name].Sum(slotsTotal, "outcome", "missed")
 		return grown > 0, nil
 	}); err != nil {
 		t.Errorf("heartbeat_slots_total{outcome=\"missed\"} did not grow on the leader %s: %v", leader.name, err)
@@ -115,20 +116,22 @@ func TestProcessRedisRestart(t *testing.T) {
 	}
 	var total float64
 	for _, n := range c.schedulers {
-		m, err := scrape(n.http)
+		m, err := procs.Scrape(n.http)
 		if err != nil {
 			t.Fatalf("scrape %s: %v", n.name, err)
 		}
-		d := m.slots("intraday", "missed") - before[n.name].slots("intraday", "missed")
+		d := m.Sum(slotsTotal, "job", "intraday", "outcome", "missed") -
+			before[n.name].Sum(slotsTotal, "job", "intraday", "outcome", "missed")
 		total += d
-		t.Logf("%s: intraday missed +%g, all jobs missed +%g", n.name, d, m.sumSlots("missed")-before[n.name].sumSlots("missed"))
+		t.Logf("%s: intraday missed +%g, all jobs missed +%g", n.name, d,
+			m.Sum(slotsTotal, "outcome", "missed")-before[n.name].Sum(slotsTotal, "outcome", "missed"))
 	}
 	t.Logf("intraday: %d slot parts not run (history) vs %g counted missed (metrics, both schedulers)", outage, total)
 
-	if dups := duplicates(runs, func(r runlog.Run) bool { return r.Outcome == runlog.OK }); len(dups) > 0 {
+	if dups := procs.Duplicates(runs, func(r runlog.Run) bool { return r.Outcome == runlog.OK }); len(dups) > 0 {
 		t.Errorf("%d slots ran ok more than once:\n%s", len(dups), describeDuplicates(runs, dups))
 	}
-	if dups := duplicates(runs, executed); len(dups) > 0 {
+	if dups := procs.Duplicates(runs, procs.Executed); len(dups) > 0 {
 		t.Logf("slots run more than once counting failed runs (retries of runs that failed while Redis was down):\n%s",
 			describeDuplicates(runs, dups))
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"heartbeat/internal/testinfra"
+	"heartbeat/test/procs"
 )
 
 // TestProcessStartupErrors runs both binaries with a bad configuration value
@@ -100,7 +101,7 @@ func runToExit(t *testing.T, bin, dir string, args, env []string, limit time.Dur
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), env...)
+	cmd.Env = append(procs.CleanEnv(), env...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	began := time.Now()

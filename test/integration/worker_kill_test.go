@@ -144,13 +144,13 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 		lo, hi := c.runWindow()
 		at := nextKill(time.Now(), rng, lo, hi)
 		time.Sleep(time.Until(at)) // paces the kills; it waits for no work
-		victim.proc.kill()
+		victim.proc.Kill()
 		killed := time.Now()
 		// The victim's run locks and claimed bars stay behind; a live
 		// run's go within milliseconds.
 		held := c.inFlight()
 		backlog := c.killBacklog()
-		if _, err := victim.proc.wait(10 * time.Second); err != nil {
+		if _, err := victim.proc.Wait(10 * time.Second); err != nil {
 			t.Fatalf("SIGKILL %s: %v", victim.name, err)
 		}
 		watch.add(i+1, victim.name, killed, lo, hi, backlog, held)
@@ -161,7 +161,7 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 
 	// Drain: every tick consumed and every bar closed...
 	var closedAt time.Time
-	if err := waitFor(time.Until(deadline), func() (bool, error) {
+	if err := procs.WaitFor(time.Until(deadline), func() (bool, error) {
 		watch.settle(c)
 		ok, err := c.killDrained()
 		if ok {
@@ -173,7 +173,7 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 	}
 	// ...then a flush run on both shards since, with nothing left to claim
 	// or re-drive.
-	if err := waitFor(time.Until(deadline), func() (bool, error) {
+	if err := procs.WaitFor(time.Until(deadline), func() (bool, error) {
 		watch.settle(c)
 		return c.killFlushed(closedAt)
 	}); err != nil {
@@ -190,7 +190,7 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 	problems = append(problems, checkStoredBars(t, pgURL, tf)...)
 	problems = append(problems, checkIntradayStates(t, c.rdb, tf)...)
 	problems = append(problems, checkDeadLetters(t, c.rdb, tf)...)
-	if dups := duplicates(runs, func(r runlog.Run) bool { return r.Outcome == runlog.OK }); len(dups) > 0 {
+	if dups := procs.Duplicates(runs, func(r runlog.Run) bool { return r.Outcome == runlog.OK }); len(dups) > 0 {
 		problems = append(problems, "run history: slots with two ok runs:\n"+describeDuplicates(runs, dups))
 	}
 	if len(problems) > 0 {
@@ -227,13 +227,7 @@ func writeKillConfig(t *testing.T, c *cluster, pgURL string) string {
 // waitServing waits until n runs and serves /metrics.
 func waitServing(t *testing.T, n *node) {
 	t.Helper()
-	if err := waitFor(15*time.Second, func() (bool, error) {
-		if !n.proc.alive() {
-			return false, fmt.Errorf("exited: %s", n.proc.exitState())
-		}
-		_, err := procs.Scrape(n.http)
-		return err == nil, err
-	}); err != nil {
+	if err := n.proc.WaitServing(n.http, 15*time.Second); err != nil {
 		t.Fatalf("%s did not serve /metrics: %v", n.name, err)
 	}
 }
@@ -503,8 +497,8 @@ func summarizeRuns(runs []runlog.Run) string {
 				took = append(took, r.Duration())
 			}
 		}
-		d := newLagStats(took)
-		parts = append(parts, fmt.Sprintf("%s %v, ok runs took p50 %s max %s", j, count, lagMS(d.p50), lagMS(d.max)))
+		d := procs.NewLagStats(took)
+		parts = append(parts, fmt.Sprintf("%s %v, ok runs took p50 %s max %s", j, count, lagMS(d.P50), lagMS(d.Max)))
 	}
 	return fmt.Sprintf("%d in all; %s", len(runs), strings.Join(parts, "; "))
 }

@@ -2,7 +2,9 @@
 // processes for the tests under test/: it builds the binaries with the go
 // tool that runs the tests, starts each process with its own log file (the
 // end of which a failed test prints), signals and waits for it, polls for
-// conditions with a deadline, and reads a process's /metrics.
+// conditions with a deadline, and reads a process's /metrics and JSON API.
+// It also holds what the tests compute from the run history
+// (heartbeat:runs): slot keys, duplicated slots and start-lag percentiles.
 package procs
 
 import (
@@ -185,6 +187,18 @@ func (p *Process) Tail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// WaitServing polls for up to timeout until the process serves /metrics
+// at addr; while it has exited, the failure says how.
+func (p *Process) WaitServing(addr string, timeout time.Duration) error {
+	return WaitFor(timeout, func() (bool, error) {
+		if !p.Alive() {
+			return false, fmt.Errorf("exited: %s", p.ExitState())
+		}
+		_, err := Scrape(addr)
+		return err == nil, err
+	})
 }
 
 // ErrTimeout is returned by WaitFor when the condition never held.
