@@ -14,20 +14,15 @@ import (
 )
 
 // State returns a symbol's raw intraday state; ok is false before its first
-// tick.
+// tick. A symbol that is not configured is ErrUnknownSymbol.
 func (e *Engine) State(ctx context.Context, symbol string) (SymbolState, bool, error) {
 	var st SymbolState
-	raw, err := e.rdb.HGet(ctx, keys.Intraday(ticks.Shard(symbol, e.set.Shards)), symbol).Result()
-	if err == redis.Nil {
-		return st, false, nil
-	}
+	n, err := e.shardOf(symbol)
 	if err != nil {
-		return st, false, fmt.Errorf("read state of %s: %w", symbol, err)
+		return st, false, err
 	}
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
-		return st, false, fmt.Errorf("decode state of %s: %w", symbol, err)
-	}
-	return st, true, nil
+	ok, err := e.readJSON(ctx, keys.Intraday(n), symbol, &st)
+	return st, ok, err
 }
 
 // shardStates returns every stored state of a shard, by symbol.

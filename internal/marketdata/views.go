@@ -79,15 +79,6 @@ func (e *Engine) SessionVolumeOf(ctx context.Context, symbol string) (SessionVol
 	return v, ok, err
 }
 
-// StateOf returns a symbol's intraday state; it is State for configured
-// symbols only.
-func (e *Engine) StateOf(ctx context.Context, symbol string) (SymbolState, bool, error) {
-	if _, err := e.shardOf(symbol); err != nil {
-		return SymbolState{}, false, err
-	}
-	return e.State(ctx, symbol)
-}
-
 // VwapSeries returns a symbol's captured minute VWAP points with minute in
 // [from, to), oldest first, at most limit of them (the oldest; limit <= 0
 // means no limit).

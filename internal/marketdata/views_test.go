@@ -52,7 +52,7 @@ func TestViewsReadWhatTheJobsPublish(t *testing.T) {
 	if err != nil || !ok || !cmp.Equal(v, gotV) {
 		t.Fatalf("session volume: %+v %v %v", gotV, ok, err)
 	}
-	if _, ok, err := f.e.StateOf(ctx, "SPY"); ok || err != nil {
+	if _, ok, err := f.e.State(ctx, "SPY"); ok || err != nil {
 		t.Fatalf("state without ticks: ok %v err %v", ok, err)
 	}
 	testinfra.Must(t, f.rdb.HSet(ctx, keys.Rolling24h(n), "SPY", "{not json").Err(), "corrupt")
@@ -69,7 +69,7 @@ func TestViewsUnknownSymbol(t *testing.T) {
 		"week52":  func() error { _, _, err := f.e.Week52Of(ctx, "NOPE"); return err },
 		"24h":     func() error { _, _, err := f.e.RollingOf(ctx, "NOPE"); return err },
 		"volume":  func() error { _, _, err := f.e.SessionVolumeOf(ctx, "NOPE"); return err },
-		"state":   func() error { _, _, err := f.e.StateOf(ctx, "NOPE"); return err },
+		"state":   func() error { _, _, err := f.e.State(ctx, "NOPE"); return err },
 		"vwap":    func() error { _, err := f.e.VwapSeries(ctx, "NOPE", time.Time{}, time.Now(), 0); return err },
 		"unknown": func() error { _, err := f.e.shardOf("spy"); return err },
 	} {

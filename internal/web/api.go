@@ -476,7 +476,7 @@ type IntradayView struct {
 }
 
 func (site *Site) intraday(ctx context.Context, sym string) (*IntradayView, error) {
-	st, ok, err := site.d.Engine.StateOf(ctx, sym)
+	st, ok, err := site.d.Engine.State(ctx, sym)
 	if err != nil {
 		return nil, err
 	}
