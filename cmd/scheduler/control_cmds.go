@@ -18,6 +18,7 @@ import (
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
+	"heartbeat/internal/market"
 	"heartbeat/internal/node"
 	"heartbeat/internal/scheduler"
 )
@@ -106,14 +107,7 @@ func runControl(ctx context.Context, action scheduler.Action, args []string, std
 	if err != nil {
 		return err
 	}
-	cfg, err := common.Load(fs)
-	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	instruments, err := cfg.MarketInstruments()
+	cfg, instruments, err := validConfig(common.Load(fs))
 	if err != nil {
 		return err
 	}
@@ -188,14 +182,7 @@ func runPreview(_ context.Context, args []string, stdout, stderr io.Writer) erro
 			return cli.Usagef("preview: --at: %w", err)
 		}
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	instruments, err := cfg.MarketInstruments()
+	cfg, instruments, err := validConfig(config.Load(*cfgPath))
 	if err != nil {
 		return err
 	}
@@ -229,4 +216,16 @@ func writePreview(w io.Writer, p scheduler.Plan, enabled bool, after time.Time, 
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Slot.UTC().Format("2006-01-02 15:04:05.000"), gap, len(d.Parts), scheduler.Explain(p, d))
 	}
 	return tw.Flush()
+}
+
+// validConfig validates a loaded configuration and builds its instruments.
+func validConfig(cfg config.Config, err error) (config.Config, *market.Instruments, error) {
+	if err != nil {
+		return cfg, nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, err
+	}
+	instruments, err := cfg.MarketInstruments()
+	return cfg, instruments, err
 }
