@@ -73,7 +73,7 @@ func generate(t testing.TB, seed uint64, start time.Time, dur time.Duration, mea
 
 func instruments(t testing.TB) *market.Instruments {
 	t.Helper()
-	in, err := market.NewInstruments([]market.Instrument{
+	in, err := market.NewInstruments(nil, []market.Instrument{
 		{Symbol: "SPY", Market: market.XNYS, Weight: 1},
 		{Symbol: "ES", Market: market.CMES, Weight: 1},
 		{Symbol: "BTCUSD", Market: market.ALWAYS, Weight: 1},

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type Config struct {
 	Worker      Worker            `mapstructure:"worker"`
 	Jobs        map[jobs.Name]Job `mapstructure:"jobs"`
 	Instruments []Instrument      `mapstructure:"instruments"`
+	Calendars   Calendars         `mapstructure:"calendars"`
+	Markets     map[string]Market `mapstructure:"markets"`
 	Ingest      Ingest            `mapstructure:"ingest"`
 	Analytics   Analytics         `mapstructure:"analytics"`
 	Store       Store             `mapstructure:"store"`
@@ -145,6 +148,52 @@ type Instrument struct {
 	Weight float64 `mapstructure:"weight"`
 }
 
+// Calendars configures the exchange calendars beyond their built-in rules.
+type Calendars struct {
+	// Overrides is the path of a YAML file of calendar overrides
+	// (holidays, early closes, late opens, halts, extra sessions,
+	// covered_through per market; see docs/CALENDARS.md). Empty: none.
+	// Default empty.
+	Overrides string `mapstructure:"overrides"`
+	// OnCoverageEnd is what a calendar answers past its coverage: closed
+	// (the market stays closed, never a guess) or weekdays (regular hours
+	// Monday to Friday, each such session marked assumed). Default closed.
+	OnCoverageEnd string `mapstructure:"on_coverage_end"`
+}
+
+// Market defines a market in config (key: its code, ^[A-Z0-9]{2,12}$):
+// either an alias of a built-in market under its own code (Like), or
+// simple rules (zone, hours, weekdays, holidays, covered_through).
+type Market struct {
+	// Like makes the market the calendar of a built-in market (XNAS: {like: XNYS}).
+	Like string `mapstructure:"like"`
+	// Name is the display name. Default: the code.
+	Name string `mapstructure:"name"`
+	// Zone is the IANA time zone of the rules (Europe/Zurich).
+	Zone string `mapstructure:"zone"`
+	// Open and Close are the regular hours, HH:MM local.
+	Open  string `mapstructure:"open"`
+	Close string `mapstructure:"close"`
+	// BreakStart and BreakEnd are an optional lunch break, HH:MM local.
+	BreakStart string `mapstructure:"break_start"`
+	BreakEnd   string `mapstructure:"break_end"`
+	// Weekdays it trades (mon, tue, ...). Default mon..fri.
+	Weekdays []string `mapstructure:"weekdays"`
+	// Holidays closing a trading day.
+	Holidays []MarketHoliday `mapstructure:"holidays"`
+	// From is the first date of the calendar, YYYY-MM-DD. Default 2000-01-01.
+	From string `mapstructure:"from"`
+	// CoveredThrough is the last date the holidays are known for,
+	// YYYY-MM-DD; required for a rule-defined market.
+	CoveredThrough string `mapstructure:"covered_through"`
+}
+
+// MarketHoliday is one holiday of a rule-defined market.
+type MarketHoliday struct {
+	Date string `mapstructure:"date"`
+	Name string `mapstructure:"name"`
+}
+
 // Ingest configures the tick streams.
 type Ingest struct {
 	// Shards is K, the number of tick streams symbols are hashed into.
@@ -224,6 +273,8 @@ func Default() Config {
 		Store:     Store{Dir: "./data/bars"},
 		Feed:      Feed{Rate: 50},
 		Embedded:  Embedded{Workers: 2, Feed: true},
+		Calendars: Calendars{OnCoverageEnd: "closed"},
+		Markets:   map[string]Market{},
 	}
 	for _, s := range jobs.Registry {
 		c.Jobs[s.Name] = Job{Enabled: true, Interval: s.Interval, Gate: string(s.Gate)}
@@ -374,8 +425,10 @@ func (c Config) Validate() error {
 			bad(field+".symbol", "duplicate symbol %q", in.Symbol)
 		}
 		seen[in.Symbol] = true
-		if _, err := market.ParseCode(in.Market); err != nil {
-			bad(field+".market", "%v", err)
+		if _, defined := c.Markets[in.Market]; !defined {
+			if _, err := market.ParseCode(in.Market); err != nil {
+				bad(field+".market", "%v (or define it under markets:)", err)
+			}
 		}
 		if !(in.Weight >= 0) || math.IsInf(in.Weight, 0) {
 			bad(field+".weight", "must be a finite number >= 0, got %g", in.Weight)
@@ -426,6 +479,29 @@ func (c Config) Validate() error {
 	}
 	if c.Embedded.Workers < 1 {
 		bad("embedded.workers", "must be >= 1")
+	}
+	switch c.Calendars.OnCoverageEnd {
+	case "closed", "weekdays":
+	default:
+		bad("calendars.on_coverage_end", "must be closed or weekdays, got %q", c.Calendars.OnCoverageEnd)
+	}
+	if _, err := c.Book(); err != nil {
+		var (
+			fe *FieldError
+			de *market.DefinitionError
+		)
+		switch {
+		case errors.As(err, &fe):
+			errs = append(errs, fe)
+		case errors.As(err, &de):
+			field := "markets." + string(de.Market)
+			if de.Field != "" {
+				field += "." + de.Field
+			}
+			bad(field, "%v", de.Err)
+		default:
+			bad("calendars.overrides", "%v", err)
+		}
 	}
 	if len(errs) == 0 {
 		return nil
@@ -505,5 +581,105 @@ func (c Config) MarketInstruments() (*market.Instruments, error) {
 	for i, in := range c.Instruments {
 		list[i] = market.Instrument{Symbol: in.Symbol, Market: market.Code(in.Market), Weight: in.Weight}
 	}
-	return market.NewInstruments(list)
+	book, err := c.Book()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return market.NewInstruments(book, list)
+}
+
+// Book builds the calendars the configuration describes: the built-in
+// markets, those defined under markets:, and the overrides file. Errors
+// name the market, the entry, the field and the file's line.
+func (c Config) Book() (*market.Book, error) {
+	cfg := market.BookConfig{AssumeWeekdays: c.Calendars.OnCoverageEnd == "weekdays"}
+	codes := make([]string, 0, len(c.Markets))
+	for code := range c.Markets {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		d, err := c.Markets[code].definition(code)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Markets = append(cfg.Markets, d)
+	}
+	if c.Calendars.Overrides != "" {
+		f, err := market.LoadOverridesFile(c.Calendars.Overrides)
+		if err != nil {
+			return nil, err
+		}
+		cfg.File = f
+	}
+	return market.NewBook(cfg)
+}
+
+var weekdayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// definition turns a markets: entry into a market.Definition; errors are
+// FieldErrors naming markets.CODE.field.
+func (m Market) definition(code string) (market.Definition, error) {
+	field := "markets." + code
+	bad := func(f, format string, args ...any) error {
+		return &FieldError{Field: field + f, Reason: fmt.Sprintf(format, args...)}
+	}
+	if err := market.CheckCodeSyntax(code); err != nil {
+		return market.Definition{}, bad("", "%v", err)
+	}
+	d := market.Definition{Code: market.Code(code), Name: m.Name, Like: market.Code(m.Like), Zone: m.Zone}
+	if m.Like != "" {
+		if m.Zone != "" || m.Open != "" || m.Close != "" || len(m.Holidays) > 0 || m.CoveredThrough != "" {
+			return d, bad(".like", "an alias takes only like and name")
+		}
+		if _, err := market.ParseCode(m.Like); err != nil {
+			return d, bad(".like", "%v", err)
+		}
+		return d, nil
+	}
+	var err error
+	times := []struct {
+		name string
+		s    string
+		to   *market.TimeOfDay
+		req  bool
+	}{{".open", m.Open, &d.Open, true}, {".close", m.Close, &d.Close, true}, {".break_start", m.BreakStart, &d.BreakStart, false}, {".break_end", m.BreakEnd, &d.BreakEnd, false}}
+	for _, x := range times {
+		if x.s == "" && !x.req {
+			continue
+		}
+		if *x.to, err = market.ParseTimeOfDay(x.s); err != nil {
+			return d, bad(x.name, "%v", err)
+		}
+	}
+	if (m.BreakStart == "") != (m.BreakEnd == "") {
+		return d, bad(".break_end", "break_start and break_end go together")
+	}
+	for i, w := range m.Weekdays {
+		wd, ok := weekdayNames[strings.ToLower(w)]
+		if !ok {
+			return d, bad(fmt.Sprintf(".weekdays[%d]", i), "must be mon, tue, wed, thu, fri, sat or sun, got %q", w)
+		}
+		d.Weekdays = append(d.Weekdays, wd)
+	}
+	for i, h := range m.Holidays {
+		date, err := market.ParseDate(h.Date)
+		if err != nil {
+			return d, bad(fmt.Sprintf(".holidays[%d].date", i), "%v", err)
+		}
+		d.Holidays = append(d.Holidays, market.DatedName{Date: date, Name: h.Name})
+	}
+	if m.From != "" {
+		if d.From, err = market.ParseDate(m.From); err != nil {
+			return d, bad(".from", "%v", err)
+		}
+	}
+	if m.CoveredThrough == "" {
+		return d, bad(".covered_through", "is required: the last date its holidays are known for")
+	}
+	if d.CoveredThrough, err = market.ParseDate(m.CoveredThrough); err != nil {
+		return d, bad(".covered_through", "%v", err)
+	}
+	return d, nil
 }

@@ -46,11 +46,18 @@ func Load(path string) (Config, error) {
 	err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		mapstructure.StringToTimeDurationHookFunc(),
 		instrumentsHook,
+		dateHook,
 		mapstructure.StringToSliceHookFunc(","),
 	)))
 	if err != nil {
 		return Config{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	// Viper lowercases map keys; market codes are upper case.
+	markets := make(map[string]Market, len(c.Markets))
+	for code, m := range c.Markets {
+		markets[strings.ToUpper(code)] = m
+	}
+	c.Markets = markets
 	return c, nil
 }
 
@@ -89,6 +96,18 @@ func join(prefix, key string) string {
 		return key
 	}
 	return prefix + "." + key
+}
+
+// dateHook keeps a YAML date (2027-12-31, which YAML reads as a
+// timestamp) as the string it was written as.
+func dateHook(from, to reflect.Type, data any) (any, error) {
+	if t, ok := data.(time.Time); ok && to.Kind() == reflect.String {
+		if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+			return t.Format(time.DateOnly), nil
+		}
+		return t.Format(time.RFC3339), nil
+	}
+	return data, nil
 }
 
 // instrumentsHook decodes HEARTBEAT_INSTRUMENTS, written as

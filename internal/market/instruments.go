@@ -14,21 +14,26 @@ type Instrument struct {
 }
 
 // Instruments maps symbols to markets. It is built once from config and
-// read-only afterwards.
+// read-only afterwards; its calendars are those of its Book, so they
+// follow the book's runtime overrides.
 type Instruments struct {
+	book     *Book
 	bySymbol map[string]*Instrument
 	symbols  []string // sorted
 }
 
-// NewInstruments builds the mapping; weights default to 1 when zero is not
-// meant (pass the config's weight as is).
-func NewInstruments(list []Instrument) (*Instruments, error) {
-	in := &Instruments{bySymbol: make(map[string]*Instrument, len(list))}
+// NewInstruments builds the mapping on the calendars of book (nil: the
+// built-in calendars, Builtin()); weights are taken as given.
+func NewInstruments(book *Book, list []Instrument) (*Instruments, error) {
+	if book == nil {
+		book = Builtin()
+	}
+	in := &Instruments{book: book, bySymbol: make(map[string]*Instrument, len(list))}
 	for _, x := range list {
 		if _, dup := in.bySymbol[x.Symbol]; dup {
 			return nil, fmt.Errorf("instrument %q listed twice", x.Symbol)
 		}
-		cal, err := Lookup(x.Market)
+		cal, err := book.Lookup(x.Market)
 		if err != nil {
 			return nil, fmt.Errorf("instrument %q: %w", x.Symbol, err)
 		}
@@ -63,7 +68,7 @@ func (in *Instruments) Markets() []Code {
 		seen[x.Market] = true
 	}
 	var out []Code
-	for _, c := range order {
+	for _, c := range in.book.Codes() {
 		if seen[c] {
 			out = append(out, c)
 		}
@@ -75,7 +80,7 @@ func (in *Instruments) Markets() []Code {
 func (in *Instruments) Calendars() Set {
 	var s Set
 	for _, c := range in.Markets() {
-		cal, _ := Lookup(c)
+		cal, _ := in.book.Lookup(c)
 		s = append(s, cal)
 	}
 	return s
@@ -101,3 +106,6 @@ func (in *Instruments) MarketOf(symbol string) (string, bool) {
 	}
 	return string(x.Market), true
 }
+
+// Book returns the calendars the instruments are mapped on.
+func (in *Instruments) Book() *Book { return in.book }

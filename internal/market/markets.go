@@ -40,6 +40,16 @@ func Lookup(code Code) (*Calendar, error) {
 	return f.(func() (*Calendar, error))()
 }
 
+// Builtin returns the book of the built-in calendars with no overrides,
+// shared by the process.
+var Builtin = sync.OnceValue(func() *Book {
+	b, err := NewBook(BookConfig{})
+	if err != nil {
+		panic(fmt.Sprintf("built-in calendars: %v", err)) // the specs are code; their tests build them
+	}
+	return b
+})
+
 // Codes returns every market code in display order.
 func Codes() []Code { return append([]Code(nil), order...) }
 
@@ -63,4 +73,18 @@ func ParseCode(s string) (Code, error) {
 		return "", fmt.Errorf("%w: %q (known: %v)", ErrUnknownMarket, s, order)
 	}
 	return code, nil
+}
+
+// CheckCodeSyntax reports whether s can be a market code: 2 to 12
+// capital letters or digits (codes name files of the CSV bar store).
+func CheckCodeSyntax(s string) error {
+	if len(s) < 2 || len(s) > 12 {
+		return fmt.Errorf("market code %q must be 2 to 12 characters A-Z or 0-9", s)
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return fmt.Errorf("market code %q must be 2 to 12 characters A-Z or 0-9", s)
+		}
+	}
+	return nil
 }

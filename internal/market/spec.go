@@ -20,6 +20,9 @@ type spec struct {
 	hours []hours
 	// everyDay makes weekends trading days too (ALWAYS).
 	everyDay bool
+	// weekdays, when set, are the days of the week the market trades on
+	// (markets defined in config); nil means Monday to Friday.
+	weekdays *[7]bool
 	// holidays are full closures on what would be trading days.
 	holidays []rule
 	// earlyCloses end a session early at a local time; such a session has
@@ -55,9 +58,46 @@ func (sp spec) hoursOn(d Date) hours {
 	return h
 }
 
+// trades reports whether the market trades on weekday wd when it is not a
+// holiday: Monday to Friday unless the spec says otherwise.
+func (sp spec) trades(wd time.Weekday) bool {
+	switch {
+	case sp.everyDay:
+		return true
+	case sp.weekdays != nil:
+		return sp.weekdays[wd]
+	}
+	return wd != time.Saturday && wd != time.Sunday
+}
+
 // build expands a spec into the sessions of every date from sp.first to
 // sp.last.
 func build(sp spec) (*Calendar, error) {
+	d, err := expand(sp, layers{})
+	if err != nil {
+		return nil, err
+	}
+	return newCalendar(d), nil
+}
+
+// layers are what is applied over a spec's own rules, lowest precedence
+// first: an overrides file (which may extend the coverage), then runtime
+// entries; assume adds assumed weekday sessions past the coverage.
+type layers struct {
+	coveredThrough Date
+	file           []Override
+	runtime        []Override
+	assume         bool
+}
+
+// assumeYears is how far past its coverage a calendar with
+// on_coverage_end: weekdays answers.
+const assumeYears = 5
+
+// expand turns a spec and the layers over it into one version of a
+// calendar. A file entry that cannot be applied is an error; a runtime
+// entry that cannot be applied is set aside in rejected.
+func expand(sp spec, ls layers) (*calData, error) {
 	loc, err := time.LoadLocation(sp.zone)
 	if err != nil {
 		return nil, fmt.Errorf("market %s: zone %q: %w", sp.code, sp.zone, err)
@@ -65,13 +105,77 @@ func build(sp spec) (*Calendar, error) {
 	if len(sp.hours) == 0 || sp.first.IsZero() || sp.last.Before(sp.first) {
 		return nil, fmt.Errorf("market %s: spec needs hours and a first..last range", sp.code)
 	}
-	c := &Calendar{code: sp.code, name: sp.name, loc: loc, first: sp.first, last: sp.last, holidays: map[Date]string{}}
+	covered := sp.last
+	if ls.coveredThrough.After(covered) {
+		covered = ls.coveredThrough
+	}
+	c := &calData{code: sp.code, name: sp.name, loc: loc, first: sp.first, last: covered, covered: covered, holidays: map[Date]string{}, assume: ls.assume}
+	days := sp.regularDays(loc, covered, c.holidays)
+	for _, o := range sortedByKind(ls.file) {
+		if err := o.applyIn(days, c.holidays, loc, covered); err != nil {
+			return nil, err
+		}
+		c.overrides = append(c.overrides, o)
+	}
+	for _, o := range sortedByKind(ls.runtime) {
+		// A runtime entry applies whole or not at all: applyIn changes
+		// nothing when it fails.
+		if err := o.applyIn(days, c.holidays, loc, covered); err != nil {
+			c.rejected = append(c.rejected, Rejected{Override: o, Reason: err.Error()})
+			continue
+		}
+		c.overrides = append(c.overrides, o)
+	}
 
+	for _, s := range days {
+		c.sessions = append(c.sessions, s)
+	}
+	if ls.assume {
+		c.last = covered.AddDays(assumeYears * 366)
+		for d := covered.AddDays(1); !d.After(c.last); d = d.AddDays(1) {
+			if d.IsWeekend() {
+				continue
+			}
+			s := sp.regularSession(loc, d)
+			s.Assumed = true
+			c.sessions = append(c.sessions, s)
+		}
+	}
+	sort.Slice(c.sessions, func(i, j int) bool { return c.sessions[i].Open.Before(c.sessions[j].Open) })
+	for i := 1; i < len(c.sessions); i++ {
+		if c.sessions[i].Open.Before(c.sessions[i-1].Close) {
+			return nil, fmt.Errorf("market %s: session %s overlaps %s", sp.code, c.sessions[i].Date, c.sessions[i-1].Date)
+		}
+	}
+
+	// The covered instants run from local midnight of the first date (or
+	// the first session's open, if it starts the evening before) to the
+	// earliest instant a session labelled after the last date could open.
+	c.start = sp.first.At(loc, min(0, sp.hoursOn(sp.first).open)).UTC()
+	after := c.last.AddDays(1)
+	c.end = after.At(loc, min(0, sp.hoursOn(after).open)).UTC()
+	return c, nil
+}
+
+// regularSession is the session of date d with the regular hours of d.
+func (sp spec) regularSession(loc *time.Location, d Date) Session {
+	h := sp.hoursOn(d)
+	s := Session{Market: sp.code, Date: d, Open: d.At(loc, h.open).UTC(), Close: d.At(loc, h.close).UTC()}
+	if h.hasBreak() {
+		s.BreakStart, s.BreakEnd = d.At(loc, h.breakStart).UTC(), d.At(loc, h.breakEnd).UTC()
+	}
+	return s
+}
+
+// regularDays returns the sessions the spec's own rules and tables give for
+// sp.first..last, keyed by label, and fills names with the holidays that
+// close a trading weekday.
+func (sp spec) regularDays(loc *time.Location, last Date, names map[Date]string) map[Date]Session {
 	holidays := map[Date]string{}
 	early := map[Date]int{}
 	late := map[Date]int{}
 	extra := map[Date]bool{}
-	for y := sp.first.Year; y <= sp.last.Year; y++ {
+	for y := sp.first.Year; y <= last.Year; y++ {
 		for _, r := range sp.holidays {
 			for _, d := range r.in(y) {
 				if _, dup := holidays[d]; !dup {
@@ -100,21 +204,18 @@ func build(sp spec) (*Calendar, error) {
 		}
 	}
 
-	for d := sp.first; !d.After(sp.last); d = d.AddDays(1) {
-		if d.IsWeekend() && !sp.everyDay && !extra[d] {
+	days := map[Date]Session{}
+	for d := sp.first; !d.After(last); d = d.AddDays(1) {
+		if !sp.trades(d.Weekday()) && !extra[d] {
 			continue
 		}
 		if name, ok := holidays[d]; ok {
-			if !d.IsWeekend() || sp.everyDay {
-				c.holidays[d] = name
+			if sp.trades(d.Weekday()) {
+				names[d] = name
 			}
 			continue
 		}
-		h := sp.hoursOn(d)
-		s := Session{Market: sp.code, Date: d, Open: d.At(loc, h.open).UTC(), Close: d.At(loc, h.close).UTC()}
-		if h.hasBreak() {
-			s.BreakStart, s.BreakEnd = d.At(loc, h.breakStart).UTC(), d.At(loc, h.breakEnd).UTC()
-		}
+		s := sp.regularSession(loc, d)
 		if at, ok := late[d]; ok {
 			s.Open = d.At(loc, at).UTC()
 			if s.HasBreak() && !s.Open.Before(s.BreakStart) {
@@ -125,22 +226,9 @@ func build(sp spec) (*Calendar, error) {
 			s.Close = d.At(loc, at).UTC()
 			s.BreakStart, s.BreakEnd = time.Time{}, time.Time{}
 		}
-		c.sessions = append(c.sessions, s)
+		days[d] = s
 	}
-	sort.Slice(c.sessions, func(i, j int) bool { return c.sessions[i].Open.Before(c.sessions[j].Open) })
-	for i := 1; i < len(c.sessions); i++ {
-		if c.sessions[i].Open.Before(c.sessions[i-1].Close) {
-			return nil, fmt.Errorf("market %s: session %s overlaps %s", sp.code, c.sessions[i].Date, c.sessions[i-1].Date)
-		}
-	}
-
-	// The covered instants run from local midnight of the first date (or
-	// the first session's open, if it starts the evening before) to the
-	// earliest instant a session labelled after the last date could open.
-	c.start = sp.first.At(loc, min(0, sp.hoursOn(sp.first).open)).UTC()
-	after := sp.last.AddDays(1)
-	c.end = after.At(loc, min(0, sp.hoursOn(after).open)).UTC()
-	return c, nil
+	return days
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -26,7 +26,7 @@ func BenchmarkIntradayRun(b *testing.B) {
 	for i := 0; i < symbols; i++ {
 		list = append(list, market.Instrument{Symbol: fmt.Sprintf("S%04dUSD", i), Market: market.ALWAYS, Weight: 1})
 	}
-	in, err := market.NewInstruments(list)
+	in, err := market.NewInstruments(nil, list)
 	if err != nil {
 		b.Fatal(err)
 	}

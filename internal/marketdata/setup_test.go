@@ -59,7 +59,7 @@ func setup(t testing.TB, opts ...option) fixture {
 
 func setupOn(t testing.TB, rdb redis.UniversalClient, set Settings, opts ...option) fixture {
 	t.Helper()
-	in, err := market.NewInstruments(testInstruments)
+	in, err := market.NewInstruments(nil, testInstruments)
 	if err != nil {
 		t.Fatal(err)
 	}

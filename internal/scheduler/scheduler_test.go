@@ -55,7 +55,7 @@ type fixture struct {
 func setup(t *testing.T, start time.Time) *fixture {
 	t.Helper()
 	mr, rdb := testinfra.Mini(t)
-	in, err := market.NewInstruments([]market.Instrument{{Symbol: "SPY", Market: market.XNYS, Weight: 1}})
+	in, err := market.NewInstruments(nil, []market.Instrument{{Symbol: "SPY", Market: market.XNYS, Weight: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -776,7 +776,7 @@ func TestSchedulerStop(t *testing.T) {
 func TestNew(t *testing.T) {
 	t.Parallel()
 	_, rdb := testinfra.Mini(t)
-	in, err := market.NewInstruments([]market.Instrument{{Symbol: "SPY", Market: market.XNYS}})
+	in, err := market.NewInstruments(nil, []market.Instrument{{Symbol: "SPY", Market: market.XNYS}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ type fixture struct {
 func setup(t *testing.T, now time.Time) fixture {
 	t.Helper()
 	_, rdb := testinfra.Mini(t)
-	in, err := market.NewInstruments([]market.Instrument{
+	in, err := market.NewInstruments(nil, []market.Instrument{
 		{Symbol: "SPY", Market: market.XNYS, Weight: 1},
 		{Symbol: "BTCUSD", Market: market.ALWAYS, Weight: 1},
 	})
