@@ -6,7 +6,8 @@
 //     touches them all at once);
 //   - {scheduler} groups the leader lease, the term counter and the slot
 //     checkpoints;
-//   - {market:CODE} groups one market's derived figures.
+//   - {market:CODE} groups one market's derived figures;
+//   - {settings} groups the runtime settings and their revision.
 //
 // asynq's own keys (asynq:{queue}:...) are built by asynq.
 package keys
@@ -118,6 +119,17 @@ func Paused() string { return scheduler + "paused" }
 // Standbys is the hash of replica -> last heartbeat (JSON), for the status
 // page.
 func Standbys() string { return scheduler + "replicas" }
+
+const settings = Prefix + ":{settings}:"
+
+// Settings is the hash of runtime settings operators change without a
+// deploy (entry ID -> JSON): calendar overrides today. One Lua script
+// changes it together with SettingsRevision.
+func Settings() string { return settings + "entries" }
+
+// SettingsRevision counts changes to Settings, so every replica and
+// worker notices a change with one GET per fast tick.
+func SettingsRevision() string { return settings + "rev" }
 
 // RunLock is held while a job's task for one part runs, so a job never
 // runs concurrently with its own previous slot.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +25,12 @@ type Book struct {
 
 	mu      sync.Mutex // serialises SetRuntime
 	runtime map[Code][]Override
+	version atomic.Uint64
 }
+
+// Version counts the changes SetRuntime made to the book's calendars, so
+// a loop that decided something from them can tell it must decide again.
+func (b *Book) Version() uint64 { return b.version.Load() }
 
 // BookConfig is what a Book is built from.
 type BookConfig struct {
@@ -270,6 +276,7 @@ func (b *Book) SetRuntime(entries []Override) (unknown []Rejected) {
 		}
 		b.cals[code].cur.Store(d)
 		b.runtime[code] = by[code]
+		b.version.Add(1)
 	}
 	return unknown
 }

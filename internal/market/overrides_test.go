@@ -344,10 +344,10 @@ func TestMarketsDefinedInConfig(t *testing.T) {
 		{Code: "XNAS", Like: XNYS, Name: "Nasdaq"},
 		{Code: "XSWX", Name: "SIX Swiss Exchange", Zone: "Europe/Zurich", Open: 9 * 60, Close: 17*60 + 30,
 			Holidays: []DatedName{{Date: ymd(2027, 1, 1), Name: "New Year's Day"}, {Date: ymd(2027, 1, 2), Name: "Berchtoldstag"}},
-			From: ymd(2026, 12, 1), CoveredThrough: ymd(2027, 12, 31)},
-		{Code: "XTAE", Name: "Tel Aviv", Zone: "Asia/Jerusalem", Open: 9*60 + 59, Close: 17 * 60 + 14,
+			From:     ymd(2026, 12, 1), CoveredThrough: ymd(2027, 12, 31)},
+		{Code: "XTAE", Name: "Tel Aviv", Zone: "Asia/Jerusalem", Open: 9*60 + 59, Close: 17*60 + 14,
 			Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
-			From: ymd(2027, 1, 1), CoveredThrough: ymd(2027, 1, 31)},
+			From:     ymd(2027, 1, 1), CoveredThrough: ymd(2027, 1, 31)},
 	}})
 	if err != nil {
 		t.Fatal(err)
