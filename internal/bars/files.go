@@ -60,6 +60,7 @@ const dayLayout = "2006-01-02"
 type Files struct {
 	dir     string
 	markets func(symbol string) (string, bool)
+	book    *market.Book
 	written sync.Map   // symbol -> market, learned from Upsert
 	mu      sync.Mutex // serialises Upsert's read-merge-rewrite cycles
 }
@@ -78,7 +79,11 @@ func OpenFiles(dir string, opts ...Option) (*Files, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bars: open files: %w", err)
 	}
-	return &Files{dir: dir, markets: o.markets}, nil
+	book := o.book
+	if book == nil {
+		book = market.Builtin()
+	}
+	return &Files{dir: dir, markets: o.markets, book: book}, nil
 }
 
 // dayFile names one day file.
@@ -95,7 +100,7 @@ func (f *Files) Upsert(ctx context.Context, bars []Bar) error {
 	}
 	byFile := map[dayFile][]Bar{}
 	for _, b := range bars {
-		loc, err := location(b.Market)
+		loc, err := f.location(b.Market)
 		if err != nil {
 			return err
 		}
@@ -169,7 +174,7 @@ func (f *Files) Range(ctx context.Context, symbol string, from, to time.Time) ([
 	}
 	var out []Bar
 	for _, m := range markets {
-		loc, err := location(m)
+		loc, err := f.location(m)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +217,7 @@ func (f *Files) marketsOf(symbol string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if _, err := market.ParseCode(e.Name()); err == nil && e.IsDir() {
+		if err := market.CheckCodeSyntax(e.Name()); err == nil && e.IsDir() {
 			out = append(out, e.Name())
 		}
 	}
@@ -252,8 +257,8 @@ func (f *Files) path(df dayFile) string {
 func (f *Files) Close() error { return nil }
 
 // location returns the time zone of a market.
-func location(code string) (*time.Location, error) {
-	cal, err := market.Lookup(market.Code(code))
+func (f *Files) location(code string) (*time.Location, error) {
+	cal, err := f.book.Lookup(market.Code(code))
 	if err != nil {
 		return nil, fmt.Errorf("bars: %w", err)
 	}

@@ -24,6 +24,14 @@ type Option func(*options)
 
 type options struct {
 	markets func(symbol string) (string, bool)
+	book    *market.Book
+}
+
+// WithBook gives the file store the calendars of markets defined in
+// config (their time zone names the day files); without it only the
+// built-in markets are known.
+func WithBook(b *market.Book) Option {
+	return func(o *options) { o.book = b }
 }
 
 // WithMarkets gives the file store the market of each symbol (usually from
@@ -72,7 +80,7 @@ func validateBar(b Bar) error {
 			return errors.New("control character in symbol")
 		}
 	}
-	if _, err := market.ParseCode(b.Market); err != nil {
+	if err := market.CheckCodeSyntax(b.Market); err != nil {
 		return err
 	}
 	if b.Start.IsZero() || !b.Start.Truncate(time.Minute).Equal(b.Start) {

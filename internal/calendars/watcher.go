@@ -33,15 +33,15 @@ func NewWatcher(rt *Runtime, c clock.Clock, every time.Duration, log zerolog.Log
 	return &Watcher{rt: rt, clock: c, every: every, log: log.With().Str("component", "calendars").Logger(), rev: -1}
 }
 
-// Start applies the entries once (an error is returned, so a process
-// starts with the calendar operators set, or says why not) and then
+// Start applies the entries once, so a process starts with the calendar
+// operators set (a Redis error is logged and retried each tick), and then
 // keeps them applied until Stop.
 func (w *Watcher) Start(ctx context.Context) error {
-	err := w.Sync(ctx)
+	_ = w.Sync(ctx)
 	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	w.done = make(chan struct{})
 	go w.loop(ctx)
-	return err
+	return nil
 }
 
 // Stop ends the loop; it is safe to call twice.

@@ -91,7 +91,7 @@ func (s *System) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	s.store, err = bars.Open(ctx, s.cfg.Store, bars.WithMarkets(instruments.MarketOf))
+	s.store, err = bars.Open(ctx, s.cfg.Store, bars.WithMarkets(instruments.MarketOf), bars.WithBook(instruments.Book()))
 	if err != nil {
 		return fmt.Errorf("embedded: bar store: %w", err)
 	}

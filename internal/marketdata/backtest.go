@@ -52,7 +52,7 @@ const backtestTTL = 7 * 24 * time.Hour
 // market ahead of its coming session, from the 1-minute bars in the durable
 // store plus those still in Redis, and stores the results for that session.
 func (e *Engine) PreOpenBacktest(ctx context.Context, code market.Code, coming market.Session, now time.Time) ([]Backtest, error) {
-	cal, err := market.Lookup(code)
+	cal, err := e.instr.Book().Lookup(code)
 	if err != nil {
 		return nil, err
 	}

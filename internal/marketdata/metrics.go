@@ -73,7 +73,7 @@ func (e *Engine) MarketMetrics(ctx context.Context, now time.Time) (map[market.C
 	}
 	out := map[market.Code]Composite{}
 	for _, code := range e.instr.Markets() {
-		cal, _ := market.Lookup(code)
+		cal, _ := e.instr.Book().Lookup(code)
 		label, err := currentLabel(cal, now)
 		if err != nil {
 			e.calendarWarn(code, err, now, "market metrics: market skipped")

@@ -44,7 +44,7 @@ func (e *Engine) SessionVolume(ctx context.Context, now time.Time) (map[string]S
 	perMarket := map[market.Code]SessionVolumeFigures{}
 	pipe := e.rdb.Pipeline()
 	for _, code := range e.instr.Markets() {
-		cal, _ := market.Lookup(code)
+		cal, _ := e.instr.Book().Lookup(code)
 		label, err := currentLabel(cal, now)
 		if err != nil {
 			e.calendarWarn(code, err, now, "session volume: market skipped")

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"heartbeat/internal/bars"
+	"heartbeat/internal/calendars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
@@ -40,6 +41,7 @@ type SchedulerDeps struct {
 // asynqmon).
 type Scheduler struct {
 	Sched    *scheduler.Scheduler
+	cal      *calendars.Watcher
 	client   *asynq.Client
 	Web      *web.Server
 	site     *web.Site
@@ -79,7 +81,8 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 		client.Close()
 		return nil, err
 	}
-	n := &Scheduler{Sched: sched, client: client}
+	rt := calendars.New(d.Redis, instruments.Book())
+	n := &Scheduler{Sched: sched, client: client, cal: calendars.NewWatcher(rt, d.Clock, sc.FastTick, d.Log)}
 	if cfg.Scheduler.HTTP != "" {
 		n.Web = web.New(cfg.Scheduler.HTTP, d.Metrics, func(ctx context.Context) error {
 			if err := d.Redis.Ping(ctx).Err(); err != nil {
@@ -87,7 +90,7 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 			}
 			return sched.Ready()
 		}, d.Log)
-		if err := n.mountSite(cfg, sc, d, instruments); err != nil {
+		if err := n.mountSite(cfg, sc, d, instruments, rt); err != nil {
 			client.Close()
 			return nil, err
 		}
@@ -96,11 +99,11 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 }
 
 // mountSite builds the operator site on the replica's web server.
-func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d SchedulerDeps, instruments *market.Instruments) error {
+func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d SchedulerDeps, instruments *market.Instruments, rt *calendars.Runtime) error {
 	store := d.Store
 	if store == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(instruments.MarketOf))
+		s, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(instruments.MarketOf), bars.WithBook(instruments.Book()))
 		cancel()
 		if err != nil {
 			d.Log.Warn().Err(err).Msg("status API: bar store unavailable: bars are served from Redis only")
@@ -116,7 +119,7 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 	if err != nil {
 		return err
 	}
-	controls, err := scheduler.NewControls(sc, scheduler.ControlDeps{Redis: d.Redis, Enqueuer: n.client, Instruments: instruments, Clock: d.Clock})
+	controls, err := scheduler.NewControls(sc, scheduler.ControlDeps{Redis: d.Redis, Enqueuer: n.client, Instruments: instruments, Clock: d.Clock, Calendars: rt})
 	if err != nil {
 		return err
 	}
@@ -134,8 +137,12 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 	return nil
 }
 
-// Start starts the scheduler and the HTTP endpoints.
+// Start applies the runtime calendar entries and keeps them applied, then
+// starts the scheduler and the HTTP endpoints.
 func (n *Scheduler) Start(ctx context.Context) error {
+	if err := n.cal.Start(ctx); err != nil {
+		return err
+	}
 	if n.Web != nil {
 		if err := n.Web.Start(ctx); err != nil {
 			return err
@@ -150,6 +157,7 @@ func (n *Scheduler) Stop(ctx context.Context) error {
 	n.stopOnce.Do(func() {
 		var errs []error
 		errs = append(errs, n.Sched.Stop(ctx))
+		errs = append(errs, n.cal.Stop(ctx))
 		if n.Web != nil {
 			errs = append(errs, n.Web.Stop(ctx))
 		}

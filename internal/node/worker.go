@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"heartbeat/internal/bars"
+	"heartbeat/internal/calendars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
@@ -44,6 +45,7 @@ type Worker struct {
 	srv       *asynq.Server
 	mux       *asynq.ServeMux
 	web       *web.Server
+	cal       *calendars.Watcher
 	ownsStore bool
 	stopOnce  sync.Once
 	stopErr   error
@@ -58,12 +60,13 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{cfg: cfg, d: d, name: cfg.Worker.Name}
+	w := &Worker{cfg: cfg, d: d, name: cfg.Worker.Name,
+		cal: calendars.NewWatcher(calendars.New(d.Redis, instruments.Book()), d.Clock, cfg.Scheduler.FastTickDuration(), d.Log)}
 	if w.name == "" {
 		w.name = DefaultName()
 	}
 	if d.Store == nil {
-		store, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(instruments.MarketOf))
+		store, err := bars.Open(ctx, cfg.Store, bars.WithMarkets(instruments.MarketOf), bars.WithBook(instruments.Book()))
 		if err != nil {
 			return nil, fmt.Errorf("worker: bar store: %w", err)
 		}
@@ -112,8 +115,13 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 // Name returns the worker's name in the run history.
 func (w *Worker) Name() string { return w.name }
 
-// Start starts the asynq server and the HTTP endpoints.
+// Start applies the runtime calendar entries (workers label sessions, so
+// they need them too) and keeps them applied, then starts the asynq
+// server and the HTTP endpoints.
 func (w *Worker) Start(ctx context.Context) error {
+	if err := w.cal.Start(ctx); err != nil {
+		return err
+	}
 	if err := w.srv.Start(w.mux); err != nil {
 		return fmt.Errorf("worker: start asynq server: %w", err)
 	}
@@ -136,6 +144,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 			errs = append(errs, w.web.Stop(ctx))
 		}
 		w.srv.Shutdown()
+		errs = append(errs, w.cal.Stop(ctx))
 		if w.ownsStore {
 			errs = append(errs, w.d.Store.Close())
 		}

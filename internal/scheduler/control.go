@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	calrt "heartbeat/internal/calendars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
@@ -59,6 +60,10 @@ const (
 	ActionPause   Action = "pause"
 	ActionResume  Action = "resume"
 	ActionTrigger Action = "trigger"
+	// ActionCalendarAdd and ActionCalendarRemove enter and remove a
+	// runtime calendar entry (Market and Entry say which).
+	ActionCalendarAdd    Action = "calendar_add"
+	ActionCalendarRemove Action = "calendar_remove"
 )
 
 // AuditMaxLen caps the audit stream (approximately).
@@ -76,6 +81,9 @@ type AuditEntry struct {
 	// Trigger only: the slot and the task IDs enqueued or found enqueued.
 	Slot  time.Time `json:"slot,omitzero"`
 	Tasks []string  `json:"tasks,omitempty"`
+	// Calendar actions only: the market and the entry's ID.
+	Market string `json:"market,omitempty"`
+	Entry  string `json:"entry,omitempty"`
 }
 
 func (e AuditEntry) fields() []any {
@@ -84,13 +92,15 @@ func (e AuditEntry) fields() []any {
 		slot = e.Slot.UTC().Format(time.RFC3339Nano)
 	}
 	return []any{"time", e.Time.UTC().Format(time.RFC3339Nano), "action", string(e.Action), "job", string(e.Job),
-		"actor", e.Actor, "note", e.Note, "result", e.Result, "slot", slot, "tasks", strings.Join(e.Tasks, " ")}
+		"actor", e.Actor, "note", e.Note, "result", e.Result, "slot", slot, "tasks", strings.Join(e.Tasks, " "),
+		"market", e.Market, "entry", e.Entry}
 }
 
 // ParseAudit reads an audit stream entry.
 func ParseAudit(id string, v map[string]any) (AuditEntry, error) {
 	s := func(k string) string { x, _ := v[k].(string); return x }
-	e := AuditEntry{ID: id, Action: Action(s("action")), Job: jobs.Name(s("job")), Actor: s("actor"), Note: s("note"), Result: s("result")}
+	e := AuditEntry{ID: id, Action: Action(s("action")), Job: jobs.Name(s("job")), Actor: s("actor"), Note: s("note"), Result: s("result"),
+		Market: s("market"), Entry: s("entry")}
 	var err error
 	if e.Time, err = time.Parse(time.RFC3339Nano, s("time")); err != nil {
 		return e, fmt.Errorf("audit %s: time: %w", id, err)
@@ -114,6 +124,9 @@ type ControlDeps struct {
 	Enqueuer    Enqueuer
 	Instruments *market.Instruments
 	Clock       clock.Clock
+	// Calendars are the runtime calendar entries; nil makes the calendar
+	// actions return ErrNoCalendars.
+	Calendars *calrt.Runtime
 }
 
 // Controls carries out operator actions. It is safe for concurrent use.

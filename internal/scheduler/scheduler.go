@@ -433,9 +433,8 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 	// the slots nobody enqueued are caught up.
 	passed := false
 	for {
-		d := j.plan.Next(prev)
-		j.setNext(d)
-		if s.d.Clock.SleepUntil(ctx, d.Slot.Add(-s.cfg.EnqueueAhead)) != nil {
+		d, ok := s.waitForSlot(ctx, j, prev)
+		if !ok {
 			return
 		}
 		now := s.d.Clock.Now()
@@ -460,6 +459,46 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 		s.recordSlot(ctx, j, d.Slot)
 		prev = d.Slot
 	}
+}
+
+// waitForSlot decides the first slot after prev and sleeps until its
+// enqueue instant. While it waits it looks at the calendars once a fast
+// tick: when a runtime entry changed them (a closure, a halt, an extra
+// session), it decides again from now, so the change applies from the
+// next slot rather than after a long slow-cadence wait. ok is false when
+// ctx ended.
+func (s *Scheduler) waitForSlot(ctx context.Context, j *jobRunner, prev time.Time) (d Decision, ok bool) {
+	book := s.d.Instruments.Book()
+	version := book.Version()
+	d = j.plan.Next(prev)
+	j.setNext(d)
+	for {
+		target := d.Slot.Add(-s.cfg.EnqueueAhead)
+		wake := target
+		if now := s.d.Clock.Now(); wake.Sub(now) > s.cfg.FastTick {
+			wake = now.Add(s.cfg.FastTick)
+		}
+		if s.d.Clock.SleepUntil(ctx, wake) != nil {
+			return d, false
+		}
+		now := s.d.Clock.Now()
+		if v := book.Version(); v != version {
+			version = v
+			d = j.plan.Next(maxTime(prev, now))
+			j.setNext(d)
+			continue
+		}
+		if !now.Before(target) {
+			return d, true
+		}
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // tasks is how many tasks a slot is (or would have been): one per shard

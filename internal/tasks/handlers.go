@@ -130,7 +130,7 @@ func (h *Handlers) flush(ctx context.Context, p Payload, now time.Time) error {
 }
 
 func (h *Handlers) preOpen(ctx context.Context, p Payload, now time.Time) error {
-	s, err := preOpenSession(p.Part)
+	s, err := preOpenSession(h.eng.Instruments().Book(), p.Part)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry) // retrying cannot fix the part
 	}
@@ -138,17 +138,14 @@ func (h *Handlers) preOpen(ctx context.Context, p Payload, now time.Time) error 
 	return err
 }
 
-// preOpenSession reads a pre-open part, MARKET:YYYY-MM-DD.
-func preOpenSession(part string) (market.Session, error) {
+// preOpenSession reads a pre-open part, MARKET:YYYY-MM-DD, on the
+// calendars of book.
+func preOpenSession(book *market.Book, part string) (market.Session, error) {
 	code, label, ok := strings.Cut(part, ":")
 	if !ok {
 		return market.Session{}, fmt.Errorf("pre-open part %q is not MARKET:YYYY-MM-DD", part)
 	}
-	mc, err := market.ParseCode(code)
-	if err != nil {
-		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
-	}
-	cal, err := market.Lookup(mc)
+	cal, err := book.Lookup(market.Code(code))
 	if err != nil {
 		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
 	}

@@ -43,6 +43,7 @@ type ControlResponse struct {
 func (site *Site) mountControls(s *Server) {
 	// Any method, so that a GET gets a JSON 405 rather than the API's 404.
 	s.Handle(APIPrefix+"/jobs/{job}/{action}", http.HandlerFunc(site.serveControl))
+	site.mountCalendarControls(s)
 }
 
 // unauthorizedError is a refused control.
