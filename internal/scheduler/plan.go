@@ -74,7 +74,7 @@ func (p Plan) Next(prev time.Time) Decision {
 			parts := p.preOpenParts(c)
 			return Decision{Slot: c, Enqueue: len(parts) > 0, Parts: parts}
 		}
-		active := p.anyOpen(c) || p.anyOpen(c.Add(-iv)) || (p.CloseGrace > iv && p.anyOpen(c.Add(-p.CloseGrace)))
+		active := p.active(c, iv)
 		newSlowWindow := c.UnixNano()/slow.Nanoseconds() != prev.UnixNano()/slow.Nanoseconds() || prev.IsZero()
 		if !active && !newSlowWindow {
 			continue
@@ -87,20 +87,40 @@ func (p Plan) Next(prev time.Time) Decision {
 	}
 }
 
-func (p Plan) anyOpen(t time.Time) bool {
+// active reports whether slot c of a job with interval iv runs: a market
+// is open at c, or was open during the interval or the close grace before
+// it and is not halted at c (a halt closes the gate at once; a close,
+// only after the grace).
+func (p Plan) active(c time.Time, iv time.Duration) bool {
 	for _, cal := range p.Markets {
-		open, err := cal.IsOpen(t)
+		phase, err := cal.Phase(c)
 		if err != nil {
 			if p.OnCalendarError != nil {
 				p.OnCalendarError(err)
 			}
 			continue
 		}
-		if open {
+		switch {
+		case phase == market.Open:
+			return true
+		case phase == market.Halted:
+			continue
+		case p.openAt(cal, c.Add(-iv)), p.CloseGrace > iv && p.openAt(cal, c.Add(-p.CloseGrace)):
 			return true
 		}
 	}
 	return false
+}
+
+func (p Plan) openAt(cal *market.Calendar, t time.Time) bool {
+	open, err := cal.IsOpen(t)
+	if err != nil {
+		if p.OnCalendarError != nil {
+			p.OnCalendarError(err)
+		}
+		return false
+	}
+	return open
 }
 
 // parts returns the tasks of a shard-split or whole job.
