@@ -64,13 +64,8 @@ func validate(bars []Bar) error {
 }
 
 func validateBar(b Bar) error {
-	if b.Symbol == "" {
-		return errors.New("empty symbol")
-	}
-	for _, r := range b.Symbol {
-		if r < 0x20 || r == 0x7f {
-			return errors.New("control character in symbol")
-		}
+	if err := validateSymbol(b.Symbol); err != nil {
+		return err
 	}
 	if _, err := market.ParseCode(b.Market); err != nil {
 		return err
@@ -80,6 +75,18 @@ func validateBar(b Bar) error {
 	}
 	if b.Revision < math.MinInt32 || b.Revision > math.MaxInt32 {
 		return errors.New("revision outside int32")
+	}
+	return nil
+}
+
+func validateSymbol(symbol string) error {
+	if symbol == "" {
+		return errors.New("empty symbol")
+	}
+	for _, r := range symbol {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("control character in symbol")
+		}
 	}
 	return nil
 }
