@@ -36,6 +36,11 @@ func withStore() option {
 	return func(d *Deps) { d.Store = bars.NewMemory() }
 }
 
+// withStoreOf gives the engine the given durable store.
+func withStoreOf(s bars.Store) option {
+	return func(d *Deps) { d.Store = s }
+}
+
 var testInstruments = []market.Instrument{
 	{Symbol: "SPY", Market: market.XNYS, Weight: 1},
 	{Symbol: "QQQ", Market: market.XNYS, Weight: 3},
