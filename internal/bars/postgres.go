@@ -295,11 +295,11 @@ func (p *Postgres) DailyRange(ctx context.Context, symbol string, from, to marke
 		return nil, fmt.Errorf("bars: daily range %s: %w", symbol, err)
 	}
 	var (
-		out            []Daily
-		d              = Daily{Symbol: symbol}
-		label          string
-		o, h, l, c, v  int64
-		notional       string
+		out              []Daily
+		d                = Daily{Symbol: symbol}
+		label            string
+		o, h, l, c, v    int64
+		notional         string
 		first, lastTrade time.Time
 	)
 	_, err = pgx.ForEachRow(rows, []any{&d.Market, &label, &o, &h, &l, &c, &v, &d.Trades, &notional, &first, &lastTrade}, func() error {

@@ -24,7 +24,9 @@ var rebuildStores = []struct {
 }{
 	{"memory", func(*testing.T) bars.Store { return bars.NewMemory() }},
 	{"files", func(t *testing.T) bars.Store { return openStore(t, config.Store{Dir: t.TempDir()}) }},
-	{"postgres", func(t *testing.T) bars.Store { return openStore(t, config.Store{PostgresURL: testinfra.PostgresSchema(t)}) }},
+	{"postgres", func(t *testing.T) bars.Store {
+		return openStore(t, config.Store{PostgresURL: testinfra.PostgresSchema(t)})
+	}},
 }
 
 func openStore(t *testing.T, cfg config.Store) bars.Store {
@@ -39,7 +41,9 @@ func openStore(t *testing.T, cfg config.Store) bars.Store {
 
 // nov26 returns an instant of November 2026 in UTC (New York is UTC-5, so
 // NYSE trades 14:30-21:00 UTC; CME Globex 23:00 the evening before to 22:00).
-func nov26(d, hh, mm, ss int) time.Time { return time.Date(2026, time.November, d, hh, mm, ss, 0, time.UTC) }
+func nov26(d, hh, mm, ss int) time.Time {
+	return time.Date(2026, time.November, d, hh, mm, ss, 0, time.UTC)
+}
 
 // rebuildTrades are three sessions (Thursday, Friday, Monday) and
 // Tuesday's first trades, which finish Monday's session. Monday morning
