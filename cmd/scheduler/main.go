@@ -28,6 +28,7 @@ func commands() []cli.Command {
 		{Name: "markets", Summary: "print every market's phase and next session", Run: runMarkets},
 		{Name: "backfill", Summary: "run the jobs over a trades file and write bars, VWAP, session volume, 24h figures", Run: runBackfill},
 		{Name: "calendar", Summary: "runtime calendar entries: calendar close|early-close|late-open|halt|extra-session|remove|list|export", Run: runCalendar},
+		{Name: "rebuild", Summary: "restore daily bars, the last 25 h of minute bars and intraday states from the bar store into Redis", Run: runRebuild},
 		{Name: "pause", Summary: "pause a job on every replica: pause JOB [--note TEXT]", Run: runPause},
 		{Name: "resume", Summary: "resume a paused job: resume JOB [--note TEXT]", Run: runResume},
 		{Name: "trigger", Summary: "enqueue a job's current slot now, once: trigger JOB [--note TEXT]", Run: runTrigger},

@@ -1,6 +1,6 @@
-// Package bars owns the 1-minute bar: its type, its wire encoding, and the
-// durable store closed bars are flushed to (PostgreSQL, or CSV files on
-// local disk for the embedded default).
+// Package bars owns the 1-minute bar and the daily session aggregate: their
+// types, and the durable store they are flushed to (PostgreSQL, or CSV files
+// on local disk for the embedded default).
 package bars
 
 import (
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"heartbeat/internal/decimal"
+	"heartbeat/internal/market"
 )
 
 // Bar is one symbol's OHLCV over the minute [Start, Start+1m).
@@ -34,7 +35,8 @@ func (b Bar) VWAP() string { return decimal.VWAP(b.Notional, b.Volume) }
 // End returns the end of the bar's minute.
 func (b Bar) End() time.Time { return b.Start.Add(time.Minute) }
 
-// Store is the durable home of closed bars.
+// Store is the durable home of closed bars and finished sessions' daily
+// aggregates.
 type Store interface {
 	// Upsert stores bars keyed by (symbol, start). A bar replaces a stored
 	// one only if its Revision is at least the stored one's, so replaying
@@ -43,6 +45,14 @@ type Store interface {
 	Upsert(ctx context.Context, bars []Bar) error
 	// Range returns a symbol's bars with Start in [from, to), by Start.
 	Range(ctx context.Context, symbol string, from, to time.Time) ([]Bar, error)
+	// UpsertDaily stores daily aggregates keyed by (symbol, session). One
+	// replaces a stored one only if it counts at least as many trades (see
+	// Daily), so an aggregate computed from fewer ticks never replaces a
+	// more complete one, and repeating a flush changes nothing.
+	UpsertDaily(ctx context.Context, days []Daily) error
+	// DailyRange returns a symbol's aggregates of the sessions labelled
+	// from through to (both included), by session.
+	DailyRange(ctx context.Context, symbol string, from, to market.Date) ([]Daily, error)
 	// Close releases the store's resources.
 	Close() error
 }

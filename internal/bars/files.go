@@ -31,7 +31,8 @@ var ErrCorruptFile = errors.New("corrupt bar file")
 // dayLayout names day files: the bar start's date in the market's zone.
 const dayLayout = "2006-01-02"
 
-// Files is a Store of CSV files on local disk, one per market per day:
+// Files is a Store of CSV files on local disk. Bars live in one file per
+// market per day:
 // DIR/<MARKET>/<YYYY-MM-DD>.csv, where the day is the bar start's date in
 // the market's time zone. A file starts with the line
 //
@@ -40,9 +41,11 @@ const dayLayout = "2006-01-02"
 // and holds one bar per row, sorted by (start, symbol): start in RFC 3339
 // UTC, prices and volume as exact decimals, notional as the integer count
 // of 1e-16 units (decimal.Notional's text form). The market is the
-// directory's name.
+// directory's name. Daily aggregates live in one file per market per year
+// of their session label, DIR/<MARKET>/daily/<YYYY>.csv (see
+// dailyHeader).
 //
-// Upsert rewrites each day file it changes atomically (a temporary file in
+// Upsert (and UpsertDaily) rewrites each day file it changes atomically (a temporary file in
 // the same directory, fsync, rename, fsync of the directory), so a reader
 // or a crash sees the old file or the new one, never a mix. A batch that
 // spans several days is atomic per day only; Upsert is idempotent, so a
@@ -342,7 +345,13 @@ func parseRow(rec []string, market string) (Bar, error) {
 }
 
 // writeDay replaces the file at path with rows, atomically.
-func writeDay(path string, rows []Bar) (err error) {
+func writeDay(path string, rows []Bar) error {
+	return writeAtomic(path, fileHeader, len(rows), func(line []byte, i int) []byte { return appendRow(line, rows[i]) })
+}
+
+// writeAtomic replaces the file at path with header and n lines made by
+// appendLine, atomically.
+func writeAtomic(path, header string, n int, appendLine func(line []byte, i int) []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("bars: %w", err)
@@ -359,10 +368,10 @@ func writeDay(path string, rows []Bar) (err error) {
 		}
 	}()
 	w := bufio.NewWriterSize(tmp, 64<<10)
-	w.WriteString(fileHeader + "\n")
+	w.WriteString(header + "\n")
 	line := make([]byte, 0, 256)
-	for _, b := range rows {
-		line = appendRow(line[:0], b)
+	for i := range n {
+		line = appendLine(line[:0], i)
 		w.Write(line)
 	}
 	if err := w.Flush(); err != nil {
@@ -395,13 +404,7 @@ func syncDir(dir string) error {
 
 // appendRow appends b as a CSV line in fileHeader's order.
 func appendRow(line []byte, b Bar) []byte {
-	if strings.ContainsAny(b.Symbol, `," `) {
-		line = append(line, '"')
-		line = append(line, strings.ReplaceAll(b.Symbol, `"`, `""`)...)
-		line = append(line, '"')
-	} else {
-		line = append(line, b.Symbol...)
-	}
+	line = appendSymbol(line, b.Symbol)
 	line = append(line, ',')
 	line = b.Start.UTC().AppendFormat(line, time.RFC3339)
 	for _, d := range []decimal.Dec{b.Open, b.High, b.Low, b.Close, b.Volume} {
@@ -415,4 +418,14 @@ func appendRow(line []byte, b Bar) []byte {
 	line = append(line, ',')
 	line = strconv.AppendInt(line, int64(b.Revision), 10)
 	return append(line, '\n')
+}
+
+// appendSymbol appends a symbol as a CSV field, quoted when it must be.
+func appendSymbol(line []byte, symbol string) []byte {
+	if !strings.ContainsAny(symbol, `," `) {
+		return append(line, symbol...)
+	}
+	line = append(line, '"')
+	line = append(line, strings.ReplaceAll(symbol, `"`, `""`)...)
+	return append(line, '"')
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"heartbeat/internal/market"
 )
 
 // Memory is a Store held in maps, with the same revision rule as the
@@ -13,12 +15,15 @@ import (
 type Memory struct {
 	mu       sync.Mutex
 	bySymbol map[string]map[int64]Bar // symbol -> Unix start -> bar
+	daily    map[dailyKey]Daily
 }
 
 var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory store.
-func NewMemory() *Memory { return &Memory{bySymbol: map[string]map[int64]Bar{}} }
+func NewMemory() *Memory {
+	return &Memory{bySymbol: map[string]map[int64]Bar{}, daily: map[dailyKey]Daily{}}
+}
 
 // Upsert stores bars, keeping the highest revision of each (symbol, start).
 func (m *Memory) Upsert(_ context.Context, bars []Bar) error {
@@ -52,6 +57,37 @@ func (m *Memory) Range(_ context.Context, symbol string, from, to time.Time) ([]
 		}
 	}
 	slices.SortFunc(out, func(a, b Bar) int { return a.Start.Compare(b.Start) })
+	return out, nil
+}
+
+// UpsertDaily stores aggregates, keeping the one with the most trades of
+// each (symbol, session).
+func (m *Memory) UpsertDaily(_ context.Context, days []Daily) error {
+	if err := validateDaily(days); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range normalizeDaily(days) {
+		if old, ok := m.daily[dailyKeyOf(d)]; !ok || winsDaily(d, old) {
+			m.daily[dailyKeyOf(d)] = d
+		}
+	}
+	return nil
+}
+
+// DailyRange returns symbol's aggregates of the sessions from through to,
+// by session.
+func (m *Memory) DailyRange(_ context.Context, symbol string, from, to market.Date) ([]Daily, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Daily
+	for k, d := range m.daily {
+		if k.symbol == symbol && inDates(k.session, from, to) {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b Daily) int { return a.Session.Compare(b.Session) })
 	return out, nil
 }
 

@@ -72,13 +72,8 @@ func validate(bars []Bar) error {
 }
 
 func validateBar(b Bar) error {
-	if b.Symbol == "" {
-		return errors.New("empty symbol")
-	}
-	for _, r := range b.Symbol {
-		if r < 0x20 || r == 0x7f {
-			return errors.New("control character in symbol")
-		}
+	if err := validateSymbol(b.Symbol); err != nil {
+		return err
 	}
 	if err := market.CheckCodeSyntax(b.Market); err != nil {
 		return err
@@ -88,6 +83,18 @@ func validateBar(b Bar) error {
 	}
 	if b.Revision < math.MinInt32 || b.Revision > math.MaxInt32 {
 		return errors.New("revision outside int32")
+	}
+	return nil
+}
+
+func validateSymbol(symbol string) error {
+	if symbol == "" {
+		return errors.New("empty symbol")
+	}
+	for _, r := range symbol {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("control character in symbol")
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"heartbeat/internal/decimal"
+	"heartbeat/internal/market"
 )
 
 // pgBatchRows is the most bars one INSERT statement carries; larger
@@ -70,7 +71,58 @@ FROM bars_1m
 WHERE symbol = $1 AND start >= $2 AND start < $3
 ORDER BY start`
 
-// Postgres is a Store in the PostgreSQL table bars_1m. It is safe for
+// createDailySQL creates daily_bars, the finished sessions' aggregates,
+// with the same exact column types as bars_1m.
+const createDailySQL = `
+CREATE TABLE IF NOT EXISTS daily_bars (
+	symbol      text           NOT NULL,
+	market      text           NOT NULL,
+	session     date           NOT NULL,
+	open        numeric(38,8)  NOT NULL,
+	high        numeric(38,8)  NOT NULL,
+	low         numeric(38,8)  NOT NULL,
+	close       numeric(38,8)  NOT NULL,
+	volume      numeric(38,8)  NOT NULL,
+	trades      bigint         NOT NULL,
+	notional    numeric(39,16) NOT NULL,
+	first_trade timestamptz    NOT NULL,
+	last_trade  timestamptz    NOT NULL,
+	updated_at  timestamptz    NOT NULL DEFAULT now(),
+	PRIMARY KEY (symbol, session)
+)`
+
+// upsertDailySQL writes a batch of aggregates like upsertSQL writes bars;
+// a row is replaced only by an aggregate with at least as many trades, and
+// only if something differs.
+const upsertDailySQL = `
+INSERT INTO daily_bars AS d (symbol, market, session, open, high, low, close, volume, trades, notional,
+	first_trade, last_trade, updated_at)
+SELECT u.symbol, u.market, u.session::date,
+	u.open * 0.00000001, u.high * 0.00000001, u.low * 0.00000001, u.close * 0.00000001, u.volume * 0.00000001,
+	u.trades, u.notional::numeric * 0.0000000000000001, u.first_trade, u.last_trade, now()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[],
+	$9::int8[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+	AS u(symbol, market, session, open, high, low, close, volume, trades, notional, first_trade, last_trade)
+ON CONFLICT (symbol, session) DO UPDATE SET
+	market = EXCLUDED.market, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+	close = EXCLUDED.close, volume = EXCLUDED.volume, trades = EXCLUDED.trades, notional = EXCLUDED.notional,
+	first_trade = EXCLUDED.first_trade, last_trade = EXCLUDED.last_trade, updated_at = EXCLUDED.updated_at
+WHERE d.trades <= EXCLUDED.trades
+	AND (d.market, d.open, d.high, d.low, d.close, d.volume, d.trades, d.notional, d.first_trade, d.last_trade)
+	IS DISTINCT FROM (EXCLUDED.market, EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+		EXCLUDED.volume, EXCLUDED.trades, EXCLUDED.notional, EXCLUDED.first_trade, EXCLUDED.last_trade)`
+
+// dailyRangeSQL reads aggregates back in the units upsertDailySQL wrote.
+const dailyRangeSQL = `
+SELECT market, to_char(session, 'YYYY-MM-DD'),
+	(open * 100000000)::int8, (high * 100000000)::int8, (low * 100000000)::int8,
+	(close * 100000000)::int8, (volume * 100000000)::int8,
+	trades, (notional * 10000000000000000)::numeric(39,0)::text, first_trade, last_trade
+FROM daily_bars
+WHERE symbol = $1 AND session >= $2::date AND session <= $3::date
+ORDER BY session`
+
+// Postgres is a Store in the PostgreSQL tables bars_1m and daily_bars. It is safe for
 // concurrent use, also by several processes.
 type Postgres struct {
 	pool *pgxpool.Pool
@@ -79,7 +131,7 @@ type Postgres struct {
 var _ Store = (*Postgres)(nil)
 
 // OpenPostgres connects to url (postgres://...; a search_path parameter
-// picks the schema) and creates bars_1m if it is missing.
+// picks the schema) and creates bars_1m and daily_bars if they are missing.
 func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
@@ -92,12 +144,15 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('heartbeat.bars_1m'))`); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, createTableSQL)
+		if _, err := tx.Exec(ctx, createTableSQL); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, createDailySQL)
 		return err
 	})
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("bars: create table bars_1m: %w", err)
+		return nil, fmt.Errorf("bars: create tables bars_1m, daily_bars: %w", err)
 	}
 	return &Postgres{pool: pool}, nil
 }
@@ -186,6 +241,82 @@ func (p *Postgres) Range(ctx context.Context, symbol string, from, to time.Time)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bars: range %s: %w", symbol, err)
+	}
+	return out, nil
+}
+
+// UpsertDaily stores aggregates in one statement per pgBatchRows, in one
+// transaction when there are more. Of several aggregates of the same
+// (symbol, session) the one with the most trades is kept.
+func (p *Postgres) UpsertDaily(ctx context.Context, days []Daily) error {
+	if err := validateDaily(days); err != nil {
+		return err
+	}
+	days = normalizeDaily(days)
+	if len(days) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		for i := 0; i < len(days); i += pgBatchRows {
+			if _, err := tx.Exec(ctx, upsertDailySQL, dailyColumns(days[i:min(i+pgBatchRows, len(days))])...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bars: upsert %d daily aggregates: %w", len(days), err)
+	}
+	return nil
+}
+
+// dailyColumns returns upsertDailySQL's arguments: one array per column.
+func dailyColumns(days []Daily) []any {
+	n := len(days)
+	var (
+		symbols, markets, sessions, notionals = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		open, high, low, cls, volume, trades  = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		first, last                           = make([]time.Time, n), make([]time.Time, n)
+	)
+	for i, d := range days {
+		symbols[i], markets[i], sessions[i] = d.Symbol, d.Market, d.Session.String()
+		open[i], high[i], low[i], cls[i], volume[i] = int64(d.Open), int64(d.High), int64(d.Low), int64(d.Close), int64(d.Volume)
+		trades[i], notionals[i] = d.Trades, d.Notional.String()
+		first[i], last[i] = d.FirstTrade, d.LastTrade
+	}
+	return []any{symbols, markets, sessions, open, high, low, cls, volume, trades, notionals, first, last}
+}
+
+// DailyRange returns symbol's aggregates of the sessions from through to,
+// by session.
+func (p *Postgres) DailyRange(ctx context.Context, symbol string, from, to market.Date) ([]Daily, error) {
+	rows, err := p.pool.Query(ctx, dailyRangeSQL, symbol, from.String(), to.String())
+	if err != nil {
+		return nil, fmt.Errorf("bars: daily range %s: %w", symbol, err)
+	}
+	var (
+		out              []Daily
+		d                = Daily{Symbol: symbol}
+		label            string
+		o, h, l, c, v    int64
+		notional         string
+		first, lastTrade time.Time
+	)
+	_, err = pgx.ForEachRow(rows, []any{&d.Market, &label, &o, &h, &l, &c, &v, &d.Trades, &notional, &first, &lastTrade}, func() error {
+		var err error
+		if d.Session, err = market.ParseDate(label); err != nil {
+			return err
+		}
+		d.Open, d.High, d.Low, d.Close, d.Volume = decimal.Dec(o), decimal.Dec(h), decimal.Dec(l), decimal.Dec(c), decimal.Dec(v)
+		d.FirstTrade, d.LastTrade = first.UTC(), lastTrade.UTC()
+		if err := d.Notional.UnmarshalText([]byte(notional)); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bars: daily range %s: %w", symbol, err)
 	}
 	return out, nil
 }

@@ -30,7 +30,11 @@ type IntradayStats struct {
 	Rejected     map[ticks.Reason]int
 	BarsClosed   int
 	BarsAmended  int
-	CaughtUp     bool // the run read everything the stream had
+	// SessionsFinished counts daily aggregates written (a session that
+	// finished, or a finished one a late tick amended), each also queued
+	// for the flush.
+	SessionsFinished int
+	CaughtUp         bool // the run read everything the stream had
 }
 
 // deadLetter is a rejected tick on its way to the dead-letter stream.
@@ -408,6 +412,9 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt, newID string, updates m
 			if f := s.figures(label); f != nil {
 				fj, _ := json.Marshal(f)
 				c.op("HSET", dk, label, fj)
+				// The flush makes the finished session durable too.
+				c.op("XADD", keys.ClosedBars(shard), "*", "symbol", sym, "market", s.Market, closedSessionField, fj)
+				st.SessionsFinished++
 			}
 		}
 		if u.rolled {

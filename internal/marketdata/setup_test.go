@@ -36,6 +36,11 @@ func withStore() option {
 	return func(d *Deps) { d.Store = bars.NewMemory() }
 }
 
+// withStoreOf gives the engine the given durable store.
+func withStoreOf(s bars.Store) option {
+	return func(d *Deps) { d.Store = s }
+}
+
 var testInstruments = []market.Instrument{
 	{Symbol: "SPY", Market: market.XNYS, Weight: 1},
 	{Symbol: "QQQ", Market: market.XNYS, Weight: 3},
@@ -197,6 +202,15 @@ func dumpAll(t testing.TB, f fixture) map[string]string {
 	for _, b := range f.storedBars(t) {
 		out["store:"+b.Symbol] += fmt.Sprintf("%s %s o=%s h=%s l=%s c=%s v=%s n=%s t=%d rev=%d\n",
 			b.Market, b.Start.UTC().Format(time.RFC3339), b.Open, b.High, b.Low, b.Close, b.Volume, b.Notional, b.Trades, b.Revision)
+	}
+	for _, in := range testInstruments {
+		days, err := f.store.DailyRange(context.Background(), in.Symbol, market.NewDate(2000, 1, 1), market.NewDate(2100, 1, 1))
+		if err != nil {
+			t.Fatalf("store daily range %s: %v", in.Symbol, err)
+		}
+		for _, d := range days {
+			out["store_daily:"+d.Symbol] += fmt.Sprintf("%+v\n", d)
+		}
 	}
 	return out
 }

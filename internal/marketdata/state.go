@@ -1,10 +1,12 @@
 package marketdata
 
 import (
+	"fmt"
 	"time"
 
 	"heartbeat/internal/bars"
 	"heartbeat/internal/decimal"
+	"heartbeat/internal/market"
 )
 
 // Figures are one session's running figures for a symbol, from in-session
@@ -39,6 +41,28 @@ func (f *Figures) add(price, size decimal.Dec, ts int64) {
 	f.Volume += size
 	f.Trades++
 	f.Notional = f.Notional.Add(decimal.Mul(price, size))
+}
+
+// Durable returns the figures as the store keeps a finished session.
+func (f *Figures) Durable(symbol, mkt string) (bars.Daily, error) {
+	label, err := market.ParseDate(f.Session)
+	if err != nil {
+		return bars.Daily{}, fmt.Errorf("session of %s: %w", symbol, err)
+	}
+	return bars.Daily{
+		Symbol: symbol, Market: mkt, Session: label,
+		Open: f.Open, High: f.High, Low: f.Low, Close: f.Last, Volume: f.Volume, Trades: f.Trades, Notional: f.Notional,
+		FirstTrade: time.UnixMilli(f.FirstTS).UTC(), LastTrade: time.UnixMilli(f.LastTS).UTC(),
+	}, nil
+}
+
+// figuresOf returns a stored session's figures.
+func figuresOf(d bars.Daily) Figures {
+	return Figures{
+		Session: d.Session.String(), Open: d.Open, High: d.High, Low: d.Low, Last: d.Close,
+		FirstTS: d.FirstTrade.UnixMilli(), LastTS: d.LastTrade.UnixMilli(),
+		Volume: d.Volume, Trades: d.Trades, Notional: d.Notional,
+	}
 }
 
 // Bar is a 1-minute bar in the making or recently closed.
