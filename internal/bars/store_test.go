@@ -234,8 +234,8 @@ var storeCases = []struct {
 		queries: []query{{"BTCUSD", t0, t0.AddDate(0, 0, 10), minutes("BTCUSD", market.ALWAYS, t0, 12_345)}},
 	},
 	{
-		name:    "an unknown market rejects the whole batch",
-		batches: [][]bars.Bar{{mkBar("A", market.XNYS, t0, 1), mkBar("B", "XXXX", t0, 1)}},
+		name:    "a market code that cannot name a file rejects the whole batch",
+		batches: [][]bars.Bar{{mkBar("A", market.XNYS, t0, 1), mkBar("B", "../x", t0, 1)}},
 		wantErr: bars.ErrInvalidBar,
 		queries: []query{{"A", t0, t0.Add(time.Hour), nil}},
 	},

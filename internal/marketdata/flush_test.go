@@ -250,7 +250,7 @@ func TestFlushDeadLettersCorruptEntries(t *testing.T) {
 		{"symbol": "SPY", "market": "XNYS", "bar": "{not json"},
 		{"market": "XNYS", "bar": string(goodBar)},                  // no symbol
 		{"symbol": "SPY", "market": "XNYS"},                         // no bar
-		{"symbol": "SPY", "market": "NOPE", "bar": string(goodBar)}, // a market the store refuses
+		{"symbol": "SPY", "market": "../x", "bar": string(goodBar)}, // a market code the store refuses (it names files)
 	}
 	// Corrupt entries first, so a blocked flush would strand the good
 	// bars behind them.
