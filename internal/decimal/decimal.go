@@ -300,7 +300,8 @@ func vwapPlaces(notional *big.Int, volume Dec) int {
 }
 
 // powers10 holds 10^0 … 10^47, enough for every VWAP: the smallest
-// positive quotient, 10^-16 / 92233720368, is rounded at 37 places.
+// positive quotient, 10^-16 / 92233720368.54775807, is rounded at 36
+// places (TestVWAPKeepsTenSignificantDigits).
 var powers10 = func() [48]*big.Int {
 	var p [48]*big.Int
 	p[0] = big.NewInt(1)
