@@ -59,25 +59,80 @@ func generate(t testing.TB, seed uint64, start time.Time, dur time.Duration, mea
 		}
 		out = append(out, tr)
 	}
+	return out, tradesFile(out)
+}
+
+// generateLowPriced writes a time-ordered trades file of instruments that
+// trade far below 1 (see lowPricedInstruments): ETHBTC around 0.0014 and
+// SHIBUSD around 0.00001234 (24/7), and PNNY around 0.0014 (NYSE), prices
+// in units of 10^-8, the tick contract's last place.
+func generateLowPriced(t testing.TB, seed uint64, start time.Time, dur time.Duration, meanGap time.Duration) ([]trade, []byte) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 2))
+	type walk struct {
+		price, step, lo, hi int64 // in 10^-8
+	}
+	walks := map[string]*walk{
+		"ETHBTC":  {price: 140000, step: 20, lo: 130000, hi: 150000},
+		"SHIBUSD": {price: 1234, step: 1, lo: 1200, hi: 1270},
+		"PNNY":    {price: 140000, step: 3, lo: 139000, hi: 141000},
+	}
+	var out []trade
+	for ts := start; ts.Before(start.Add(dur)); ts = ts.Add(time.Duration(1+rng.Int64N(int64(2*meanGap/time.Millisecond))) * time.Millisecond) {
+		sym := []string{"ETHBTC", "SHIBUSD", "PNNY"}[rng.IntN(3)]
+		w := walks[sym]
+		w.price = min(w.hi, max(w.lo, w.price+rng.Int64N(2*w.step+1)-w.step))
+		var size string
+		switch sym {
+		case "ETHBTC":
+			size = fmt.Sprintf("%d.%08d", rng.IntN(50), 1+rng.IntN(99999999))
+		case "SHIBUSD":
+			size = fmt.Sprint(1 + rng.IntN(1_000_000))
+		default:
+			size = fmt.Sprint(100 * (1 + rng.IntN(500)))
+		}
+		out = append(out, trade{ts: ts, sym: sym, price: fmt.Sprintf("0.%08d", w.price), size: size})
+	}
+	return out, tradesFile(out)
+}
+
+// tradesFile writes trades as a trades CSV, timestamps alternately in
+// Unix milliseconds and RFC 3339.
+func tradesFile(trades []trade) []byte {
 	var b bytes.Buffer
 	b.WriteString("ts,symbol,price,size\n")
-	for i, tr := range out {
+	for i, tr := range trades {
 		ts := fmt.Sprint(tr.ts.UnixMilli())
 		if i%2 == 1 {
 			ts = tr.ts.Format("2006-01-02T15:04:05.000Z07:00")
 		}
 		fmt.Fprintf(&b, "%s,%s,%s,%s\n", ts, tr.sym, tr.price, tr.size)
 	}
-	return out, b.Bytes()
+	return b.Bytes()
 }
 
 func instruments(t testing.TB) *market.Instruments {
 	t.Helper()
-	in, err := market.NewInstruments(nil, []market.Instrument{
+	return newInstruments(t, []market.Instrument{
 		{Symbol: "SPY", Market: market.XNYS, Weight: 1},
 		{Symbol: "ES", Market: market.CMES, Weight: 1},
 		{Symbol: "BTCUSD", Market: market.ALWAYS, Weight: 1},
 	})
+}
+
+// lowPricedInstruments are generateLowPriced's symbols.
+func lowPricedInstruments(t testing.TB) *market.Instruments {
+	t.Helper()
+	return newInstruments(t, []market.Instrument{
+		{Symbol: "ETHBTC", Market: market.ALWAYS, Weight: 1},
+		{Symbol: "SHIBUSD", Market: market.ALWAYS, Weight: 1},
+		{Symbol: "PNNY", Market: market.XNYS, Weight: 1},
+	})
+}
+
+func newInstruments(t testing.TB, list []market.Instrument) *market.Instruments {
+	t.Helper()
+	in, err := market.NewInstruments(nil, list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +212,8 @@ func num(r *big.Rat) string {
 }
 
 // roundHalfEven writes r rounded half to even at places decimal places,
-// in shortest form: how the backfill documents its VWAP (10 places) and
-// change_pct (6 places) rounding.
+// in shortest form: how the backfill documents its change_pct (6 places)
+// rounding, and its VWAP rounding with roundVWAP's places.
 func roundHalfEven(r *big.Rat, places int) string {
 	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
 	num := new(big.Int).Mul(new(big.Int).Abs(r.Num()), scale)
@@ -172,6 +227,21 @@ func roundHalfEven(r *big.Rat, places int) string {
 		out.Neg(out)
 	}
 	return num8(out, places)
+}
+
+// roundVWAP writes a non-negative r rounded half to even at max(10
+// decimal places, 10 significant digits), in shortest form: how the
+// backfill documents its VWAP rounding. At p places r keeps 10
+// significant digits once r × 10^(p-9) >= 1.
+func roundVWAP(r *big.Rat) string {
+	places := 10
+	if r.Sign() > 0 {
+		ten := big.NewRat(10, 1)
+		for y := new(big.Rat).Mul(r, ten); y.Cmp(big.NewRat(1, 1)) < 0; y.Mul(y, ten) {
+			places++
+		}
+	}
+	return roundHalfEven(r, places)
 }
 
 // num8 prints r (exact at places decimals) in shortest form.
@@ -244,7 +314,7 @@ func expected(t testing.TB, trades []trade, in *market.Instruments) (barsRows, v
 	for _, k := range keys {
 		a := bars[k]
 		barsRows = append(barsRows, []string{k.sym, time.UnixMilli(k.start).UTC().Format(time.RFC3339), num(a.open), num(a.high),
-			num(a.low), num(a.last), num(a.volume), fmt.Sprint(a.trades), roundHalfEven(a.vwap(), 10)})
+			num(a.low), num(a.last), num(a.volume), fmt.Sprint(a.trades), roundVWAP(a.vwap())})
 	}
 	sks := make([]sk, 0, len(sessions))
 	for k := range sessions {
@@ -277,7 +347,7 @@ func expected(t testing.TB, trades []trade, in *market.Instruments) (barsRows, v
 				if err != nil || !s.Contains(at) || s.Date.String() != p.session {
 					continue
 				}
-				vwapRows = append(vwapRows, []string{sym, at.UTC().Format(time.RFC3339), p.session, roundHalfEven(p.cum.vwap(), 10),
+				vwapRows = append(vwapRows, []string{sym, at.UTC().Format(time.RFC3339), p.session, roundVWAP(p.cum.vwap()),
 					num(p.cum.volume), num(p.cum.last)})
 			}
 		}
@@ -335,7 +405,7 @@ func expected(t testing.TB, trades []trade, in *market.Instruments) (barsRows, v
 			notl := new(big.Rat).Sub(s.notl[hi], s.notl[lo])
 			chg := new(big.Rat).Quo(new(big.Rat).Mul(new(big.Rat).Sub(last, open), big.NewRat(100, 1)), open)
 			rollingRows = append(rollingRows, []string{sym, time.UnixMilli(at).UTC().Format(time.RFC3339), num(open), num(high),
-				num(low), num(last), num(vol), roundHalfEven(new(big.Rat).Quo(notl, vol), 10), fmt.Sprint(s.trades[hi] - s.trades[lo]),
+				num(low), num(last), num(vol), roundVWAP(new(big.Rat).Quo(notl, vol)), fmt.Sprint(s.trades[hi] - s.trades[lo]),
 				roundHalfEven(chg, 6)})
 		}
 	}
@@ -363,10 +433,38 @@ func sorted(rows [][]string) [][]string {
 	return out
 }
 
+// checkOutputs compares every row of the four output files in dir with
+// expected's computation from trades, and returns the files' rows.
+func checkOutputs(t *testing.T, dir string, trades []trade, in *market.Instruments) map[string][][]string {
+	t.Helper()
+	wantBars, wantVwap, wantSessions, wantRolling := expected(t, trades, in)
+	out := map[string][][]string{}
+	for _, c := range []struct {
+		file string
+		want [][]string
+	}{
+		{"bars_1m.csv", wantBars},
+		{"session_volume.csv", wantSessions},
+		{"vwap_1m.csv", wantVwap},
+		{"rolling_24h.csv", wantRolling},
+	} {
+		got := sorted(readCSV(t, filepath.Join(dir, c.file)))
+		want := sorted(c.want)
+		if len(want) == 0 {
+			t.Fatalf("%s: the independent computation produced no rows", c.file)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%s differs from the independent computation (-want +got):\n%s", c.file, diff)
+		}
+		out[c.file] = got
+	}
+	return out
+}
+
 // TestBackfillMatchesIndependentComputation backfills three days of three
 // markets' trades and compares every output row with a computation done
-// here from the trades with big.Rat: OHLC and volume exactly, VWAP to 10
-// significant digits.
+// here from the trades with big.Rat: OHLC and volume exactly, VWAP rounded
+// half to even at max(10 decimal places, 10 significant digits).
 func TestBackfillMatchesIndependentComputation(t *testing.T) {
 	t.Parallel()
 	// Sunday 2026-11-22 20:00 UTC (CME opens at 23:00) to Wednesday.
@@ -393,28 +491,47 @@ func TestBackfillMatchesIndependentComputation(t *testing.T) {
 	if sum.Rows != len(trades) || dead != bad || sum.Accepted != len(trades)-bad {
 		t.Fatalf("rows %d accepted %d dead %d (%v); want %d, %d, %d", sum.Rows, sum.Accepted, dead, sum.DeadLetters, len(trades), len(trades)-bad, bad)
 	}
-	wantBars, wantVwap, wantSessions, wantRolling := expected(t, trades, in)
-	for _, c := range []struct {
-		file string
-		want [][]string
-	}{
-		{"bars_1m.csv", wantBars},
-		{"session_volume.csv", wantSessions},
-		{"vwap_1m.csv", wantVwap},
-		{"rolling_24h.csv", wantRolling},
-	} {
-		got := sorted(readCSV(t, filepath.Join(dir, c.file)))
-		want := sorted(c.want)
-		if len(want) == 0 {
-			t.Fatalf("%s: the independent computation produced no rows", c.file)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Fatalf("%s differs from the independent computation (-want +got):\n%s", c.file, diff)
-		}
-	}
+	checkOutputs(t, dir, trades, in)
 	// The generated days include CME's Sunday evening (Monday's session)
 	// and its daily halt (out of session).
 	if sum.OutOfSession == 0 {
 		t.Fatal("no out-of-session trade: the generator should cover closed hours")
+	}
+}
+
+// TestBackfillLowPricesKeepTenSignificantDigits backfills 30 hours of
+// instruments trading far below 1 (a crypto cross at 0.0014, a token at
+// 0.00001234, a penny stock on NYSE) and compares every output row with
+// the big.Rat computation: a VWAP of 0.00001234 needs 14 decimal places
+// for its 10 significant digits, and one of 0.0014 needs 12.
+func TestBackfillLowPricesKeepTenSignificantDigits(t *testing.T) {
+	t.Parallel()
+	// Tuesday 2026-11-24 00:00 UTC to Wednesday 06:00: one NYSE session.
+	start := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	trades, file := generateLowPriced(t, 3, start, 30*time.Hour, 10*time.Second)
+	in := lowPricedInstruments(t)
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), Config{Trades: bytes.NewReader(file), OutDir: dir, Instruments: in, Settings: settings(t)}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Accepted != len(trades) {
+		t.Fatalf("accepted %d of %d trades (dead letters %v)", sum.Accepted, len(trades), sum.DeadLetters)
+	}
+	out := checkOutputs(t, dir, trades, in)
+	// The rows above match the computation; check they reach the places
+	// that 10 significant digits need, so the test covers them.
+	vwapColumn := map[string]int{"bars_1m.csv": 8, "vwap_1m.csv": 3, "rolling_24h.csv": 7}
+	for file, col := range vwapColumn {
+		most := map[string]int{} // symbol -> most decimal places of a VWAP
+		for _, row := range out[file] {
+			_, frac, _ := strings.Cut(row[col], ".")
+			most[row[0]] = max(most[row[0]], len(frac))
+		}
+		for sym, want := range map[string]int{"SHIBUSD": 14, "ETHBTC": 12, "PNNY": 12} {
+			if most[sym] != want {
+				t.Fatalf("%s: %s VWAPs have at most %d decimal places, want %d", file, sym, most[sym], want)
+			}
+		}
 	}
 }

@@ -28,8 +28,11 @@ type Bar struct {
 	Revision int
 }
 
-// VWAP returns the bar's volume-weighted average price (see
-// decimal.VWAP), or "" for a bar with no volume.
+// VWAP returns the bar's volume-weighted average price, rounded half to
+// even at max(10 decimal places, 10 significant digits) (see
+// decimal.VWAP), or "" for a bar with no volume. Stores keep the exact
+// Notional and Volume, not the VWAP, so a bar read back has the VWAP it
+// was written with, whatever its number of places.
 func (b Bar) VWAP() string { return decimal.VWAP(b.Notional, b.Volume) }
 
 // End returns the end of the bar's minute.

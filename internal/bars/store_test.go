@@ -297,6 +297,56 @@ func TestStores(t *testing.T) {
 	}
 }
 
+// TestStoresKeepLowPricedVWAP stores bars of instruments trading far below
+// 1 and checks the VWAP of each bar read back keeps its 10 significant
+// digits: the stores hold the exact notional, so the VWAP read back is the
+// VWAP written.
+func TestStoresKeepLowPricedVWAP(t *testing.T) {
+	t.Parallel()
+	type lowPriced struct {
+		bar  bars.Bar
+		want string // its VWAP
+	}
+	bar := func(symbol string, trades [][2]string, want string) lowPriced {
+		b := bars.Bar{Symbol: symbol, Market: string(market.ALWAYS), Start: t0, Revision: 1}
+		for i, tr := range trades {
+			p, q := decimal.MustParse(tr[0]), decimal.MustParse(tr[1])
+			if i == 0 {
+				b.Open, b.High, b.Low = p, p, p
+			}
+			b.High, b.Low, b.Close = max(b.High, p), min(b.Low, p), p
+			b.Volume += q
+			b.Notional = b.Notional.Add(decimal.Mul(p, q))
+			b.Trades++
+		}
+		return lowPriced{b, want}
+	}
+	cases := []lowPriced{
+		bar("SHIBUSD", [][2]string{{"0.00001234", "127"}, {"0.00001235", "1"}}, "0.00001234007812"),        // 0.000012340078125
+		bar("ETHBTC", [][2]string{{"0.0014", "1"}, {"0.00140001", "2"}}, "0.001400006667"),                 // 0.00140000666...
+		bar("TINY", [][2]string{{"0.00000001", "0.00000001"}, {"0.00000002", "3"}}, "0.00000001999999997"), // 0.0000000199999999666…: 17 places
+	}
+	for _, kind := range storeKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := kind.open(t)
+			for _, c := range cases {
+				if err := s.Upsert(ctx, []bars.Bar{c.bar}); err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.Range(ctx, c.bar.Symbol, t0, t0.Add(time.Minute))
+				if err != nil || len(got) != 1 {
+					t.Fatalf("Range(%s): %+v, %v", c.bar.Symbol, got, err)
+				}
+				if v := got[0].VWAP(); v != c.want || c.bar.VWAP() != c.want {
+					t.Fatalf("%s: VWAP written %s, read back %s, want %s", c.bar.Symbol, c.bar.VWAP(), v, c.want)
+				}
+			}
+		})
+	}
+}
+
 func checkRange(t *testing.T, s bars.Store, q query) {
 	t.Helper()
 	got, err := s.Range(context.Background(), q.symbol, q.from, q.to)

@@ -247,21 +247,76 @@ func (n *Notional) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// VWAPPlaces is how many decimal places a VWAP is rounded to.
+// VWAPPlaces is the fewest decimal places a VWAP is rounded to.
 const VWAPPlaces = 10
 
-// VWAP returns notional / volume rounded half to even at VWAPPlaces decimal
-// places, written in shortest form; "" when volume is zero. Both inputs
-// are exact, so the only rounding is this last one.
+// VWAPDigits is the fewest significant digits a VWAP keeps: a VWAP below
+// 0.1 is rounded at more than VWAPPlaces places.
+const VWAPDigits = 10
+
+// VWAP returns notional / volume rounded half to even at max(VWAPPlaces
+// decimal places, VWAPDigits significant digits), written in shortest
+// form; "" when volume is zero. The significant digits count from the
+// exact quotient's first nonzero digit, so 0.00001234... is rounded at 14
+// places. Both inputs are exact, so the only rounding is this last one.
 func VWAP(notional Notional, volume Dec) string {
 	if volume <= 0 {
 		return ""
 	}
-	// notional has 16 places and volume 8, so the quotient has 8: scale
-	// the numerator up to get VWAPPlaces.
 	num := notional.big()
-	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(VWAPPlaces-Places), nil))
-	return ratio(num, big.NewInt(int64(volume)), VWAPPlaces)
+	places := vwapPlaces(num, volume)
+	// notional has 16 places and volume 8, so the quotient has 8: scale
+	// the numerator up to get places.
+	num.Mul(num, pow10(places-Places))
+	return ratio(num, big.NewInt(int64(volume)), places)
+}
+
+// vwapPlaces returns the decimal places that round notional / volume (a
+// quotient with Places places) to max(VWAPPlaces places, VWAPDigits
+// significant digits) of the exact quotient x. At P places x keeps at
+// least VWAPDigits significant digits when x >= 10^(VWAPDigits-1-P), so P
+// starts at VWAPPlaces and grows until that holds.
+func vwapPlaces(notional *big.Int, volume Dec) int {
+	if notional.Sign() <= 0 {
+		return VWAPPlaces // zero has no significant digits to keep
+	}
+	// x >= 10^(VWAPDigits-1-P) with x = notional / (volume × 10^Places)
+	// is lhs >= rhs for lhs = notional × 10^(P+1-VWAPDigits) and
+	// rhs = volume × 10^Places, moving a negative power to the right.
+	places := VWAPPlaces
+	lhs := new(big.Int).Set(notional)
+	rhs := new(big.Int).Mul(big.NewInt(int64(volume)), pow10(Places))
+	if e := places + 1 - VWAPDigits; e >= 0 {
+		lhs.Mul(lhs, pow10(e))
+	} else {
+		rhs.Mul(rhs, pow10(-e))
+	}
+	ten := big.NewInt(10)
+	for lhs.Cmp(rhs) < 0 {
+		lhs.Mul(lhs, ten)
+		places++
+	}
+	return places
+}
+
+// powers10 holds 10^0 … 10^47, enough for every VWAP: the smallest
+// positive quotient, 10^-16 / 92233720368.54775807, is rounded at 36
+// places (TestVWAPKeepsTenSignificantDigits).
+var powers10 = func() [48]*big.Int {
+	var p [48]*big.Int
+	p[0] = big.NewInt(1)
+	for i := 1; i < len(p); i++ {
+		p[i] = new(big.Int).Mul(p[i-1], big.NewInt(10))
+	}
+	return p
+}()
+
+// pow10 returns 10^n for n >= 0; the caller must not modify it.
+func pow10(n int) *big.Int {
+	if n < len(powers10) {
+		return powers10[n]
+	}
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
 }
 
 // Sub returns n - m; m must not exceed n.

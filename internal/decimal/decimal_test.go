@@ -2,7 +2,9 @@ package decimal
 
 import (
 	"errors"
+	"math"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +51,51 @@ func TestParseAndString(t *testing.T) {
 	}
 }
 
+// ratVWAP computes, with big.Rat only, what VWAP must return for trades
+// (price, size pairs): their exact volume-weighted average rounded half to
+// even at max(10 decimal places, 10 significant digits), in shortest form.
+func ratVWAP(t *testing.T, trades [][2]string) string {
+	t.Helper()
+	notional, volume := new(big.Rat), new(big.Rat)
+	for _, tr := range trades {
+		p, okP := new(big.Rat).SetString(tr[0])
+		q, okQ := new(big.Rat).SetString(tr[1])
+		if !okP || !okQ {
+			t.Fatalf("bad trade %v", tr)
+		}
+		notional.Add(notional, new(big.Rat).Mul(p, q))
+		volume.Add(volume, q)
+	}
+	if volume.Sign() == 0 {
+		return ""
+	}
+	return ratRound(new(big.Rat).Quo(notional, volume))
+}
+
+// ratRound rounds a non-negative x half to even at max(10 decimal places,
+// 10 significant digits) and writes it in shortest form.
+func ratRound(x *big.Rat) string {
+	ten := big.NewRat(10, 1)
+	one := big.NewRat(1, 1)
+	// zeros counts the zeros between the point and x's first digit:
+	// x × 10^(zeros+1) is the first power-of-ten multiple that reaches 1.
+	zeros := 0
+	if x.Sign() > 0 {
+		for y := new(big.Rat).Mul(x, ten); y.Cmp(one) < 0; y.Mul(y, ten) {
+			zeros++
+		}
+	}
+	places := max(10, zeros+10)
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
+	scaled := new(big.Rat).Mul(x, new(big.Rat).SetInt(scale))
+	q, r := new(big.Int).QuoRem(scaled.Num(), scaled.Denom(), new(big.Int))
+	if c := new(big.Int).Lsh(r, 1).Cmp(scaled.Denom()); c > 0 || (c == 0 && q.Bit(0) == 1) {
+		q.Add(q, big.NewInt(1))
+	}
+	s := new(big.Rat).SetFrac(q, scale).FloatString(places)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
 func TestVWAPIsExactThenRoundedHalfEven(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -59,8 +106,23 @@ func TestVWAPIsExactThenRoundedHalfEven(t *testing.T) {
 		{"single", [][2]string{{"101.25", "3"}}, "101.25"},
 		{"thirds", [][2]string{{"1", "1"}, {"2", "1"}, {"2", "1"}}, "1.6666666667"},
 		{"no float drift", [][2]string{{"0.1", "1"}, {"0.2", "1"}}, "0.15"},
-		{"half even down", [][2]string{{"0.00000001", "1"}, {"0", "0"}}, "0.00000001"},
+		{"one unit", [][2]string{{"0.00000001", "1"}, {"0", "0"}}, "0.00000001"},
+		{"zero price", [][2]string{{"0", "5"}}, "0"},
 		{"large", [][2]string{{"92000000000", "90000000000"}, {"91000000000", "1"}}, "91999999999.9888888889"},
+		// Quotients of 0.1 and more: 10 decimal places.
+		{"123456.78 thirds", [][2]string{{"123456.78", "1"}, {"123456.79", "2"}}, "123456.7866666667"},
+		{"123456.78 tie to even down", [][2]string{{"123456.78", "3"}, {"123456.78000001", "5"}}, "123456.7800000062"}, // ...0062|5
+		{"123456.78 tie to even up", [][2]string{{"123456.78", "1"}, {"123456.78000001", "7"}}, "123456.7800000088"},   // ...0087|5
+		{"below one", [][2]string{{"0.5", "1"}, {"0.50000001", "2"}}, "0.5000000067"},
+		// Quotients below 0.1: 10 significant digits.
+		{"0.0014 thirds", [][2]string{{"0.0014", "1"}, {"0.00140001", "2"}}, "0.001400006667"},
+		{"0.0014 tie to even down", [][2]string{{"0.0014", "31"}, {"0.00140001", "1"}}, "0.001400000312"}, // ...0312|5
+		{"0.0014 tie to even up", [][2]string{{"0.0014", "1"}, {"0.00140001", "31"}}, "0.001400009688"},   // ...9687|5
+		{"0.00001234 thirds", [][2]string{{"0.00001234", "1"}, {"0.00001235", "2"}}, "0.00001234666667"},
+		{"0.00001234 tie to even down", [][2]string{{"0.00001234", "127"}, {"0.00001235", "1"}}, "0.00001234007812"}, // ...7812|5
+		{"0.00001234 tie to even up", [][2]string{{"0.00001234", "125"}, {"0.00001235", "3"}}, "0.00001234023438"},   // ...3437|5
+		{"rounds up to a power of ten", [][2]string{{"0.09999999", "1"}, {"0.1", "4000"}}, "0.1"},                    // 0.09999999999|75
+		{"tiny", [][2]string{{"0.00000001", "0.00000001"}, {"0.00000002", "92233720367"}}, "0.00000002"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,13 +134,48 @@ func TestVWAPIsExactThenRoundedHalfEven(t *testing.T) {
 				n = n.Add(Mul(p, q))
 				v += q
 			}
-			if got := VWAP(n, v); got != tc.want {
-				t.Fatalf("VWAP = %s, want %s", got, tc.want)
+			want := ratVWAP(t, tc.trades)
+			if want != tc.want {
+				t.Fatalf("the table says %s, big.Rat says %s", tc.want, want)
+			}
+			if got := VWAP(n, v); got != want {
+				t.Fatalf("VWAP = %s, want %s", got, want)
 			}
 		})
 	}
 	if got := VWAP(Notional{}, 0); got != "" {
 		t.Fatalf("VWAP with no volume = %q, want empty", got)
+	}
+}
+
+// TestVWAPKeepsTenSignificantDigits checks VWAP against ratRound on
+// quotients from 10^-27 to 10^10, including the smallest one possible.
+func TestVWAPKeepsTenSignificantDigits(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		notional Notional // count of 10^-16
+		volume   Dec
+		want     string
+	}{
+		{"smallest", Notional{Lo: 1}, Dec(math.MaxInt64), "0.000000000000000000000000001084202172"},
+		{"1/3 at 10^-9", Notional{Lo: 1}, 3, "0.000000003333333333"},
+		{"1/3 at 10^-1", Notional{Lo: 100_000_000}, 3, "0.3333333333"},
+		{"2/3 at 10^-2", Notional{Lo: 20_000_000}, 3, "0.06666666667"},
+		{"1/3 at 10^10", Mul(MustParse("10000000000"), 1), 3, "3333333333.3333333333"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			x := new(big.Rat).SetFrac(tc.notional.big(), new(big.Int).Mul(big.NewInt(int64(tc.volume)), big.NewInt(Scale)))
+			want := ratRound(x)
+			if want != tc.want {
+				t.Fatalf("the table says %s, big.Rat says %s", tc.want, want)
+			}
+			if got := VWAP(tc.notional, tc.volume); got != want {
+				t.Fatalf("VWAP = %s, want %s", got, want)
+			}
+		})
 	}
 }
 
@@ -177,5 +274,19 @@ func TestMulDiv(t *testing.T) {
 		if got := MulDiv(MustParse(tc.a), MustParse(tc.b), MustParse(tc.c)); got != MustParse(tc.want) {
 			t.Fatalf("MulDiv(%s, %s, %s) = %s, want %s", tc.a, tc.b, tc.c, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkVWAP rounds a large and a small quotient (10 places and 14).
+func BenchmarkVWAP(b *testing.B) {
+	for _, bc := range []struct{ name, price string }{{"123456.78", "123456.78"}, {"0.00001234", "0.00001234"}} {
+		n := Mul(MustParse(bc.price), MustParse("3")).Add(Mul(MustParse(bc.price)+1, MustParse("4")))
+		v := MustParse("7")
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = VWAP(n, v)
+			}
+		})
 	}
 }

@@ -224,6 +224,76 @@ func TestAPIBarsMergeRedisAndStore(t *testing.T) {
 	}
 }
 
+// TestAPILowPricedVWAP checks the API shows VWAPs of an instrument
+// trading far below 1 with their 10 significant digits (12 or 14 places),
+// whether it computes them (session, open bar, bars from Redis and the
+// store) or passes on what the jobs stored (minute points, 24 h).
+func TestAPILowPricedVWAP(t *testing.T) {
+	t.Parallel()
+	f := setupSite(t, "", at(t, "2026-03-02T15:00:00Z"))
+	ctx := context.Background()
+	n := ticks.Shard("BTCUSD", f.engine.Settings().Shards)
+	// sum returns the volume and notional of (price, size) trades.
+	sum := func(trades ...[2]string) (decimal.Dec, decimal.Notional) {
+		var v decimal.Dec
+		var notional decimal.Notional
+		for _, tr := range trades {
+			p, q := decimal.MustParse(tr[0]), decimal.MustParse(tr[1])
+			v += q
+			notional = notional.Add(decimal.Mul(p, q))
+		}
+		return v, notional
+	}
+	// Each an exact tie at its last place: 0.000012340078125,
+	// 0.0014000096875 and 0.0014000003125.
+	const shib, up, down = "0.00001234007812", "0.001400009688", "0.001400000312"
+	sessionVol, sessionNotional := sum([2]string{"0.00001234", "127"}, [2]string{"0.00001235", "1"})
+	price := decimal.MustParse("0.00001235")
+	b, err := json.Marshal(marketdata.SymbolState{Symbol: "BTCUSD", Market: "ALWAYS",
+		Cur: marketdata.Figures{Session: "2026-03-02", Open: price, High: price, Low: price, Last: price, Volume: sessionVol, Trades: 2, Notional: sessionNotional},
+		Bar: &marketdata.Bar{Start: at(t, "2026-03-02T14:59:00Z").UnixMilli(), Open: price, High: price, Low: price, Close: price,
+			Volume: sessionVol, Trades: 2, Notional: sessionNotional, Revision: 1}, Ticks: 2})
+	testinfra.Must(t, err, "encode state")
+	testinfra.Must(t, f.rdb.HSet(ctx, keys.Intraday(n), "BTCUSD", b).Err(), "state")
+
+	redisVol, redisNotional := sum([2]string{"0.0014", "1"}, [2]string{"0.00140001", "31"})
+	start := at(t, "2026-03-02T14:30:00Z")
+	b, _ = json.Marshal(marketdata.Bar{Start: start.UnixMilli(), Open: price, High: price, Low: price, Close: price,
+		Volume: redisVol, Trades: 2, Notional: redisNotional, Revision: 1})
+	testinfra.Must(t, f.rdb.ZAdd(ctx, keys.MinuteBars(n, "BTCUSD", start.UnixMilli()/3_600_000), redis.Z{Score: float64(start.UnixMilli()), Member: b}).Err(), "bar")
+	storeVol, storeNotional := sum([2]string{"0.0014", "31"}, [2]string{"0.00140001", "1"})
+	testinfra.Must(t, f.store.Upsert(ctx, []bars.Bar{{Symbol: "BTCUSD", Market: "ALWAYS", Start: start.Add(time.Minute),
+		Open: price, High: price, Low: price, Close: price, Volume: storeVol, Trades: 2, Notional: storeNotional, Revision: 1}}), "store")
+
+	b, _ = json.Marshal(marketdata.Rolling{Symbol: "BTCUSD", Last: price, Trades: 2, VWAP: shib})
+	testinfra.Must(t, f.rdb.HSet(ctx, keys.Rolling24h(n), "BTCUSD", b).Err(), "24h")
+	b, _ = json.Marshal(marketdata.VwapPoint{Symbol: "BTCUSD", Minute: start, Session: "2026-03-02", VWAP: shib})
+	testinfra.Must(t, f.rdb.ZAdd(ctx, keys.VwapSeries(n, "BTCUSD"), redis.Z{Score: float64(start.UnixMilli()), Member: b}).Err(), "vwap")
+
+	var iv IntradayView
+	if status, _, body := f.call(t, "GET", "/api/v1/symbols/BTCUSD/intraday", "", nil, &iv); status != 200 ||
+		iv.VWAP != shib || iv.OpenBar == nil || iv.OpenBar.VWAP != shib {
+		t.Fatalf("intraday: %d %s", status, body)
+	}
+	var bs struct {
+		Bars []BarView `json:"bars"`
+	}
+	if status, _, body := f.call(t, "GET", "/api/v1/symbols/BTCUSD/bars?from=2026-03-02T14:00:00Z&to=2026-03-02T14:59:00Z", "", nil, &bs); status != 200 ||
+		len(bs.Bars) != 2 || bs.Bars[0].Source != "redis" || bs.Bars[0].VWAP != up || bs.Bars[1].Source != "store" || bs.Bars[1].VWAP != down {
+		t.Fatalf("bars: %d %s", status, body)
+	}
+	var r marketdata.Rolling
+	if status, _, body := f.call(t, "GET", "/api/v1/symbols/BTCUSD/24h", "", nil, &r); status != 200 || r.VWAP != shib {
+		t.Fatalf("24h: %d %s", status, body)
+	}
+	var vw struct {
+		Points []marketdata.VwapPoint `json:"points"`
+	}
+	if status, _, body := f.call(t, "GET", "/api/v1/symbols/BTCUSD/vwap", "", nil, &vw); status != 200 || len(vw.Points) != 1 || vw.Points[0].VWAP != shib {
+		t.Fatalf("vwap: %d %s", status, body)
+	}
+}
+
 func TestAPIJobsAndRuns(t *testing.T) {
 	t.Parallel()
 	now := at(t, monday)
