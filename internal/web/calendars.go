@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -225,6 +226,7 @@ func marketView(c *market.Calendar, now time.Time) MarketView {
 		from = v.Session.Date // a session that began on an earlier date
 	}
 	mv.Overrides = overrideViews(c, from, today.AddDays(overridesAhead))
+	sort.SliceStable(mv.Overrides, func(i, j int) bool { return mv.Overrides[i].Date < mv.Overrides[j].Date })
 	if v.Err != nil {
 		mv.Error = v.Err.Error()
 		return mv

@@ -151,7 +151,7 @@ type MarketView struct {
 	// ended.
 	CoverageWarning string `json:"coverage_warning,omitempty"`
 	// Overrides are the entries in force dated from today's session to 7
-	// days ahead (the market's dates); Rejected the runtime entries the
+	// days ahead (the market's dates), by date; Rejected the runtime entries the
 	// calendar could not apply, with why.
 	Overrides []OverrideView `json:"overrides"`
 	Rejected  []RejectedView `json:"rejected,omitempty"`
