@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"heartbeat/internal/cli"
 	"heartbeat/internal/market"
+	"heartbeat/internal/testinfra"
 )
 
 // answerFiles is where the market package keeps the exchange_calendars
@@ -32,6 +34,27 @@ func runCLI(t *testing.T, args ...string) runResult {
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), args, &stdout, &stderr)
 	return runResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// offline returns the flags that point the calendar commands at a Redis
+// nobody listens on, so that they answer from the config alone whatever
+// runs on the machine.
+func offline(t *testing.T) []string {
+	t.Helper()
+	return []string{"--redis", fmt.Sprintf("redis://127.0.0.1:%d/0", testinfra.FreePort(t))}
+}
+
+// offlineNote is what the calendar commands say on stderr when Redis does
+// not answer.
+const offlineNote = "is not reachable: only the overrides file and the built-in rules apply, without runtime calendar entries\n"
+
+// requireOfflineNote fails unless stderr is exactly the one line saying
+// Redis did not answer.
+func requireOfflineNote(t *testing.T, got runResult) {
+	t.Helper()
+	if got.code != cli.ExitOK || strings.Count(got.stderr, "\n") != 1 || !strings.HasSuffix(got.stderr, offlineNote) {
+		t.Fatalf("exit %d, stderr %q; want 0 and only the note that Redis is not reachable", got.code, got.stderr)
+	}
 }
 
 // answerRows returns the header and the rows of an answer file whose label
@@ -110,10 +133,8 @@ func TestSessionsMatchesAnswerFiles(t *testing.T) {
 			if strings.Count(want, "\n") < 50 {
 				t.Fatalf("answer file %s has only %d lines for %s..%s", tt.file, strings.Count(want, "\n"), tt.from, tt.to)
 			}
-			got := runCLI(t, "sessions", "--market", tt.market, "--from", tt.from, "--to", tt.to)
-			if got.code != cli.ExitOK || got.stderr != "" {
-				t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
-			}
+			got := runCLI(t, append([]string{"sessions", "--market", tt.market, "--from", tt.from, "--to", tt.to}, offline(t)...)...)
+			requireOfflineNote(t, got)
 			if diff := cmp.Diff(want, got.stdout); diff != "" {
 				t.Fatalf("sessions output differs from %s (-want +got):\n%s", tt.file, diff)
 			}
@@ -143,7 +164,7 @@ func TestSessionsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := runCLI(t, append([]string{"sessions"}, tt.args...)...)
+			got := runCLI(t, append(append([]string{"sessions"}, tt.args...), offline(t)...)...)
 			if got.code != tt.wantCode {
 				t.Fatalf("exit %d, want %d (stderr %q)", got.code, tt.wantCode, got.stderr)
 			}
@@ -189,10 +210,8 @@ func parseMarketsTable(t *testing.T, out string) (header []string, rows []market
 // close, ALWAYS open with no change ahead.
 func TestMarketsTable(t *testing.T) {
 	t.Parallel()
-	got := runCLI(t, "markets", "--at", "2026-11-27T14:00:00Z")
-	if got.code != cli.ExitOK || got.stderr != "" {
-		t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
-	}
+	got := runCLI(t, append([]string{"markets", "--at", "2026-11-27T14:00:00Z"}, offline(t)...)...)
+	requireOfflineNote(t, got)
 	header, rows := parseMarketsTable(t, got.stdout)
 	wantHeader := []string{"MARKET", "PHASE", "LOCAL TIME", "SESSION", "OPEN (LOCAL)", "CLOSE (LOCAL)", "OPEN (UTC)", "CLOSE (UTC)", "NEXT CHANGE"}
 	if diff := cmp.Diff(wantHeader, header); diff != "" {
@@ -239,7 +258,7 @@ func TestMarketsTableBreaksAndCoverage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := runCLI(t, "markets", "--at", tt.at)
+			got := runCLI(t, append([]string{"markets", "--at", tt.at}, offline(t)...)...)
 			if got.code != cli.ExitOK {
 				t.Fatalf("exit %d, stderr %q; want 0", got.code, got.stderr)
 			}
