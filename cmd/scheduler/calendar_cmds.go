@@ -5,15 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"text/tabwriter"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/calendars"
 	"heartbeat/internal/cli"
 	"heartbeat/internal/config"
 	"heartbeat/internal/market"
-	"heartbeat/internal/node"
 )
 
 // sessions and markets answer from the effective calendars: the config's
@@ -50,20 +52,42 @@ func redisPlace(rawURL string) string {
 
 // applyRuntimeEntries applies the runtime calendar entries stored in
 // Redis to book and says on stderr how many, or that Redis did not answer
-// and only the overrides file and the built-in rules apply.
+// and only the overrides file and the built-in rules apply. It dials once,
+// within runtimeDialTimeout, and does not retry.
 func applyRuntimeEntries(ctx context.Context, rc config.Redis, book *market.Book, stderr io.Writer) {
 	place := redisPlace(rc.URL)
-	rc.DialTimeout = min(rc.DialTimeout, runtimeDialTimeout)
-	rdb, _, err := node.Redis(ctx, rc)
+	offline := func(why string) {
+		fmt.Fprintf(stderr, "scheduler: %s %s: only the overrides file and the built-in rules apply, without runtime calendar entries\n", place, why)
+	}
+	opts, err := redis.ParseURL(rc.URL)
 	if err != nil {
-		fmt.Fprintf(stderr, "scheduler: %s is not reachable: only the overrides file and the built-in rules apply, without runtime calendar entries\n", place)
+		offline("is not a Redis URL")
 		return
 	}
+	opts.DialTimeout = min(rc.DialTimeout, runtimeDialTimeout)
+	opts.ReadTimeout, opts.WriteTimeout = time.Second, time.Second
+	opts.DialerRetries, opts.MaxRetries = 1, -1
+	// A plain dial first: a Redis that is down is the common case here,
+	// and the client would log its failed dial on its own.
+	conn, err := (&net.Dialer{Timeout: opts.DialTimeout}).DialContext(ctx, opts.Network, opts.Addr)
+	if err != nil {
+		offline("is not reachable")
+		return
+	}
+	conn.Close()
+	rdb := redis.NewClient(opts)
 	defer rdb.Close()
+	pctx, cancel := context.WithTimeout(ctx, 2*runtimeDialTimeout)
+	err = rdb.Ping(pctx).Err()
+	cancel()
+	if err != nil {
+		offline("is not reachable")
+		return
+	}
 	rev := int64(-1)
 	_, rejected, err := calendars.New(rdb, book).Sync(ctx, &rev)
 	if err != nil {
-		fmt.Fprintf(stderr, "scheduler: reading the runtime calendar entries from %s: %v: only the overrides file and the built-in rules apply\n", place, err)
+		offline(fmt.Sprintf("did not give the runtime calendar entries (%v)", err))
 		return
 	}
 	applied := 0
