@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"heartbeat/internal/calendars"
 	"heartbeat/internal/cli"
 	"heartbeat/internal/market"
+	"heartbeat/internal/testinfra"
 )
 
 // answerFiles is where the market package keeps the exchange_calendars
@@ -32,6 +35,27 @@ func runCLI(t *testing.T, args ...string) runResult {
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), args, &stdout, &stderr)
 	return runResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// offline returns the flags that point the calendar commands at a Redis
+// nobody listens on, so that they answer from the config alone whatever
+// runs on the machine.
+func offline(t *testing.T) []string {
+	t.Helper()
+	return []string{"--redis", fmt.Sprintf("redis://127.0.0.1:%d/0", testinfra.FreePort(t))}
+}
+
+// offlineNote is what the calendar commands say on stderr when Redis does
+// not answer.
+const offlineNote = "is not reachable: only the overrides file and the built-in rules apply, without runtime calendar entries\n"
+
+// requireOfflineNote fails unless stderr is exactly the one line saying
+// Redis did not answer.
+func requireOfflineNote(t *testing.T, got runResult) {
+	t.Helper()
+	if got.code != cli.ExitOK || strings.Count(got.stderr, "\n") != 1 || !strings.HasSuffix(got.stderr, offlineNote) {
+		t.Fatalf("exit %d, stderr %q; want 0 and only the note that Redis is not reachable", got.code, got.stderr)
+	}
 }
 
 // answerRows returns the header and the rows of an answer file whose label
@@ -110,10 +134,8 @@ func TestSessionsMatchesAnswerFiles(t *testing.T) {
 			if strings.Count(want, "\n") < 50 {
 				t.Fatalf("answer file %s has only %d lines for %s..%s", tt.file, strings.Count(want, "\n"), tt.from, tt.to)
 			}
-			got := runCLI(t, "sessions", "--market", tt.market, "--from", tt.from, "--to", tt.to)
-			if got.code != cli.ExitOK || got.stderr != "" {
-				t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
-			}
+			got := runCLI(t, append([]string{"sessions", "--market", tt.market, "--from", tt.from, "--to", tt.to}, offline(t)...)...)
+			requireOfflineNote(t, got)
 			if diff := cmp.Diff(want, got.stdout); diff != "" {
 				t.Fatalf("sessions output differs from %s (-want +got):\n%s", tt.file, diff)
 			}
@@ -143,7 +165,7 @@ func TestSessionsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := runCLI(t, append([]string{"sessions"}, tt.args...)...)
+			got := runCLI(t, append(append([]string{"sessions"}, tt.args...), offline(t)...)...)
 			if got.code != tt.wantCode {
 				t.Fatalf("exit %d, want %d (stderr %q)", got.code, tt.wantCode, got.stderr)
 			}
@@ -189,10 +211,8 @@ func parseMarketsTable(t *testing.T, out string) (header []string, rows []market
 // close, ALWAYS open with no change ahead.
 func TestMarketsTable(t *testing.T) {
 	t.Parallel()
-	got := runCLI(t, "markets", "--at", "2026-11-27T14:00:00Z")
-	if got.code != cli.ExitOK || got.stderr != "" {
-		t.Fatalf("exit %d, stderr %q; want 0 and no stderr", got.code, got.stderr)
-	}
+	got := runCLI(t, append([]string{"markets", "--at", "2026-11-27T14:00:00Z"}, offline(t)...)...)
+	requireOfflineNote(t, got)
 	header, rows := parseMarketsTable(t, got.stdout)
 	wantHeader := []string{"MARKET", "PHASE", "LOCAL TIME", "SESSION", "OPEN (LOCAL)", "CLOSE (LOCAL)", "OPEN (UTC)", "CLOSE (UTC)", "NEXT CHANGE"}
 	if diff := cmp.Diff(wantHeader, header); diff != "" {
@@ -239,7 +259,7 @@ func TestMarketsTableBreaksAndCoverage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := runCLI(t, "markets", "--at", tt.at)
+			got := runCLI(t, append([]string{"markets", "--at", tt.at}, offline(t)...)...)
 			if got.code != cli.ExitOK {
 				t.Fatalf("exit %d, stderr %q; want 0", got.code, got.stderr)
 			}
@@ -290,6 +310,162 @@ func TestHumanDuration(t *testing.T) {
 			t.Parallel()
 			if got := market.HumanDuration(tt.d); got != tt.want {
 				t.Fatalf("HumanDuration(%s) = %q, want %q", tt.d, got, tt.want)
+			}
+		})
+	}
+}
+
+// writeConfig writes a config file with the given calendar settings and
+// an overrides file, and returns the --config flags.
+func writeConfig(t *testing.T, config, overrides string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "overrides.yaml")
+	if err := os.WriteFile(path, []byte(overrides), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(config, "OVERRIDES", path)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--config", cfg}
+}
+
+// calendarConfig extends XSHG through 2027 with one holiday, defines XNAS
+// as XNYS, and halts XNYS on the morning after Thanksgiving 2026.
+const calendarConfig = `calendars:
+  overrides: OVERRIDES
+markets:
+  XNAS: {like: XNYS}
+`
+
+const calendarOverrides = `XSHG:
+  covered_through: 2027-12-31
+  holidays:
+    - {date: 2027-02-08, name: "Spring Festival"}
+XNYS:
+  halts:
+    - {date: 2026-11-27, from: "09:45", to: "10:15", name: "technical halt"}
+`
+
+// TestSessionsFromConfig checks that sessions answers from the config's
+// book: XSHG through the covered_through of the overrides file, without
+// its holiday, and XNAS, defined as XNYS, with XNYS's sessions; a halt is
+// not in the CSV but is counted on stderr.
+func TestSessionsFromConfig(t *testing.T) {
+	t.Parallel()
+	flags := append(writeConfig(t, calendarConfig, calendarOverrides), offline(t)...)
+
+	got := runCLI(t, append([]string{"sessions", "--market", "XSHG", "--from", "2027-01-01", "--to", "2027-12-31"}, flags...)...)
+	requireOfflineNote(t, got)
+	lines := strings.Split(strings.TrimSuffix(got.stdout, "\n"), "\n")
+	if len(lines) < 230 || lines[0] != ",open,close,break_start,break_end" {
+		t.Fatalf("%d lines, header %q; want the header and a year of sessions", len(lines), lines[0])
+	}
+	if first, last := lines[1][:10], lines[len(lines)-1][:10]; first < "2027-01-01" || first > "2027-01-08" || last != "2027-12-31" {
+		t.Fatalf("sessions %s..%s, want 2027's", first, last)
+	}
+	if strings.Contains(got.stdout, "2027-02-08T00:00:00Z") || !strings.Contains(got.stdout, "2027-02-09T00:00:00Z,2027-02-09T01:30:00Z") {
+		t.Fatal("the file's holiday 2027-02-08 is listed, or the next day is not")
+	}
+
+	got = runCLI(t, append([]string{"sessions", "--market", "XNAS", "--from", "2022-01-01", "--to", "2022-12-31"}, flags...)...)
+	requireOfflineNote(t, got)
+	if diff := cmp.Diff(answerRows(t, "xnys.csv", "2022-01-01", "2022-12-31", nil), got.stdout); diff != "" {
+		t.Fatalf("XNAS sessions differ from XNYS's (-want +got):\n%s", diff)
+	}
+
+	got = runCLI(t, append([]string{"sessions", "--market", "XNYS", "--from", "2026-11-27", "--to", "2026-11-27"}, flags...)...)
+	want := ",open,close,break_start,break_end\n2026-11-27T00:00:00Z,2026-11-27T14:30:00Z,2026-11-27T18:00:00Z,,\n"
+	if got.code != cli.ExitOK || got.stdout != want || !strings.Contains(got.stderr, "1 halts in these sessions are not shown") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
+	}
+}
+
+// TestMarketsFromConfig checks the markets table on the config's book: a
+// halt makes XNYS halted, XNAS has a row, and with on_coverage_end:
+// weekdays XSHG's session past its coverage is marked assumed.
+func TestMarketsFromConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, config, at string
+		want             map[string]marketsRow
+	}{
+		{"a halt", calendarConfig, "2026-11-27T15:00:00Z", map[string]marketsRow{
+			"XNYS": {"XNYS", "halted", "2026-11-27", "2026-11-27 13:00 EST", "opens in 15m 00s"},
+			"XNAS": {"XNAS", "open", "2026-11-27", "2026-11-27 13:00 EST", "closes in 3h 00m"},
+		}},
+		{"assumed past coverage", strings.Replace(calendarConfig, "calendars:\n", "calendars:\n  on_coverage_end: weekdays\n", 1), "2028-03-08T03:00:00Z", map[string]marketsRow{
+			"XSHG": {"XSHG", "open", "2028-03-08 (assumed)", "2028-03-08 15:00 CST", "breaks in 30m 00s"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := runCLI(t, append(append([]string{"markets", "--at", tt.at}, writeConfig(t, tt.config, calendarOverrides)...), offline(t)...)...)
+			requireOfflineNote(t, got)
+			_, rows := parseMarketsTable(t, got.stdout)
+			if len(rows) != 13 {
+				t.Fatalf("%d rows, want 13 (XNAS last)", len(rows))
+			}
+			for _, r := range rows {
+				if w, ok := tt.want[r.Market]; ok {
+					if diff := cmp.Diff(w, r); diff != "" {
+						t.Fatalf("%s row mismatch (-want +got):\n%s", r.Market, diff)
+					}
+					delete(tt.want, r.Market)
+				}
+			}
+			if len(tt.want) != 0 {
+				t.Fatalf("no rows for %v", tt.want)
+			}
+		})
+	}
+}
+
+// TestSessionsRuntimeEntries checks that sessions applies the runtime
+// entries of a Redis that answers, and says so naming the Redis without
+// its password; a Redis that does not answer leaves the file's calendar.
+func TestSessionsRuntimeEntries(t *testing.T) {
+	t.Parallel()
+	srv := testinfra.StartRedis(t)
+	book, err := market.NewBook(market.BookConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAt, err := market.ParseTimeOfDay("13:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := market.Override{Market: market.XNYS, Kind: market.KindEarlyClose, Date: market.NewDate(2027, time.March, 10), Close: closeAt, Name: "storm"}
+	if _, err := calendars.New(srv.Client(), book).Add(t.Context(), early, "cli:ann@ops", time.Date(2027, time.March, 9, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatalf("add the runtime entry: %v", err)
+	}
+	args := []string{"sessions", "--market", "XNYS", "--from", "2027-03-10", "--to", "2027-03-10"}
+	tests := []struct {
+		name       string
+		redis      string
+		wantClose  string
+		wantStderr string
+	}{
+		{"Redis answers", srv.URL(), "2027-03-10T18:00:00Z", "scheduler: applied 1 runtime calendar entries from redis://" + srv.Addr() + "\n"},
+		{"Redis does not answer", fmt.Sprintf("redis://:hunter2@127.0.0.1:%d/0", testinfra.FreePort(t)), "2027-03-10T21:00:00Z", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := runCLI(t, append(args, "--redis", tt.redis)...)
+			want := ",open,close,break_start,break_end\n2027-03-10T00:00:00Z,2027-03-10T14:30:00Z," + tt.wantClose + ",,\n"
+			if got.code != cli.ExitOK || got.stdout != want {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and %q", got.code, got.stdout, got.stderr, want)
+			}
+			if tt.wantStderr == "" {
+				requireOfflineNote(t, got)
+			} else if got.stderr != tt.wantStderr {
+				t.Fatalf("stderr %q, want %q", got.stderr, tt.wantStderr)
+			}
+			if strings.Contains(got.stderr, "hunter2") {
+				t.Fatalf("stderr %q shows the password", got.stderr)
 			}
 		})
 	}

@@ -35,14 +35,16 @@ func Describe(c *Calendar, t time.Time) View {
 	return v
 }
 
-// Verb says what a market does when it enters phase p: "opens", "breaks"
-// or "closes".
+// Verb says what a market does when it enters phase p: "opens",
+// "breaks", "halts" or "closes".
 func (p Phase) Verb() string {
 	switch p {
 	case Open:
 		return "opens"
 	case Break:
 		return "breaks"
+	case Halted:
+		return "halts"
 	}
 	return "closes"
 }

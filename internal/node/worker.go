@@ -60,6 +60,7 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 	if err != nil {
 		return nil, err
 	}
+	d.Metrics.WatchCalendars(instruments.Book()) // heartbeat_calendar_* gauges, read at scrape time
 	w := &Worker{cfg: cfg, d: d, name: cfg.Worker.Name,
 		cal: calendars.NewWatcher(calendars.New(d.Redis, instruments.Book()), d.Clock, cfg.Scheduler.FastTickDuration(), d.Log)}
 	if w.name == "" {

@@ -208,40 +208,41 @@ func (site *Site) apiIndex(*http.Request) (any, error) {
 
 func (site *Site) apiMarkets(*http.Request) (any, error) {
 	now := site.d.Clock.Now()
-	v, err := markets(now)
-	return map[string]any{"now": now.UTC(), "markets": v}, err
+	board, warnings := marketBoard(site.book(), now)
+	return map[string]any{"now": now.UTC(), "markets": board, "warnings": warnings}, nil
 }
 
-// MarketDetail is one market with its instruments and its composite.
+// MarketDetail is one market with its instruments, its composite and
+// every override entry in force.
 type MarketDetail struct {
 	MarketView
-	Instruments []string          `json:"instruments"`
-	Composite   map[string]string `json:"composite,omitempty"` // as MarketMetrics last wrote it
+	// OverridesInForce are all the entries applied to the market's
+	// calendar, the file's then the runtime ones (Overrides keeps only
+	// those from today to 7 days ahead).
+	OverridesInForce []OverrideView    `json:"overrides_in_force"`
+	Instruments      []string          `json:"instruments"`
+	Composite        map[string]string `json:"composite,omitempty"` // as MarketMetrics last wrote it
 }
 
 func (site *Site) apiMarket(r *http.Request) (any, error) {
-	code, err := market.ParseCode(r.PathValue("market"))
+	book := site.book()
+	code, err := book.ParseCode(r.PathValue("market"))
 	if err != nil {
 		return nil, notFound("%v", err)
 	}
-	all, err := markets(site.d.Clock.Now())
+	cal, err := book.Lookup(code)
 	if err != nil {
+		return nil, notFound("%v", err)
+	}
+	d := MarketDetail{MarketView: marketView(cal, site.d.Clock.Now()), OverridesInForce: overrideViews(cal, market.Date{}, market.Date{}),
+		Instruments: []string{}}
+	for _, in := range site.d.Engine.Instruments().OfMarket(code) {
+		d.Instruments = append(d.Instruments, in.Symbol)
+	}
+	if d.Composite, err = site.d.Engine.MarketFigures(r.Context(), string(code)); err != nil {
 		return nil, err
 	}
-	for _, m := range all {
-		if m.Market != string(code) {
-			continue
-		}
-		d := MarketDetail{MarketView: m, Instruments: []string{}}
-		for _, in := range site.d.Engine.Instruments().OfMarket(code) {
-			d.Instruments = append(d.Instruments, in.Symbol)
-		}
-		if d.Composite, err = site.d.Engine.MarketFigures(r.Context(), string(code)); err != nil {
-			return nil, err
-		}
-		return d, nil
-	}
-	return nil, notFound("unknown market %q", code)
+	return d, nil
 }
 
 func (site *Site) apiJobs(r *http.Request) (any, error) {

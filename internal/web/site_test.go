@@ -38,11 +38,15 @@ type siteFixture struct {
 	url     string
 }
 
-// setupSite starts the site's routes on an httptest server at now.
-func setupSite(t *testing.T, token string, now time.Time) *siteFixture {
+// setupSite starts the site's routes on an httptest server at now; edits
+// change the default config first (an overrides file, say).
+func setupSite(t *testing.T, token string, now time.Time, edits ...func(*config.Config)) *siteFixture {
 	t.Helper()
 	mr, rdb := testinfra.Mini(t)
 	cfg := config.Default()
+	for _, edit := range edits {
+		edit(&cfg)
+	}
 	instruments, err := cfg.MarketInstruments()
 	testinfra.Must(t, err, "instruments")
 	conn := asynq.RedisClientOpt{Addr: mr.Addr()}

@@ -90,6 +90,7 @@ func NewSite(cfg SiteConfig, d SiteDeps) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.Metrics.WatchCalendars(d.Engine.Instruments().Book())
 	return &Site{
 		cfg: cfg, d: d, page: page,
 		inspector:  asynq.NewInspector(FixedConnOpt{d.ConnOpt}),
@@ -123,20 +124,37 @@ const statsWindow = 2000
 // it stale.
 const staleAfter = 10 * time.Second
 
-// MarketView is one market on the board.
+// MarketView is one market on the board, from the effective calendar.
 type MarketView struct {
-	Market     string     `json:"market"`
-	Name       string     `json:"name"`
-	Zone       string     `json:"zone"`
-	LocalTime  time.Time  `json:"local_time"`
-	Phase      string     `json:"phase"`
-	Session    string     `json:"session,omitempty"` // the session containing now, or the next one
-	Open       time.Time  `json:"session_open,omitzero"`
-	Close      time.Time  `json:"session_close,omitzero"`
+	Market    string     `json:"market"`
+	Name      string     `json:"name"`
+	Zone      string     `json:"zone"`
+	LocalTime time.Time  `json:"local_time"`
+	Phase     string     `json:"phase"`             // open, break, halted or closed
+	Session   string     `json:"session,omitempty"` // the session containing now, or the next one
+	Open      time.Time  `json:"session_open,omitzero"`
+	Close     time.Time  `json:"session_close,omitzero"`
+	Halts     []HaltView `json:"session_halts,omitempty"`
+	// Assumed: the session is past the calendar's coverage and exists
+	// only because calendars.on_coverage_end is weekdays.
+	Assumed    bool       `json:"assumed,omitempty"`
 	NextChange *time.Time `json:"next_change,omitempty"`
 	NextPhase  string     `json:"next_phase,omitempty"`
 	Countdown  string     `json:"countdown,omitempty"` // "opens in 2h 03m"
 	Error      string     `json:"error,omitempty"`
+	// CoveredThrough is the last date the calendar vouches for;
+	// OnCoverageEnd what it answers after it: closed or weekdays
+	// (assumed sessions).
+	CoveredThrough string `json:"covered_through"`
+	OnCoverageEnd  string `json:"on_coverage_end"`
+	// CoverageWarning is set when the coverage ends within 30 days or has
+	// ended.
+	CoverageWarning string `json:"coverage_warning,omitempty"`
+	// Overrides are the entries in force dated from today's session to 7
+	// days ahead (the market's dates), by date; Rejected the runtime entries the
+	// calendar could not apply, with why.
+	Overrides []OverrideView `json:"overrides"`
+	Rejected  []RejectedView `json:"rejected,omitempty"`
 }
 
 // JobView is one row of the jobs table.
@@ -210,12 +228,14 @@ type DeadLetterView struct {
 
 // Snapshot is everything the status page shows.
 type Snapshot struct {
-	Now         time.Time              `json:"now"`
-	Replica     string                 `json:"replica"`
-	Leader      bool                   `json:"leader"`
-	Term        int64                  `json:"term"`
-	ReadOnly    bool                   `json:"read_only"` // no token: controls refused
-	Markets     []MarketView           `json:"markets"`
+	Now      time.Time    `json:"now"`
+	Replica  string       `json:"replica"`
+	Leader   bool         `json:"leader"`
+	Term     int64        `json:"term"`
+	ReadOnly bool         `json:"read_only"` // no token: controls refused
+	Markets  []MarketView `json:"markets"`
+	// Warnings are the markets' coverage warnings, shown as a banner.
+	Warnings    []string               `json:"warnings,omitempty"`
 	Jobs        []JobView              `json:"jobs"`
 	Replicas    []ReplicaView          `json:"replicas"`
 	Workers     []WorkerView           `json:"workers"`
@@ -227,31 +247,10 @@ type Snapshot struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
-// markets returns the board of every market at now.
-func markets(now time.Time) ([]MarketView, error) {
-	cals, err := market.All()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]MarketView, 0, len(cals))
-	for _, c := range cals {
-		v := market.Describe(c, now)
-		mv := MarketView{Market: string(c.Code()), Name: c.Name(), Zone: c.Location().String(), LocalTime: v.Local, Phase: v.Phase.String()}
-		if v.Err != nil {
-			mv.Error = v.Err.Error()
-			out = append(out, mv)
-			continue
-		}
-		mv.Session, mv.Open, mv.Close = v.Session.Date.String(), v.Session.Open.UTC(), v.Session.Close.UTC()
-		if !v.NextChange.IsZero() {
-			at := v.NextChange.UTC()
-			mv.NextChange, mv.NextPhase = &at, v.NextPhase.String()
-			mv.Countdown = v.Countdown()
-		}
-		out = append(out, mv)
-	}
-	return out, nil
-}
+// book returns the calendars the site shows: those its instruments are
+// mapped on, so the markets defined in config, the overrides file and the
+// runtime entries all apply.
+func (site *Site) book() *market.Book { return site.d.Engine.Instruments().Book() }
 
 // snapshot gathers the page's data. A section whose source fails is left
 // empty and named in Errors.
@@ -262,10 +261,8 @@ func (site *Site) snapshot(ctx context.Context) Snapshot {
 		snap.Errors = append(snap.Errors, section+": "+err.Error())
 		site.d.Log.Debug().Err(err).Str("section", section).Msg("status page section unavailable")
 	}
+	snap.Markets, snap.Warnings = marketBoard(site.book(), now)
 	var err error
-	if snap.Markets, err = markets(now); err != nil {
-		fail("markets", err)
-	}
 	// One quick check first, so that with Redis down the page shows the
 	// markets and this replica's plan at once instead of waiting for
 	// every section's retries.
@@ -490,6 +487,10 @@ func (site *Site) deadLetters(ctx context.Context) ([]DeadLetterView, error) {
 type pageData struct {
 	Snapshot
 	RefreshSeconds int
+	// Overrides and Rejected gather the markets' entries for the
+	// calendar table.
+	Overrides []OverrideView
+	Rejected  []RejectedView
 }
 
 // defaultRefresh is how often the page refreshes itself, in seconds;
@@ -509,6 +510,10 @@ func (site *Site) serveStatus(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	data := pageData{Snapshot: site.snapshot(ctx), RefreshSeconds: refresh}
+	for _, m := range data.Markets {
+		data.Overrides = append(data.Overrides, m.Overrides...)
+		data.Rejected = append(data.Rejected, m.Rejected...)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")

@@ -28,7 +28,7 @@
     return s + "s";
   }
 
-  const verbs = { open: "opens", "break": "breaks", closed: "closes" };
+  const verbs = { open: "opens", "break": "breaks", halted: "halts", closed: "closes" };
 
   function tick() {
     const now = Date.now();
