@@ -319,7 +319,7 @@ func (b *Book) CheckRuntime(o Override, present []Override) error {
 	}
 	for _, r := range d.rejected {
 		if r.Override.Source == o.Source && r.Override.Date == o.Date && r.Override.Kind == o.Kind {
-			return errors.New(r.Reason)
+			return r.Err
 		}
 	}
 	return nil

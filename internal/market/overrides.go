@@ -87,6 +87,7 @@ type Source struct {
 type Rejected struct {
 	Override Override
 	Reason   string
+	Err      error // the error Reason is the text of
 }
 
 // TimeOfDay is a wall-clock time in a market's zone, in minutes after

@@ -121,7 +121,7 @@ func expand(sp spec, ls layers) (*calData, error) {
 		// A runtime entry applies whole or not at all: applyIn changes
 		// nothing when it fails.
 		if err := o.applyIn(days, c.holidays, loc, covered); err != nil {
-			c.rejected = append(c.rejected, Rejected{Override: o, Reason: err.Error()})
+			c.rejected = append(c.rejected, Rejected{Override: o, Reason: err.Error(), Err: err})
 			continue
 		}
 		c.overrides = append(c.overrides, o)

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"heartbeat/internal/bars"
+	"heartbeat/internal/calendars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
@@ -62,7 +63,8 @@ func setupSite(t *testing.T, token string, now time.Time, edits ...func(*config.
 	}
 	sched, err := scheduler.New(sc, scheduler.Deps{Redis: rdb, Enqueuer: client, Instruments: instruments, Clock: fc, Log: zerolog.Nop(), Metrics: m})
 	testinfra.Must(t, err, "scheduler")
-	controls, err := scheduler.NewControls(sc, scheduler.ControlDeps{Redis: rdb, Enqueuer: client, Instruments: instruments, Clock: fc})
+	controls, err := scheduler.NewControls(sc, scheduler.ControlDeps{Redis: rdb, Enqueuer: client, Instruments: instruments, Clock: fc,
+		Calendars: calendars.New(rdb, instruments.Book())})
 	testinfra.Must(t, err, "controls")
 	set, err := marketdata.SettingsFrom(cfg)
 	testinfra.Must(t, err, "settings")
