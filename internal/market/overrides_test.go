@@ -449,3 +449,20 @@ func TestAssumedWeekdaysPastCoverage(t *testing.T) {
 		t.Fatalf("IsOpen on an assumed day = %v, %v", open, err)
 	}
 }
+
+// BenchmarkSetRuntime is what a watcher pays when an entry changes: the
+// affected calendar is rebuilt and swapped (the others are untouched).
+func BenchmarkSetRuntime(b *testing.B) {
+	book, err := NewBook(BookConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	entries := [][]Override{
+		{{Market: XNYS, Kind: KindHoliday, Date: ymd(2027, 1, 11), Source: Source{Origin: OriginRuntime, Ref: "a"}}},
+		{{Market: XNYS, Kind: KindHalt, Date: ymd(2027, 3, 11), From: 600, To: 690, Source: Source{Origin: OriginRuntime, Ref: "b"}}},
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		book.SetRuntime(entries[i%2])
+	}
+}

@@ -2,7 +2,7 @@ package market
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -127,6 +127,7 @@ func expand(sp spec, ls layers) (*calData, error) {
 		c.overrides = append(c.overrides, o)
 	}
 
+	c.sessions = make([]Session, 0, len(days))
 	for _, s := range days {
 		c.sessions = append(c.sessions, s)
 	}
@@ -141,7 +142,7 @@ func expand(sp spec, ls layers) (*calData, error) {
 			c.sessions = append(c.sessions, s)
 		}
 	}
-	sort.Slice(c.sessions, func(i, j int) bool { return c.sessions[i].Open.Before(c.sessions[j].Open) })
+	slices.SortFunc(c.sessions, func(a, b Session) int { return a.Open.Compare(b.Open) })
 	for i := 1; i < len(c.sessions); i++ {
 		if c.sessions[i].Open.Before(c.sessions[i-1].Close) {
 			return nil, fmt.Errorf("market %s: session %s overlaps %s", sp.code, c.sessions[i].Date, c.sessions[i-1].Date)
@@ -204,7 +205,7 @@ func (sp spec) regularDays(loc *time.Location, last Date, names map[Date]string)
 		}
 	}
 
-	days := map[Date]Session{}
+	days := make(map[Date]Session, (last.Year-sp.first.Year+1)*366)
 	for d := sp.first; !d.After(last); d = d.AddDays(1) {
 		if !sp.trades(d.Weekday()) && !extra[d] {
 			continue
