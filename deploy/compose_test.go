@@ -696,9 +696,10 @@ func TestPrometheusScrapesHeartbeat(t *testing.T) {
 						continue
 					}
 					if slices.ContainsFunc(sd.Names, func(n string) bool { return slices.Contains(s.names(name), n) }) {
-						// Heartbeat's metrics carry a `job` label of their own.
-						if !sc.HonorLabels {
-							t.Fatalf("%s: scrape job %s needs honor_labels: true to keep the Heartbeat job label", prometheusPath, sc.JobName)
+						// Heartbeat's metrics name their job in hb_job, so
+						// the scrape job keeps `job` and needs no honor_labels.
+						if sc.HonorLabels {
+							t.Fatalf("%s: scrape job %s sets honor_labels: Heartbeat's series must not override the target's labels", prometheusPath, sc.JobName)
 						}
 						found = true
 					}

@@ -5,6 +5,8 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"heartbeat/internal/buildinfo"
 )
 
 // Slot outcomes counted by heartbeat_slots_total.
@@ -25,24 +27,32 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	// Scheduler.
-	Slots    *prometheus.CounterVec // job, outcome
+	Slots    *prometheus.CounterVec // hb_job, outcome
 	Leader   prometheus.Gauge
 	Term     prometheus.Gauge
-	Enqueues *prometheus.HistogramVec // job: time to enqueue a slot's tasks
+	Enqueues *prometheus.HistogramVec // hb_job: time to enqueue a slot's tasks
 
 	// Workers.
-	StartLag    *prometheus.HistogramVec // job: slot instant to handler start
-	RunDuration *prometheus.HistogramVec // job
-	Runs        *prometheus.CounterVec   // job, outcome
+	StartLag    *prometheus.HistogramVec // hb_job: slot instant to handler start
+	RunDuration *prometheus.HistogramVec // hb_job
+	LastSuccess *prometheus.GaugeVec     // hb_job: Unix time of the last ok run
 
 	// Market data.
-	Ticks       *prometheus.CounterVec // result: accepted, out_of_session
+	Ticks       *prometheus.CounterVec // result: in_session, out_of_session (disjoint)
 	DeadLetters *prometheus.CounterVec // reason
 	Bars        *prometheus.CounterVec // event: closed, amended, flushed
 
 	// Feed.
 	FeedTicks prometheus.Counter
+
+	// BuildInfo is 1, labelled with the binary's version, VCS revision and
+	// Go version.
+	BuildInfo *prometheus.GaugeVec
 }
+
+// JobLabel is the label that names a Heartbeat job on every metric. It is
+// not "job", which Prometheus gives the scrape target.
+const JobLabel = "hb_job"
 
 // lagBuckets resolve milliseconds: the scheduler aims at 2 ms of start lag.
 var lagBuckets = []float64{0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
@@ -54,30 +64,34 @@ func New() *Metrics {
 		Registry: prometheus.NewRegistry(),
 		Slots: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_slots_total",
 			Help: "Job slots by outcome: enqueued, duplicate_suppressed, skipped_closed, skipped_paused (scheduler); ok, error, skipped_overlap, expired (workers); missed."},
-			[]string{"job", "outcome"}),
+			[]string{JobLabel, "outcome"}),
 		Leader: prometheus.NewGauge(prometheus.GaugeOpts{Name: "heartbeat_scheduler_leader",
 			Help: "1 while this scheduler replica holds the leader lease."}),
 		Term: prometheus.NewGauge(prometheus.GaugeOpts{Name: "heartbeat_scheduler_term",
 			Help: "Term of the lease this replica holds or last held."}),
 		Enqueues: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_enqueue_seconds",
-			Help: "Time to enqueue one slot's tasks.", Buckets: lagBuckets}, []string{"job"}),
+			Help: "Time to enqueue one slot's tasks.", Buckets: lagBuckets}, []string{JobLabel}),
 		StartLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_start_lag_seconds",
-			Help: "From a slot's instant to its handler's start.", Buckets: lagBuckets}, []string{"job"}),
+			Help: "From a slot's instant to its handler's start.", Buckets: lagBuckets}, []string{JobLabel}),
 		RunDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_run_duration_seconds",
-			Help: "Handler run time.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"job"}),
-		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_runs_total",
-			Help: "Task runs by outcome."}, []string{"job", "outcome"}),
+			Help: "Handler run time.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{JobLabel}),
+		LastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "heartbeat_last_success_timestamp_seconds",
+			Help: "Unix time at which a run of the job last finished ok on this worker."}, []string{JobLabel}),
 		Ticks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_ticks_total",
-			Help: "Ticks consumed by Intraday: accepted, and of those out_of_session."}, []string{"result"}),
+			Help: "Ticks Intraday accepted, by result: in_session or out_of_session (disjoint; accepted is their sum)."}, []string{"result"}),
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_dead_letters_total",
 			Help: "Rejected ticks parked in the dead-letter streams, by reason."}, []string{"reason"}),
 		Bars: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_bars_total",
 			Help: "1-minute bars closed, amended and flushed to the durable store."}, []string{"event"}),
 		FeedTicks: prometheus.NewCounter(prometheus.CounterOpts{Name: "heartbeat_feed_ticks_total",
 			Help: "Ticks written by the built-in simulator (embedded mode; cmd/feed logs its totals)."}),
+		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "heartbeat_build_info",
+			Help: "1, labelled with the version, VCS revision and Go version of the binary."}, []string{"version", "revision", "go_version"}),
 	}
-	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.StartLag, m.RunDuration, m.Runs,
-		m.Ticks, m.DeadLetters, m.Bars, m.FeedTicks,
+	b := buildinfo.Get()
+	m.BuildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
+	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.StartLag, m.RunDuration, m.LastSuccess,
+		m.Ticks, m.DeadLetters, m.Bars, m.FeedTicks, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -106,7 +106,7 @@ func (h *Handlers) intraday(ctx context.Context, p Payload, now time.Time) error
 	if err != nil {
 		return err // nothing was committed: nothing to count
 	}
-	h.metrics.Ticks.WithLabelValues("accepted").Add(float64(st.Accepted))
+	h.metrics.Ticks.WithLabelValues("in_session").Add(float64(st.Accepted - st.OutOfSession))
 	h.metrics.Ticks.WithLabelValues("out_of_session").Add(float64(st.OutOfSession))
 	for r, n := range st.Rejected {
 		h.metrics.DeadLetters.WithLabelValues(string(r)).Add(float64(n))
@@ -219,8 +219,10 @@ func (h *Handlers) finish(ctx context.Context, run runlog.Run, outcome runlog.Ou
 		run.Error = runErr.Error()
 	}
 	job := run.Job
-	h.metrics.Runs.WithLabelValues(job, string(outcome)).Inc()
 	h.metrics.Slots.WithLabelValues(job, string(outcome)).Inc()
+	if outcome == runlog.OK {
+		h.metrics.LastSuccess.WithLabelValues(job).Set(float64(run.FinishedAt.UnixMilli()) / 1000)
+	}
 	if outcome == runlog.OK || outcome == runlog.Error {
 		h.metrics.RunDuration.WithLabelValues(job).Observe(run.Duration().Seconds())
 	}

@@ -348,7 +348,7 @@ func (tp *topology) checkTicks() {
 		if err != nil {
 			t.Fatalf("%s: %v", n.name, err)
 		}
-		accepted += m.Sum("heartbeat_ticks_total", "result", "accepted")
+		accepted += m.Sum("heartbeat_ticks_total") // in_session + out_of_session
 		outOfSession += m.Sum("heartbeat_ticks_total", "result", "out_of_session")
 		dead += m.Sum("heartbeat_dead_letters_total")
 		closed += m.Sum("heartbeat_bars_total", "event", "closed")

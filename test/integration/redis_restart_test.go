@@ -120,8 +120,8 @@ func TestProcessRedisRestart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("scrape %s: %v", n.name, err)
 		}
-		d := m.Sum(slotsTotal, "job", "intraday", "outcome", "missed") -
-			before[n.name].Sum(slotsTotal, "job", "intraday", "outcome", "missed")
+		d := m.Sum(slotsTotal, "hb_job", "intraday", "outcome", "missed") -
+			before[n.name].Sum(slotsTotal, "hb_job", "intraday", "outcome", "missed")
 		total += d
 		t.Logf("%s: intraday missed +%g, all jobs missed +%g", n.name, d,
 			m.Sum(slotsTotal, "outcome", "missed")-before[n.name].Sum(slotsTotal, "outcome", "missed"))

@@ -219,7 +219,8 @@ func parseRPS(s string) float64 {
 	return v
 }
 
-// accepted reads heartbeat_ticks_total{result="accepted"} from a worker.
+// accepted reads the ticks a worker accepted: heartbeat_ticks_total summed
+// over its disjoint results (in_session, out_of_session).
 func accepted(addr string) (float64, error) {
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -227,14 +228,19 @@ func accepted(addr string) (float64, error) {
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
+	total := 0.0
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, `heartbeat_ticks_total{result="accepted"}`) {
+		if strings.HasPrefix(line, `heartbeat_ticks_total{`) {
 			f := strings.Fields(line)
-			return strconv.ParseFloat(f[len(f)-1], 64)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				return 0, fmt.Errorf("worker metrics: %q: %w", line, err)
+			}
+			total += v
 		}
 	}
-	return 0, nil
+	return total, sc.Err()
 }
 
 func lastRunID(ctx context.Context, rdb *redis.Client) string {
