@@ -1,6 +1,9 @@
 package keys
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Slots is the number of hash slots of a Redis Cluster.
 const Slots = 16384
@@ -34,4 +37,16 @@ func crc16(s string) uint16 {
 		}
 	}
 	return crc
+}
+
+// SameSlot returns an error naming the first key whose hash slot differs
+// from the first key's: keys one script or MULTI touches must pass it,
+// or a Redis Cluster refuses the call with CROSSSLOT.
+func SameSlot(keys []string) error {
+	for _, k := range keys[min(1, len(keys)):] {
+		if Slot(k) != Slot(keys[0]) {
+			return fmt.Errorf("keys %q (slot %d) and %q (slot %d) are in different hash slots", keys[0], Slot(keys[0]), k, Slot(k))
+		}
+	}
+	return nil
 }
