@@ -840,7 +840,7 @@ func checkStoredBars(t *testing.T, pgURL string, tf tradeFile) []string {
 // totals computed from the rows: volume and trades of every session the
 // rows touch (the current one, and the previous if the window crossed
 // midnight UTC), ticks accepted, none out of session, no bar open.
-func checkIntradayStates(t *testing.T, rdb *redis.Client, tf tradeFile) []string {
+func checkIntradayStates(t *testing.T, rdb redis.UniversalClient, tf tradeFile) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -897,7 +897,7 @@ func checkIntradayStates(t *testing.T, rdb *redis.Client, tf tradeFile) []string
 
 // checkDeadLetters compares each shard's dead-letter counts (and stream
 // length) with the malformed rows by reason.
-func checkDeadLetters(t *testing.T, rdb *redis.Client, tf tradeFile) []string {
+func checkDeadLetters(t *testing.T, rdb redis.UniversalClient, tf tradeFile) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
