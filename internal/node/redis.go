@@ -138,9 +138,13 @@ func Redis(ctx context.Context, cfg config.Redis) (redis.UniversalClient, *Conn,
 		return nil, nil, err
 	}
 	rdb := conn.NewClient()
-	// A failover client asks a sentinel, then dials the master: give the
-	// check two dials.
-	pctx, cancel := context.WithTimeout(ctx, 2*cfg.DialTimeout+time.Second)
+	// A failover client asks a sentinel, then dials the master: give it
+	// two dials.
+	wait := cfg.DialTimeout + time.Second
+	if conn.failover != nil {
+		wait += cfg.DialTimeout
+	}
+	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		rdb.Close()
