@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"heartbeat/internal/config"
+	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/runlog"
 	"heartbeat/internal/testinfra"
@@ -203,7 +206,8 @@ func (c *cluster) checkFailover(from, resumed time.Time) {
 		c.t.Errorf("%d slots ran more than once:\n%s", len(dups), describeDuplicates(runs, dups))
 	}
 	if float64(len(w.noRecord)) > missed {
-		c.t.Errorf("%d slots have no run but only %g were counted missed: %v", len(w.noRecord), missed, w.noRecord)
+		c.t.Errorf("%d slots have no run but only %g were counted missed: %v\nasynq's view of their tasks:\n%s",
+			len(w.noRecord), missed, w.noRecord, c.describeTasks("intraday", w.noRecordIDs))
 	}
 	c.checkFeedReachedShards()
 	c.checkAlive()
@@ -250,6 +254,8 @@ type window struct {
 	duplicated []string // executed more than once
 	notRun     []string // a run record, but not executed (expired, skipped_overlap)
 	noRecord   []string // no run record at all
+	// noRecordIDs are the asynq task IDs of noRecord's slots.
+	noRecordIDs []string
 }
 
 func (w window) String() string {
@@ -296,6 +302,7 @@ func classify(runs []runlog.Run, job string, interval time.Duration, from, to ti
 				w.notRun = append(w.notRun, name)
 			default:
 				w.noRecord = append(w.noRecord, name)
+				w.noRecordIDs = append(w.noRecordIDs, fmt.Sprintf("%s:%s:%d", job, p, s.UnixMilli()))
 			}
 		}
 	}
@@ -312,4 +319,42 @@ func httpGet(addr, path string) (int, string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, strings.TrimSpace(string(b)), err
+}
+
+// describeTasks says what asynq holds for each task ID of job's queue,
+// for a failure message.
+func (c *cluster) describeTasks(job string, ids []string) string {
+	spec, ok := jobs.Lookup(jobs.Name(job))
+	if !ok {
+		return "unknown job " + job
+	}
+	var conn asynq.RedisConnOpt
+	switch c.redisMode {
+	case config.RedisSentinel:
+		conn = asynq.RedisFailoverClientOpt{MasterName: testinfra.MasterName, SentinelAddrs: sentinelAddrs(c.sentinel)}
+	case config.RedisCluster:
+		conn = asynq.RedisClusterClientOpt{Addrs: c.redisCl.Addrs()}
+	default:
+		conn = asynq.RedisClientOpt{Addr: c.redis.Addr()}
+	}
+	insp := asynq.NewInspector(conn)
+	defer insp.Close()
+	var b strings.Builder
+	for _, id := range ids {
+		info, err := insp.GetTaskInfo(spec.Queue, id)
+		if err != nil {
+			fmt.Fprintf(&b, "  %s: %v\n", id, err)
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: state %s, retried %d, last error %q, completed %s\n", id, info.State, info.Retried, info.LastErr, info.CompletedAt.Format("15:04:05.000"))
+	}
+	return b.String()
+}
+
+func sentinelAddrs(s *testinfra.Sentinel) []string {
+	out := make([]string, len(s.Sentinels))
+	for i, sen := range s.Sentinels {
+		out[i] = sen.Addr()
+	}
+	return out
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/runlog"
@@ -99,7 +100,7 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed>>32))
 
 	c := &cluster{t: t, cfg: clusterConfig{schedulers: 1, workers: 2, concurrency: 4, shards: killShards},
-		dir: t.TempDir(), redis: rs, rdb: rs.Client()}
+		dir: t.TempDir(), redis: rs, rdb: rs.Client(), redisURL: rs.URL(), redisMode: config.RedisSingle}
 	tf := writeTrades(t, filepath.Join(c.dir, "trades.csv"), rng, began.Add(-time.Minute))
 	c.configPath = writeKillConfig(t, c, pgURL)
 	c.schedulers = append(c.schedulers, c.startScheduler("s1"))
