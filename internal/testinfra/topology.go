@@ -3,6 +3,7 @@ package testinfra
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -305,7 +306,7 @@ func StartCluster(t testing.TB, masters, replicasPerMaster int) *Cluster {
 		"--cluster-config-file", "nodes.conf"}, replicationArgs...)
 	create := []string{"--cluster", "create"}
 	for range masters * (1 + replicasPerMaster) {
-		n := StartRedis(t, WithArgs(args...))
+		n := StartRedis(t, WithArgs(args...), withClusterPort(t))
 		c.Nodes = append(c.Nodes, n)
 		create = append(create, n.Addr())
 	}
@@ -466,4 +467,25 @@ func (c *Cluster) WaitPromoted(slot int, old string, timeout time.Duration) (str
 		c.t.Fatalf("slot %d: no replica promoted within %s after master %s died: %v", slot, timeout, old, err)
 	}
 	return addr, time.Now()
+}
+
+// withClusterPort gives a cluster node a port whose cluster bus port
+// (port + 10000) is a valid port and free a moment ago.
+func withClusterPort(t testing.TB) RedisOption {
+	return func(s *RedisServer) {
+		for range 100 {
+			p := FreePort(t)
+			if p+10000 > 65535 {
+				continue
+			}
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			s.Port = p
+			return
+		}
+		t.Fatalf("no free port with a free cluster bus port")
+	}
 }
