@@ -92,6 +92,30 @@ func TestProcessHAClusterRuns(t *testing.T) {
 	}
 
 	c.checkFeedReachedShards()
+	// The operator controls, as commands, in cluster mode: each changes
+	// the pause hash and appends to the audit stream (two slots).
+	for _, action := range []string{"pause", "resume", "trigger"} {
+		code, out, _ := runToExit(t, bins.scheduler, c.dir, append([]string{action, "session_volume", "--note", "ha test"}, c.redisArgs()...), nil, 30*time.Second)
+		if code != 0 {
+			t.Fatalf("scheduler %s on the cluster exited %d:\n%s", action, code, out)
+		}
+	}
+	var audit struct {
+		Audit []struct {
+			Action string `json:"action"`
+			Job    string `json:"job"`
+		} `json:"audit"`
+	}
+	if err := procs.GetJSON(leader.http, "/api/v1/audit", &audit); err != nil {
+		t.Fatalf("GET /api/v1/audit: %v", err)
+	}
+	var actions []string
+	for _, e := range audit.Audit {
+		actions = append(actions, e.Action+" "+e.Job)
+	}
+	if got := strings.Join(actions, ", "); !strings.Contains(got, "pause session_volume") || !strings.Contains(got, "resume session_volume") || !strings.Contains(got, "trigger session_volume") {
+		t.Errorf("audit after pause, resume, trigger on the cluster: %s", got)
+	}
 	// The operator site of the leader: status page, API, asynqmon (its
 	// queue list runs asynq's memory usage script on the cluster).
 	for _, path := range []string{"/", "/api/v1/status", "/api/v1/runs", "/api/v1/workers", "/api/v1/replicas",
