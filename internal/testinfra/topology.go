@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/keys"
 )
 
 // Failover settings of the test topologies: Sentinel declares a master
@@ -421,11 +423,11 @@ func (c *Cluster) MasterOfSlot(slot int) (string, error) {
 	return "", fmt.Errorf("no live node knows the master of slot %d (%v)", slot, last)
 }
 
-// KillMasterOf SIGKILLs the master serving slot and returns its address
-// and the instant of the kill.
-func (c *Cluster) KillMasterOf(slot int) (string, time.Time) {
+// KillMasterOf SIGKILLs the master serving key's hash slot and returns
+// its address and the instant of the kill.
+func (c *Cluster) KillMasterOf(key string) (string, time.Time) {
 	c.t.Helper()
-	addr, err := c.MasterOfSlot(slot)
+	addr, err := c.MasterOfSlot(keys.Slot(key))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -440,11 +442,12 @@ func (c *Cluster) KillMasterOf(slot int) (string, time.Time) {
 	return "", time.Time{}
 }
 
-// WaitPromoted waits until a master other than old serves slot and every
-// live node reports cluster_state:ok; it returns the new master and the
-// instant it was seen.
-func (c *Cluster) WaitPromoted(slot int, old string, timeout time.Duration) (string, time.Time) {
+// WaitPromoted waits until a master other than old serves key's hash slot
+// and every live node reports cluster_state:ok; it returns the new master
+// and the instant it was seen.
+func (c *Cluster) WaitPromoted(key, old string, timeout time.Duration) (string, time.Time) {
 	c.t.Helper()
+	slot := keys.Slot(key)
 	var addr string
 	err := waitCond(timeout, func() (bool, error) {
 		a, err := c.MasterOfSlot(slot)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"heartbeat/internal/keys"
 )
 
 // TestSentinelFailover starts a master, two replicas and three sentinels,
@@ -43,6 +45,9 @@ func TestClusterFailover(t *testing.T) {
 	const key = "{probe}:k"
 	Must(t, c.Set(ctx, key, "v", 0).Err(), "write")
 	slot := int(c.ClusterKeySlot(ctx, key).Val())
+	if slot != keys.Slot(key) {
+		t.Fatalf("CLUSTER KEYSLOT %s = %d, keys.Slot = %d", key, slot, keys.Slot(key))
+	}
 	master, err := cl.MasterOfSlot(slot)
 	Must(t, err, "master of slot")
 	mc, err := c.MasterForKey(ctx, key)
@@ -50,11 +55,11 @@ func TestClusterFailover(t *testing.T) {
 	if err := mc.Wait(ctx, 1, 5*time.Second).Err(); err != nil {
 		t.Fatalf("WAIT: %v", err)
 	}
-	old, killed := cl.KillMasterOf(slot)
+	old, killed := cl.KillMasterOf(key)
 	if old != master {
 		t.Fatalf("killed %s, want %s", old, master)
 	}
-	addr, promoted := cl.WaitPromoted(slot, old, 30*time.Second)
+	addr, promoted := cl.WaitPromoted(key, old, 30*time.Second)
 	t.Logf("master %s of slot %d killed; %s promoted after %s", old, slot, addr, promoted.Sub(killed))
 	ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

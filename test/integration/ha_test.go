@@ -160,8 +160,8 @@ func TestProcessHAClusterFailover(t *testing.T) {
 	c.waitRunsThrough(from.Add(2*intraday), 2*intraday+15*time.Second)
 
 	slot := keys.Slot(keys.Lease())
-	old, killed := c.redisCl.KillMasterOf(slot)
-	promotedTo, promoted := c.redisCl.WaitPromoted(slot, old, testinfra.ClusterNodeTimeout+15*time.Second)
+	old, killed := c.redisCl.KillMasterOf(keys.Lease())
+	promotedTo, promoted := c.redisCl.WaitPromoted(keys.Lease(), old, testinfra.ClusterNodeTimeout+15*time.Second)
 	bound := clusterReload + 3*time.Second + slack
 	resumed := c.waitResumed(killed, promoted, bound)
 	t.Logf("master %s of slot %d (%s) killed; %s promoted after %s; Intraday ran again on every shard %s after the promotion (bound %s), %s after the kill",
