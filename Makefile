@@ -1,7 +1,7 @@
 # Heartbeat's front door. Every target is a one-liner; see README.md.
 GO ?= go
 
-.PHONY: run test test-race test-integration lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
+.PHONY: run test test-race test-integration test-ha lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -13,7 +13,10 @@ test-race:          ## the tests under the race detector
 	$(GO) test -race ./...
 
 test-integration:   ## the packages whose tests start real servers and processes, with CI=true so none skips
-	CI=true $(GO) test -count=1 ./test/... ./internal/marketdata/ ./internal/bars/ ./internal/scheduler/ ./internal/web/ ./deploy/
+	CI=true $(GO) test -count=1 ./test/... ./internal/marketdata/ ./internal/bars/ ./internal/scheduler/ ./internal/web/ ./internal/testinfra/ ./internal/keys/ ./deploy/
+
+test-ha:            ## Redis Sentinel and Cluster: topologies, master kills, the system on each (about a minute)
+	CI=true $(GO) test -count=1 -v -run 'TestSentinelFailover|TestClusterFailover|TestProcessHA|Slot' ./internal/testinfra/ ./internal/keys/ ./test/integration/
 
 lint:               ## vet and formatting
 	$(GO) vet ./...

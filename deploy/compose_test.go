@@ -18,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
 
 	"heartbeat/internal/config"
+	"heartbeat/internal/testinfra"
 )
 
 // The files under test, relative to the repository root.
@@ -123,6 +125,8 @@ type service struct {
 	Healthcheck     *healthcheck          `yaml:"healthcheck"`
 	Networks        map[string]*netConfig `yaml:"networks"`
 	Volumes         []string              `yaml:"volumes"`
+	Profiles        []string              `yaml:"profiles"`
+	Hostname        string                `yaml:"hostname"`
 	Deploy          *struct {
 		Replicas *int `yaml:"replicas"`
 	} `yaml:"deploy"`
@@ -298,7 +302,8 @@ func composeConfig(t *testing.T, dir string, cmdline ...string) {
 	cmd := exec.Command(cmdline[0], args...)
 	cmd.Dir = dir
 	// Interpolate with the file's defaults, not the caller's settings.
-	cmd.Env = withoutVars(os.Environ(), "POSTGRES_PASSWORD", "HEARTBEAT_HTTP_TOKEN", "HEARTBEAT_TAG", "GRAFANA_ADMIN_PASSWORD", "COMPOSE_FILE")
+	cmd.Env = withoutVars(os.Environ(), "POSTGRES_PASSWORD", "HEARTBEAT_HTTP_TOKEN", "HEARTBEAT_TAG", "GRAFANA_ADMIN_PASSWORD", "COMPOSE_FILE",
+		"HEARTBEAT_REDIS_MODE", "HEARTBEAT_REDIS_URL", "COMPOSE_PROFILES")
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
@@ -844,4 +849,112 @@ func (m metrics) resolve(series string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// haURL is the sentinel-mode redis.url docs/DEPLOY.md gives for the ha
+// profile.
+var haURL = regexp.MustCompile(`HEARTBEAT_REDIS_URL=(redis://sentinel-1\S+)`)
+
+// TestComposeHAProfile checks the ha profile: two replicas of redis and
+// three sentinels monitoring it, and that the sentinel-mode URL of
+// docs/DEPLOY.md names those sentinels and the monitored master.
+func TestComposeHAProfile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sentinels := map[string]bool{}
+	var monitor string
+	for name, s := range b.compose.Services {
+		if !slices.Contains(s.Profiles, "ha") {
+			continue
+		}
+		if s.Healthcheck == nil || s.DependsOn["redis"] != "service_healthy" {
+			t.Errorf("service %s: want a healthcheck and depends_on redis service_healthy", name)
+		}
+		switch {
+		case strings.HasPrefix(name, "redis-replica-"):
+			if !slices.Contains(s.Command, "--replicaof") || !slices.Contains(s.Command, name) || len(s.Volumes) == 0 {
+				t.Errorf("service %s: want --replicaof redis 6379, --replica-announce-ip %s and a volume, got %q", name, name, s.Command)
+			}
+		case strings.HasPrefix(name, "sentinel-"):
+			if s.Hostname != name {
+				t.Errorf("service %s: hostname %q, want %q (it announces its hostname)", name, s.Hostname, name)
+			}
+			sentinels[name] = true
+			monitor = strings.Join(s.Command, " ")
+		default:
+			t.Errorf("service %s in profile ha is neither a replica nor a sentinel", name)
+		}
+	}
+	if len(sentinels) != 3 {
+		t.Fatalf("profile ha has sentinels %v, want 3", sentinels)
+	}
+	m := regexp.MustCompile(`sentinel monitor (\S+) redis 6379 2`).FindStringSubmatch(monitor)
+	if m == nil {
+		t.Fatalf("the sentinels do not monitor redis:6379 with quorum 2: %s", monitor)
+	}
+	doc := haURL.FindStringSubmatch(string(readFile(t, b.root, "docs/DEPLOY.md")))
+	if doc == nil {
+		t.Fatal("docs/DEPLOY.md gives no HEARTBEAT_REDIS_URL=redis://sentinel-1...")
+	}
+	parsed, err := config.ParseRedisURL(config.RedisSentinel, doc[1])
+	if err != nil {
+		t.Fatalf("docs/DEPLOY.md's URL %s: %v", doc[1], err)
+	}
+	if parsed.Failover.MasterName != m[1] {
+		t.Errorf("the URL names master %q, the sentinels monitor %q", parsed.Failover.MasterName, m[1])
+	}
+	for _, addr := range parsed.Failover.SentinelAddrs {
+		host, port, _ := net.SplitHostPort(addr)
+		if !sentinels[host] || port != "26379" {
+			t.Errorf("the URL's sentinel %s is not a sentinel service on 26379", addr)
+		}
+		delete(sentinels, host)
+	}
+	if len(sentinels) > 0 {
+		t.Errorf("the URL leaves out sentinels %v", sentinels)
+	}
+}
+
+// TestComposeSentinelScript runs the sentinels' start-up script of the ha
+// profile against a local redis-server (the master's name and port
+// swapped for it): the sentinel it starts must report the master.
+func TestComposeSentinelScript(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var script string
+	for name, s := range b.compose.Services {
+		if strings.HasPrefix(name, "sentinel-") && len(s.Command) == 3 && s.Command[0] == "sh" {
+			script = s.Command[2]
+		}
+	}
+	if script == "" {
+		t.Fatal("no sentinel service runs sh -c SCRIPT")
+	}
+	master := testinfra.StartRedis(t)
+	port := testinfra.FreePort(t)
+	dir := t.TempDir()
+	script = strings.NewReplacer("$$", "$", "heartbeat redis 6379", "heartbeat 127.0.0.1 "+strconv.Itoa(master.Port),
+		"'port 26379'", "'port "+strconv.Itoa(port)+"'", "/tmp/sentinel.conf", filepath.Join(dir, "sentinel.conf")).Replace(script)
+	cmd := exec.Command("sh", "-c", script)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	c := redis.NewSentinelClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		addr, err := c.GetMasterAddrByName(ctx, "heartbeat").Result()
+		cancel()
+		if err == nil && len(addr) == 2 && addr[1] == strconv.Itoa(master.Port) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sentinel script's sentinel did not report the master: %v %v\n%s", addr, err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

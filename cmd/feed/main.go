@@ -71,7 +71,7 @@ func usage(w io.Writer) {
 
 // setup validates the configuration, builds the logger and connects to
 // Redis (a PING within redis.dial_timeout, else a clear error).
-func setup(ctx context.Context, cfg config.Config, stderr io.Writer, cmd string) (zerolog.Logger, *redis.Client, error) {
+func setup(ctx context.Context, cfg config.Config, stderr io.Writer, cmd string) (zerolog.Logger, redis.UniversalClient, error) {
 	if err := cfg.Validate(); err != nil {
 		return zerolog.Logger{}, nil, err
 	}

@@ -111,14 +111,14 @@ func runControl(ctx context.Context, action scheduler.Action, args []string, std
 	if err != nil {
 		return err
 	}
-	rdb, opts, err := node.Redis(ctx, cfg.Redis)
+	rdb, conn, err := node.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 	deps := scheduler.ControlDeps{Redis: rdb, Instruments: instruments, Clock: clock.Real{}}
 	if action == scheduler.ActionTrigger {
-		client := asynq.NewClient(node.ConnOpt{Options: opts})
+		client := asynq.NewClient(conn)
 		defer client.Close()
 		deps.Enqueuer = client
 	}

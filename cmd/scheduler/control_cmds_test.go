@@ -74,6 +74,11 @@ func TestControlCommandErrors(t *testing.T) {
 		{"two jobs", []string{"trigger", "intraday", "session_volume", "--redis", url}, cli.ExitUsage, "unexpected arguments"},
 		{"bad flag", []string{"pause", "intraday", "--bogus"}, cli.ExitUsage, "flag provided but not defined"},
 		{"redis down", []string{"pause", "intraday", "--redis", "redis://127.0.0.1:1/0"}, cli.ExitError, "not reachable"},
+		{"redis mode unknown", []string{"pause", "intraday", "--redis-mode", "replicated", "--redis", url}, cli.ExitUsage, "redis.mode: must be single, sentinel or cluster"},
+		{"cluster database", []string{"pause", "intraday", "--redis-mode", "cluster", "--redis", "redis://127.0.0.1:1/2"}, cli.ExitUsage, "redis.url: a Redis Cluster has only database 0"},
+		{"sentinel without master", []string{"pause", "intraday", "--redis-mode", "sentinel", "--redis", "redis://127.0.0.1:1/0"}, cli.ExitUsage, "redis.url: sentinel mode needs"},
+		{"sentinel down", []string{"pause", "intraday", "--redis-mode", "sentinel", "--redis", "redis://u:s3cr3t@127.0.0.1:1/0?master_name=m&password=s3cr3t"}, cli.ExitError, `redis master "m" via sentinels at 127.0.0.1:1 is not reachable`},
+		{"cluster down", []string{"pause", "intraday", "--redis-mode", "cluster", "--redis", "redis://u:s3cr3t@127.0.0.1:1?addr=127.0.0.1:2"}, cli.ExitError, "redis cluster at 127.0.0.1:1, 127.0.0.1:2 is not reachable"},
 		{"preview without job", []string{"preview"}, cli.ExitUsage, "--job is required"},
 		{"preview unknown job", []string{"preview", "--job", "nope"}, cli.ExitUsage, "unknown job"},
 		{"preview bad n", []string{"preview", "--job", "intraday", "--n", "0"}, cli.ExitUsage, "--n must be"},
@@ -83,6 +88,9 @@ func TestControlCommandErrors(t *testing.T) {
 			r := runCLI(t, tc.args...)
 			if r.code != tc.code || !strings.Contains(r.stderr, tc.err) {
 				t.Fatalf("code %d (want %d), stderr %q (want %q)", r.code, tc.code, r.stderr, tc.err)
+			}
+			if strings.Contains(r.stderr, "s3cr3t") {
+				t.Fatalf("stderr prints the password: %q", r.stderr)
 			}
 		})
 	}

@@ -89,12 +89,12 @@ func serve(ctx context.Context, c component) error {
 }
 
 func runScheduler(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	rdb, opts, err := node.Redis(ctx, cfg.Redis)
+	rdb, conn, err := node.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: node.ConnOpt{Options: opts}, Clock: clock.Real{}, Log: log, Metrics: metrics.New()})
+	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: conn, Clock: clock.Real{}, Log: log, Metrics: metrics.New()})
 	if err != nil {
 		return err
 	}

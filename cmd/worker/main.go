@@ -50,12 +50,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := logging.New(cfg.Log, stderr)
 	node.RouteRedisLogs(log)
-	rdb, opts, err := node.Redis(ctx, cfg.Redis)
+	rdb, conn, err := node.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	w, err := node.NewWorker(ctx, cfg, node.WorkerDeps{Redis: rdb, ConnOpt: node.ConnOpt{Options: opts}, Clock: clock.Real{}, Log: log, Metrics: metrics.New()})
+	w, err := node.NewWorker(ctx, cfg, node.WorkerDeps{Redis: rdb, ConnOpt: conn, Clock: clock.Real{}, Log: log, Metrics: metrics.New()})
 	if err != nil {
 		return err
 	}

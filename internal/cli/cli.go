@@ -74,15 +74,18 @@ func Parse(fs *flag.FlagSet, args []string) error {
 type Common struct {
 	Config    *string
 	Redis     *string
+	RedisMode *string
 	LogLevel  *string
 	LogFormat *string
 }
 
-// AddCommon registers --config, --redis, --log-level and --log-format.
+// AddCommon registers --config, --redis, --redis-mode, --log-level and
+// --log-format.
 func AddCommon(fs *flag.FlagSet) Common {
 	return Common{
 		Config:    fs.String("config", "", "config file (default ./config.yaml if present)"),
-		Redis:     fs.String("redis", "", "Redis URL redis://host:port/db (env HEARTBEAT_REDIS_URL)"),
+		Redis:     fs.String("redis", "", "Redis URL in go-redis's syntax for --redis-mode (env HEARTBEAT_REDIS_URL)"),
+		RedisMode: fs.String("redis-mode", "", "single, sentinel or cluster (env HEARTBEAT_REDIS_MODE; default single)"),
 		LogLevel:  fs.String("log-level", "", "trace, debug, info, warn, error"),
 		LogFormat: fs.String("log-format", "", "json, console or auto"),
 	}
@@ -97,6 +100,7 @@ func (c Common) Load(fs *flag.FlagSet) (config.Config, error) {
 	}
 	Visit(fs, map[string]func(){
 		"redis":      func() { cfg.Redis.URL = *c.Redis },
+		"redis-mode": func() { cfg.Redis.Mode = *c.RedisMode },
 		"log-level":  func() { cfg.Log.Level = *c.LogLevel },
 		"log-format": func() { cfg.Log.Format = *c.LogFormat },
 	})

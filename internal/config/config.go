@@ -9,13 +9,10 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/decimal"
 	"heartbeat/internal/jobs"
@@ -40,13 +37,53 @@ type Config struct {
 	Embedded    Embedded          `mapstructure:"embedded"`
 }
 
-// Redis says where the shared Redis is.
+// Redis says where the shared Redis is and how to reach it.
 type Redis struct {
-	// URL is redis://[user:password@]host:port/db. Default
+	// Mode is single, sentinel or cluster: how URL is read and which
+	// client connects. Default single.
+	Mode string `mapstructure:"mode"`
+	// URL is go-redis's syntax for the mode: single
+	// redis://[user:password@]host:port/db (redis.ParseURL); sentinel
+	// redis://[sentinel-user:sentinel-password@]sentinel1:26379/db?master_name=NAME&addr=sentinel2:26379
+	// (redis.ParseFailoverURL; the data nodes' credentials go in the
+	// username and password query parameters); cluster
+	// redis://[user:password@]node1:7000?addr=node2:7001 (redis.ParseClusterURL,
+	// database 0 only). rediss:// turns TLS on. Default
 	// redis://127.0.0.1:6379/0.
 	URL string `mapstructure:"url"`
+	// Username is the data nodes' user; empty takes it from URL. Default
+	// empty.
+	Username string `mapstructure:"username"`
+	// PasswordFile holds the data nodes' password (read once at start-up,
+	// trailing newline trimmed); empty takes it from URL. Default empty.
+	PasswordFile string `mapstructure:"password_file"`
+	// SentinelPasswordFile holds the sentinels' own password (sentinel
+	// mode); empty takes it from URL's userinfo. Default empty.
+	SentinelPasswordFile string `mapstructure:"sentinel_password_file"`
+	// TLS configures rediss:// connections.
+	TLS RedisTLS `mapstructure:"tls"`
 	// DialTimeout bounds each connection attempt. Default 2s.
 	DialTimeout time.Duration `mapstructure:"dial_timeout"`
+}
+
+// Redis connection modes.
+const (
+	RedisSingle   = "single"
+	RedisSentinel = "sentinel"
+	RedisCluster  = "cluster"
+)
+
+// RedisTLS configures TLS for a rediss:// URL; the server's certificate is
+// always verified (against CAFile, or the system's roots when empty).
+type RedisTLS struct {
+	// CAFile is a PEM bundle of the CAs that sign the servers'
+	// certificates; empty uses the system's. Default empty.
+	CAFile string `mapstructure:"ca_file"`
+	// CertFile is the client certificate (PEM), for servers that require
+	// one; needs KeyFile. Default empty.
+	CertFile string `mapstructure:"cert_file"`
+	// KeyFile is CertFile's private key (PEM). Default empty.
+	KeyFile string `mapstructure:"key_file"`
 }
 
 // Log configures the logger.
@@ -263,7 +300,7 @@ type Embedded struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	c := Config{
-		Redis:     Redis{URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
+		Redis:     Redis{Mode: RedisSingle, URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
 		Log:       Log{Level: "info", Format: "auto"},
 		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 1500 * time.Millisecond, RenewEvery: 375 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond, CloseGrace: 15 * time.Second},
 		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second, PollInterval: 50 * time.Millisecond},
@@ -319,10 +356,8 @@ func (c Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
-	if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		bad("redis.url", "must be redis://host:port/db, got %q", c.Redis.URL)
-	} else if _, err := redis.ParseURL(c.Redis.URL); err != nil {
-		bad("redis.url", "%v", err)
+	for _, e := range c.Redis.validate() {
+		errs = append(errs, e)
 	}
 	if c.Redis.DialTimeout <= 0 {
 		bad("redis.dial_timeout", "must be > 0")

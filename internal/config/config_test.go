@@ -73,6 +73,20 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"postgres url", func(c *Config) { c.Store.PostgresURL = "mysql://x" }, "store.postgres_url"},
 		{"feed symbol", func(c *Config) { c.Feed.Symbols = []string{"NOPE"} }, "feed.symbols[0]"},
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+		{"unknown redis mode", func(c *Config) { c.Redis.Mode = "replicated" }, "redis.mode"},
+		{"cluster with a database", func(c *Config) {
+			c.Redis.Mode, c.Redis.URL = RedisCluster, "redis://127.0.0.1:7000/2?addr=127.0.0.1:7001"
+		}, "redis.url"},
+		{"cluster with db parameter", func(c *Config) { c.Redis.Mode, c.Redis.URL = RedisCluster, "redis://127.0.0.1:7000?db=1" }, "redis.url"},
+		{"sentinel without master_name", func(c *Config) {
+			c.Redis.Mode, c.Redis.URL = RedisSentinel, "redis://127.0.0.1:26379/0?addr=127.0.0.1:26380"
+		}, "redis.url"},
+		{"sentinel unknown option", func(c *Config) { c.Redis.Mode, c.Redis.URL = RedisSentinel, "redis://h:26379?master_name=m&color=red" }, "redis.url"},
+		{"tls files without rediss", func(c *Config) { c.Redis.TLS.CAFile = "/etc/ca.pem" }, "redis.tls"},
+		{"tls cert without key", func(c *Config) {
+			c.Redis.URL, c.Redis.TLS.CertFile = "rediss://127.0.0.1:6379/0", "/etc/client.pem"
+		}, "redis.tls.key_file"},
+		{"sentinel password file in single mode", func(c *Config) { c.Redis.SentinelPasswordFile = "/run/secrets/s" }, "redis.sentinel_password_file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,5 +243,60 @@ func TestDistanceIsExact(t *testing.T) {
 		if got := d.From(decimal.MustParse(tc.entry)); got != decimal.MustParse(tc.want) || d.String() != tc.text {
 			t.Fatalf("ParseDistance(%q).From(%s) = %s (%s), want %s (%s)", tc.in, tc.entry, got, d, tc.want, tc.text)
 		}
+	}
+}
+
+// TestRedisURLErrorsRedactThePassword checks that no validation error
+// about redis.url prints a password, from the userinfo or from sentinel
+// mode's password parameter.
+func TestRedisURLErrorsRedactThePassword(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ mode, url string }{
+		{RedisSingle, "redis://user:s3cr3t-pw@127.0.0.1:6379/abc"},
+		{RedisSingle, "http://user:s3cr3t-pw@127.0.0.1:6379/0"},
+		{RedisSingle, "redis://user:s3cr3t-pw@127.0.0.1:6379/0?bogus=1"},
+		{RedisSingle, "redis://user:s3cr3t-pw@[::1/0"},
+		{RedisSentinel, "redis://u:s3cr3t-pw@127.0.0.1:26379/0?password=s3cr3t-pw"},
+		{RedisSentinel, "ftp://127.0.0.1:26379/0?master_name=m&password=s3cr3t-pw"},
+		{RedisCluster, "redis://u:s3cr3t-pw@127.0.0.1:7000/3"},
+		{"bogus", "redis://u:s3cr3t-pw@127.0.0.1:7000/0"},
+	}
+	for _, tc := range cases {
+		c := Default()
+		c.Redis.Mode, c.Redis.URL = tc.mode, tc.url
+		err := c.Validate()
+		if err == nil {
+			t.Fatalf("%s %s: Validate = nil, want an error", tc.mode, RedactURL(tc.url))
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%s: the error prints the password: %v", tc.mode, err)
+		}
+	}
+	for _, raw := range []string{"redis://u:s3cr3t-pw@h:1/0", "redis://h:26379/0?master_name=m&password=s3cr3t-pw", "redis://u:s3cr3t-pw@[::1/0"} {
+		if got := RedactURL(raw); strings.Contains(got, "s3cr3t") {
+			t.Errorf("RedactURL(...) = %q, still holds the password", got)
+		}
+	}
+}
+
+// TestParseRedisURLModes checks each mode reads its URL with go-redis's
+// parser for it.
+func TestParseRedisURLModes(t *testing.T) {
+	t.Parallel()
+	single, err := ParseRedisURL(RedisSingle, "redis://u:p@10.0.0.1:6380/3")
+	if err != nil || single.Single == nil || single.Single.Addr != "10.0.0.1:6380" || single.Single.DB != 3 || single.Single.Password != "p" {
+		t.Fatalf("single = %+v, %v", single.Single, err)
+	}
+	sent, err := ParseRedisURL(RedisSentinel, "redis://su:sp@s1:26379/2?master_name=mymaster&addr=s2:26379&addr=s3:26379&username=u&password=p")
+	if err != nil || sent.Failover == nil {
+		t.Fatalf("sentinel: %v", err)
+	}
+	f := sent.Failover
+	if f.MasterName != "mymaster" || len(f.SentinelAddrs) != 3 || f.DB != 2 || f.SentinelPassword != "sp" || f.Password != "p" || f.Username != "u" {
+		t.Fatalf("sentinel = %+v", f)
+	}
+	cl, err := ParseRedisURL(RedisCluster, "redis://u:p@n1:7000?addr=n2:7001&addr=n3:7002")
+	if err != nil || cl.Cluster == nil || len(cl.Cluster.Addrs) != 3 || cl.Cluster.Password != "p" {
+		t.Fatalf("cluster = %+v, %v", cl.Cluster, err)
 	}
 }

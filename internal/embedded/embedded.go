@@ -32,7 +32,7 @@ type System struct {
 	metrics *metrics.Metrics
 
 	mr      *miniredis.Miniredis
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	sched   *node.Scheduler
 	workers []*node.Worker
 	sim     *feed.Simulator
@@ -72,14 +72,15 @@ func (s *System) Start(ctx context.Context) (err error) {
 	s.stopTTL, s.ttlDone = cancel, make(chan struct{})
 	go s.ageTTLs(ttlCtx)
 
-	s.cfg.Redis.URL = "redis://" + s.mr.Addr() + "/0"
-	rdb, opts, err := node.Redis(ctx, s.cfg.Redis)
+	// The in-memory Redis is one node without credentials, whatever the
+	// configured connection.
+	s.cfg.Redis = config.Redis{Mode: config.RedisSingle, URL: "redis://" + s.mr.Addr() + "/0", DialTimeout: s.cfg.Redis.DialTimeout}
+	rdb, conn, err := node.Redis(ctx, s.cfg.Redis)
 	if err != nil {
 		return err
 	}
 	s.rdb = rdb
 	s.log.Info().Str("redis", s.mr.Addr()).Int("workers", s.cfg.Embedded.Workers).Msg("embedded mode: in-memory Redis (miniredis), scheduler, workers and feed in one process")
-	conn := node.ConnOpt{Options: opts}
 
 	s.sched, err = node.NewScheduler(s.cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: conn, Clock: s.clock, Log: s.log, Metrics: s.metrics})
 	if err != nil {

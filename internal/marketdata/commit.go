@@ -2,9 +2,12 @@ package marketdata
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/keys"
 )
 
 // commitScript applies a list of writes if, and only if, a checkpoint still
@@ -112,6 +115,12 @@ const maxPairs = 1000
 // run executes the commit: 1 when applied, 0 when the checkpoint had
 // moved.
 func (c *commit) run(ctx context.Context, rdb redis.Scripter) (int, error) {
+	// A commit is one script: on a Redis Cluster its keys must share a
+	// slot. Checked here, on every commit, so any test of any computation
+	// fails on a key built without the shard's hash tag.
+	if err := keys.SameSlot(c.keys); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
 	idx := make([]int, 0, len(c.hset))
 	for i := range c.hset {
 		idx = append(idx, i)

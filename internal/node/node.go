@@ -9,44 +9,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
-
-	"heartbeat/internal/config"
 )
-
-// Redis connects to the configured Redis and checks it answers within the
-// dial timeout, so a Redis that is down at start-up is a clear error, not
-// a hang.
-func Redis(ctx context.Context, cfg config.Redis) (*redis.Client, *redis.Options, error) {
-	opts, err := redis.ParseURL(cfg.URL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("redis.url: %w", err)
-	}
-	opts.DialTimeout = cfg.DialTimeout
-	opts.ReadTimeout = 3 * time.Second
-	opts.WriteTimeout = 3 * time.Second
-	rdb := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout+time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, nil, fmt.Errorf("redis at %s is not reachable: %w", opts.Addr, err)
-	}
-	return rdb, opts, nil
-}
-
-// ConnOpt makes asynq open its own client with the same options as ours
-// (asynq closes its client on shutdown, so it must not share ours).
-type ConnOpt struct{ Options *redis.Options }
-
-// MakeRedisClient implements asynq.RedisConnOpt.
-func (c ConnOpt) MakeRedisClient() any { return redis.NewClient(c.Options) }
-
-var _ asynq.RedisConnOpt = ConnOpt{}
 
 // DefaultName names a process host:pid.
 func DefaultName() string {

@@ -31,6 +31,7 @@ type RedisServer struct {
 	Port int
 	dir  string
 	aof  bool
+	args []string
 	cmd  *exec.Cmd
 }
 
@@ -39,6 +40,11 @@ type RedisOption func(*RedisServer)
 
 // WithAOF turns on the append-only file, so data survives Kill + Start.
 func WithAOF() RedisOption { return func(s *RedisServer) { s.aof = true } }
+
+// WithArgs adds redis-server command-line settings ("--replicaof", "h p").
+func WithArgs(args ...string) RedisOption {
+	return func(s *RedisServer) { s.args = append(s.args, args...) }
+}
 
 // StartRedis starts redis-server on a free loopback port; it is killed when
 // the test ends.
@@ -81,6 +87,7 @@ func (s *RedisServer) Start() {
 	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", aof, "--appendfsync", "always", "--dir", s.dir,
 		"--logfile", filepath.Join(s.dir, "redis.log"))
+	s.cmd.Args = append(s.cmd.Args, s.args...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
@@ -131,3 +138,7 @@ func Must(t testing.TB, err error, what string) {
 		t.Fatalf("%s: %v", what, fmt.Errorf("%w", err))
 	}
 }
+
+// alive reports whether the server's process runs (was started and not
+// killed by the test).
+func (s *RedisServer) alive() bool { return s.cmd != nil }

@@ -113,10 +113,10 @@ func startReplica(t *testing.T, redisURL, name, token string) *replica {
 	cfg.Store.Dir = t.TempDir()
 	testinfra.Must(t, cfg.Validate(), "config")
 	ctx := context.Background()
-	rdb, opts, err := node.Redis(ctx, cfg.Redis)
+	rdb, conn, err := node.Redis(ctx, cfg.Redis)
 	testinfra.Must(t, err, "redis")
 	m := metrics.New()
-	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: node.ConnOpt{Options: opts}, Clock: clock.Real{}, Log: testLog(t), Metrics: m})
+	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: conn, Clock: clock.Real{}, Log: testLog(t), Metrics: m})
 	testinfra.Must(t, err, "replica "+name)
 	testinfra.Must(t, n.Start(ctx), "start "+name)
 	t.Cleanup(func() {

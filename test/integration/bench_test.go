@@ -479,7 +479,7 @@ func ratios(hb *hbResult, base *asynqResult) string {
 // countCommands resets Redis's statistics, waits d and returns the
 // commands processed per second (INFO stats total_commands_processed,
 // which counts the commands Lua scripts call as well as the scripts).
-func countCommands(b *testing.B, rdb *redis.Client, d time.Duration) commandRate {
+func countCommands(b *testing.B, rdb redis.UniversalClient, d time.Duration) commandRate {
 	ctx := context.Background()
 	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
 		b.Fatalf("CONFIG RESETSTAT: %v", err)

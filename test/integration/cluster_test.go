@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"heartbeat/internal/config"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/runlog"
 	"heartbeat/internal/scheduler"
@@ -31,6 +32,11 @@ type clusterConfig struct {
 	aof         bool     // Redis with the append-only file (data survives a restart)
 	instruments string   // YAML list; empty: two ALWAYS-market symbols
 	workerEnv   []string // extra environment of the workers (HEARTBEAT_WORKER_...)
+	// topology is the Redis the processes share: single (default, one
+	// redis-server), sentinel (a master, 2 replicas, 3 sentinels) or
+	// cluster (3 masters, 3 replicas).
+	topology string
+	feed     bool // run cmd/feed simulate too
 }
 
 // alwaysInstruments trade around the clock (market ALWAYS), so the 1 s
@@ -54,10 +60,15 @@ type cluster struct {
 	cfg        clusterConfig
 	dir        string
 	configPath string
-	redis      *testinfra.RedisServer
-	rdb        *redis.Client
+	redis      *testinfra.RedisServer // single topology only
+	sentinel   *testinfra.Sentinel    // sentinel topology only
+	redisCl    *testinfra.Cluster     // cluster topology only
+	redisURL   string
+	redisMode  string
+	rdb        redis.UniversalClient
 	schedulers []*node
 	workers    []*node
+	feed       *node
 }
 
 // setup starts a redis-server, then the schedulers and the workers, and
@@ -77,8 +88,20 @@ func setup(t testing.TB, cfg clusterConfig) *cluster {
 	if cfg.aof {
 		opts = append(opts, testinfra.WithAOF())
 	}
-	c := &cluster{t: t, cfg: cfg, dir: t.TempDir(), redis: testinfra.StartRedis(t, opts...)}
-	c.rdb = c.redis.Client()
+	c := &cluster{t: t, cfg: cfg, dir: t.TempDir()}
+	switch cfg.topology {
+	case "", config.RedisSingle:
+		c.redis = testinfra.StartRedis(t, opts...)
+		c.redisURL, c.redisMode, c.rdb = c.redis.URL(), config.RedisSingle, c.redis.Client()
+	case config.RedisSentinel:
+		c.sentinel = testinfra.StartSentinel(t, 2)
+		c.redisURL, c.redisMode, c.rdb = c.sentinel.URL(), config.RedisSentinel, c.sentinel.Client()
+	case config.RedisCluster:
+		c.redisCl = testinfra.StartCluster(t, 3, 1)
+		c.redisURL, c.redisMode, c.rdb = c.redisCl.URL(), config.RedisCluster, c.redisCl.Client()
+	default:
+		t.Fatalf("unknown topology %q", cfg.topology)
+	}
 	c.configPath = c.writeConfig("config.yaml", cfg.instruments)
 	for i := range cfg.schedulers {
 		if i > 0 {
@@ -91,6 +114,9 @@ func setup(t testing.TB, cfg clusterConfig) *cluster {
 	}
 	for i := range cfg.workers {
 		c.workers = append(c.workers, c.startWorker(fmt.Sprintf("w%d", i+1)))
+	}
+	if cfg.feed {
+		c.feed = c.startFeed()
 	}
 	for _, n := range c.nodes() {
 		if err := n.proc.WaitServing(n.http, 15*time.Second); err != nil {
@@ -106,6 +132,7 @@ func (c *cluster) writeConfig(name, instruments string) string {
 	c.t.Helper()
 	body := fmt.Sprintf(`# written by test/integration
 redis:
+  mode: %s
   url: %s
 log:
   level: info
@@ -115,7 +142,7 @@ ingest:
   shards: %d
 store:
   dir: %s
-`, c.redis.URL(), instruments, c.cfg.shards, filepath.Join(c.dir, "bars"))
+`, c.redisMode, c.redisURL, instruments, c.cfg.shards, filepath.Join(c.dir, "bars"))
 	path := filepath.Join(c.dir, name)
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		c.t.Fatalf("write config: %v", err)
@@ -125,18 +152,30 @@ store:
 
 func (c *cluster) nodes() []*node { return append(append([]*node{}, c.schedulers...), c.workers...) }
 
+// redisArgs are the connection flags of every process.
+func (c *cluster) redisArgs() []string {
+	return []string{"--config", c.configPath, "--redis", c.redisURL, "--redis-mode", c.redisMode}
+}
+
+// startFeed starts cmd/feed simulate on the cluster's Redis.
+func (c *cluster) startFeed() *node {
+	n := &node{name: "feed", args: append([]string{"simulate"}, append(c.redisArgs(), "--rate", "40")...)}
+	n.proc = procs.Start(c.t, n.name, bins.feed, c.dir, n.args, nil)
+	return n
+}
+
 func (c *cluster) startScheduler(name string) *node {
 	addr := fmt.Sprintf("127.0.0.1:%d", testinfra.FreePort(c.t))
-	n := &node{name: name, http: addr, args: []string{"--config", c.configPath, "--redis", c.redis.URL(), "--http", addr,
-		"--replica", name, "--fast-tick", "1.0", "--slow-tick", "60"}}
+	n := &node{name: name, http: addr, args: append(c.redisArgs(), "--http", addr,
+		"--replica", name, "--fast-tick", "1.0", "--slow-tick", "60")}
 	n.proc = procs.Start(c.t, name, bins.scheduler, c.dir, n.args, nil)
 	return n
 }
 
 func (c *cluster) startWorker(name string) *node {
 	addr := fmt.Sprintf("127.0.0.1:%d", testinfra.FreePort(c.t))
-	n := &node{name: name, http: addr, args: []string{"--config", c.configPath, "--redis", c.redis.URL(), "--http", addr,
-		"--name", name, "--concurrency", strconv.Itoa(c.cfg.concurrency)}, env: c.cfg.workerEnv}
+	n := &node{name: name, http: addr, args: append(c.redisArgs(), "--http", addr,
+		"--name", name, "--concurrency", strconv.Itoa(c.cfg.concurrency)), env: c.cfg.workerEnv}
 	n.proc = procs.Start(c.t, name, bins.worker, c.dir, n.args, n.env)
 	return n
 }
@@ -252,7 +291,11 @@ func (c *cluster) mustRuns() []runlog.Run {
 // checkAlive fails the test if any process of the cluster has exited.
 func (c *cluster) checkAlive() {
 	c.t.Helper()
-	for _, n := range c.nodes() {
+	all := c.nodes()
+	if c.feed != nil {
+		all = append(all, c.feed)
+	}
+	for _, n := range all {
 		if !n.proc.Alive() {
 			c.t.Fatalf("%s exited: %s", n.name, n.proc.ExitState())
 		}

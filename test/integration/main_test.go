@@ -14,9 +14,10 @@ import (
 var bins struct {
 	scheduler string
 	worker    string
+	feed      string
 }
 
-// TestMain builds cmd/scheduler and cmd/worker once into a temporary
+// TestMain builds cmd/scheduler, cmd/worker and cmd/feed once into a temporary
 // directory, runs the tests, and checks that no goroutine outlives them.
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
@@ -27,12 +28,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	paths, err := procs.Build(dir, "scheduler", "worker")
+	paths, err := procs.Build(dir, "scheduler", "worker", "feed")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		return 1
 	}
-	bins.scheduler, bins.worker = paths["scheduler"], paths["worker"]
+	bins.scheduler, bins.worker, bins.feed = paths["scheduler"], paths["worker"], paths["feed"]
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

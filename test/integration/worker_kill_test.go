@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/runlog"
@@ -99,7 +100,7 @@ func TestProcessWorkersKilledMidRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed>>32))
 
 	c := &cluster{t: t, cfg: clusterConfig{schedulers: 1, workers: 2, concurrency: 4, shards: killShards},
-		dir: t.TempDir(), redis: rs, rdb: rs.Client()}
+		dir: t.TempDir(), redis: rs, rdb: rs.Client(), redisURL: rs.URL(), redisMode: config.RedisSingle}
 	tf := writeTrades(t, filepath.Join(c.dir, "trades.csv"), rng, began.Add(-time.Minute))
 	c.configPath = writeKillConfig(t, c, pgURL)
 	c.schedulers = append(c.schedulers, c.startScheduler("s1"))
@@ -840,7 +841,7 @@ func checkStoredBars(t *testing.T, pgURL string, tf tradeFile) []string {
 // totals computed from the rows: volume and trades of every session the
 // rows touch (the current one, and the previous if the window crossed
 // midnight UTC), ticks accepted, none out of session, no bar open.
-func checkIntradayStates(t *testing.T, rdb *redis.Client, tf tradeFile) []string {
+func checkIntradayStates(t *testing.T, rdb redis.UniversalClient, tf tradeFile) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -897,7 +898,7 @@ func checkIntradayStates(t *testing.T, rdb *redis.Client, tf tradeFile) []string
 
 // checkDeadLetters compares each shard's dead-letter counts (and stream
 // length) with the malformed rows by reason.
-func checkDeadLetters(t *testing.T, rdb *redis.Client, tf tradeFile) []string {
+func checkDeadLetters(t *testing.T, rdb redis.UniversalClient, tf tradeFile) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
