@@ -7,13 +7,15 @@
 #
 # deploy/compose_test.go checks that this file builds every cmd/ binary.
 
-FROM golang:1.26 AS build
+FROM golang:1.26.8 AS build
 WORKDIR /src
 # Modules first, so that a source change does not download them again.
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/bin/ ./cmd/scheduler ./cmd/worker ./cmd/feed
+# VERSION stamps --version and heartbeat_build_info (else the module's).
+ARG VERSION=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X heartbeat/internal/buildinfo.version=${VERSION}" -o /out/bin/ ./cmd/scheduler ./cmd/worker ./cmd/feed
 # The working directory of the final stage, writable by the nonroot user
 # (CSV bar files go under ./data/bars when store.postgres_url is empty).
 RUN mkdir -p /out/var/lib/heartbeat
@@ -28,4 +30,7 @@ USER 65532:65532
 # 8080: scheduler status page, API, /metrics, /healthz, /readyz.
 # 8081: worker /metrics, /healthz, /readyz.
 EXPOSE 8080 8081
+# A distroless image has no shell or curl: the binary asks its own /readyz.
+# (Compose gives worker services `worker healthcheck`.)
+HEALTHCHECK --interval=10s --timeout=5s --retries=3 CMD ["scheduler", "healthcheck", "--config", "/etc/heartbeat/config.yaml"]
 CMD ["scheduler", "--config", "/etc/heartbeat/config.yaml"]

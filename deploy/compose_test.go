@@ -365,6 +365,26 @@ func TestServiceCommandsAccepted(t *testing.T) {
 				t.Fatalf("%s %q: want exit code 1 and \"not reachable\" (flags and config accepted), got exit code %d (2 is a usage or config error):\n%s",
 					s.Command[0], args, code, out)
 			}
+			if s.Command[0] != "scheduler" && s.Command[0] != "worker" {
+				return
+			}
+			// The service's healthcheck runs the same binary's healthcheck
+			// (distroless has no shell or curl) and its flags are accepted:
+			// exit 0 (something answers ready) or 1 (nothing ready), never 2.
+			hc := s.Healthcheck
+			if hc == nil || len(hc.Test) < 3 || hc.Test[0] != "CMD" || hc.Test[1] != s.Command[0] || hc.Test[2] != "healthcheck" {
+				t.Fatalf("service %s: healthcheck %v, want [CMD, %s, healthcheck, ...]", name, hc, s.Command[0])
+			}
+			var hargs []string
+			for _, a := range hc.Test[2:] {
+				hargs = append(hargs, b.hostArg(interpolate(a), paths, closed))
+			}
+			hcmd := exec.CommandContext(ctx, bin, hargs...)
+			hcmd.Env, hcmd.Dir, hcmd.WaitDelay = env, t.TempDir(), 5*time.Second
+			hout, herr := hcmd.CombinedOutput()
+			if errors.As(herr, &exitErr) && exitErr.ExitCode() != 1 {
+				t.Fatalf("%s %q: exit code %d (2 is a usage or config error):\n%s", s.Command[0], hargs, exitErr.ExitCode(), hout)
+			}
 		})
 	}
 }
@@ -489,10 +509,13 @@ func TestDockerfile(t *testing.T) {
 			build = line
 		}
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w"`} {
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w`, "-X heartbeat/internal/buildinfo.version="} {
 		if !strings.Contains(build, want) {
 			t.Fatalf("%s: go build %q lacks %s", dockerfilePath, build, want)
 		}
+	}
+	if hc := dockerInstructions(b.dockerfile, "HEALTHCHECK"); len(hc) != 1 || !strings.Contains(strings.Join(hc[0], " "), `CMD ["scheduler", "healthcheck"`) {
+		t.Fatalf("%s: want a HEALTHCHECK running scheduler healthcheck, got %q", dockerfilePath, hc)
 	}
 	froms := dockerInstructions(b.dockerfile, "FROM")
 	if len(froms) < 2 || !strings.HasPrefix(froms[0][0], "golang:1.26") {
@@ -956,5 +979,21 @@ func TestComposeSentinelScript(t *testing.T) {
 			t.Fatalf("the sentinel script's sentinel did not report the master: %v %v\n%s", addr, err, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestImagesPinned: every third-party image names an exact version, so a
+// deploy does not change under the operator's feet.
+func TestImagesPinned(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pinned := regexp.MustCompile(`^[a-z0-9./_-]+:v?\d+\.\d+(\.\d+)?[a-z0-9.-]*$`)
+	for name, s := range b.compose.Services {
+		if s.Image == "" || strings.HasPrefix(s.Image, "heartbeat:") { // built from this repository
+			continue
+		}
+		if !pinned.MatchString(s.Image) {
+			t.Errorf("service %s: image %q is not pinned to an exact version", name, s.Image)
+		}
 	}
 }

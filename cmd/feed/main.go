@@ -48,6 +48,9 @@ func commands() []cli.Command {
 // Redis unreachable or failing and an interrupted replay, 2 for bad flags,
 // configuration or input file header.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if cli.IsVersion(args, stdout) {
+		return cli.ExitOK
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

@@ -32,8 +32,8 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	cli.Visit(fs, map[string]func(){
-		"fast-tick": func() { cfg.Scheduler.FastTick = *f.fast },
-		"slow-tick": func() { cfg.Scheduler.SlowTick = *f.slow },
+		"fast-tick": func() { cfg.Scheduler.FastTick = config.Seconds(*f.fast) },
+		"slow-tick": func() { cfg.Scheduler.SlowTick = config.Seconds(*f.slow) },
 		"no-lock":   func() { cfg.Scheduler.Lock = !*f.noLock },
 		"http":      func() { cfg.Scheduler.HTTP = *f.httpAddr },
 		"replica":   func() { cfg.Scheduler.Replica = *f.replica },

@@ -32,6 +32,7 @@ func commands() []cli.Command {
 		{Name: "pause", Summary: "pause a job on every replica: pause JOB [--note TEXT]", Run: runPause},
 		{Name: "resume", Summary: "resume a paused job: resume JOB [--note TEXT]", Run: runResume},
 		{Name: "trigger", Summary: "enqueue a job's current slot now, once: trigger JOB [--note TEXT]", Run: runTrigger},
+		{Name: "healthcheck", Summary: "exit 0 when this host's scheduler is ready (GET /readyz): healthcheck [--addr HOST:PORT]", Run: runHealthcheck},
 		{Name: "preview", Summary: "list a job's next slots and gate decisions: preview --job JOB [--n 10] [--at T]", Run: runPreview},
 	}
 }
@@ -39,6 +40,9 @@ func commands() []cli.Command {
 // run dispatches: flags alone run the scheduler; a first word names a
 // subcommand.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if cli.IsVersion(args, stdout) {
+		return cli.ExitOK
+	}
 	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 		usage(stderr)
 		fmt.Fprintln(stderr, "\nflags of a scheduler replica:")

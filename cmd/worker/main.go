@@ -19,7 +19,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.ExitCode("worker", run(ctx, os.Args[1:], os.Stderr), os.Stderr)
+	code := cli.ExitCode("worker", run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -27,7 +27,13 @@ func main() {
 // run starts a worker and serves until ctx is done; SIGTERM stops taking
 // tasks, lets in-flight ones finish within worker.shutdown_timeout and
 // hands the rest back.
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if cli.IsVersion(args, stdout) {
+		return nil
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(ctx, args[1:], stderr)
+	}
 	fs := cli.NewFlags("worker", stderr)
 	common := cli.AddCommon(fs)
 	concurrency := fs.Int("concurrency", 0, "tasks run at once (default 8)")
@@ -66,4 +72,24 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Worker.ShutdownTimeout+time.Second)
 	defer cancel()
 	return w.Stop(sctx)
+}
+
+// runHealthcheck exits 0 when this host's worker says it is ready (GET
+// /readyz on worker.http, or --addr): the image's HEALTHCHECK.
+func runHealthcheck(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := cli.NewFlags("worker healthcheck", stderr)
+	common := cli.AddCommon(fs)
+	addr := fs.String("addr", "", "host:port of the worker's HTTP endpoint (default worker.http)")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := common.Load(fs)
+	if err != nil {
+		return err
+	}
+	if *addr == "" {
+		*addr = cfg.Worker.HTTP
+	}
+	return cli.Healthcheck(ctx, *addr, *timeout)
 }

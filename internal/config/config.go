@@ -107,13 +107,13 @@ type Scheduler struct {
 	// HTTP is the address of metrics, health and the status page; empty
 	// disables. Default :8080.
 	HTTP string `mapstructure:"http"`
-	// FastTick is how often, in seconds, the scheduler re-reads pauses and
+	// FastTick is how often, in seconds (or a Go duration such as 500ms), the scheduler re-reads pauses and
 	// publishes its replica heartbeat, and the smallest job interval
 	// allowed (gates are evaluated at every slot). Default 1.0.
-	FastTick float64 `mapstructure:"fast_tick"`
-	// SlowTick is, in seconds, the cadence floor of a job while every
+	FastTick Seconds `mapstructure:"fast_tick"`
+	// SlowTick is, in seconds (or a Go duration such as 1m), the cadence floor of a job while every
 	// market it depends on is closed. Default 60.0.
-	SlowTick float64 `mapstructure:"slow_tick"`
+	SlowTick Seconds `mapstructure:"slow_tick"`
 	// Lock turns the Redis leader lease on; with it off every replica
 	// enqueues (duplicates are still suppressed by task ID). Default true.
 	Lock bool `mapstructure:"lock"`
@@ -604,10 +604,15 @@ func (c Config) Job(name jobs.Name) (jobs.Spec, Job) {
 }
 
 // FastTickDuration returns scheduler.fast_tick as a duration.
-func (s Scheduler) FastTickDuration() time.Duration { return durationFromSeconds(s.FastTick) }
+func (s Scheduler) FastTickDuration() time.Duration { return durationFromSeconds(float64(s.FastTick)) }
 
 // SlowTickDuration returns scheduler.slow_tick as a duration.
-func (s Scheduler) SlowTickDuration() time.Duration { return durationFromSeconds(s.SlowTick) }
+func (s Scheduler) SlowTickDuration() time.Duration { return durationFromSeconds(float64(s.SlowTick)) }
+
+// Seconds is a number of seconds: a config value written as a number (1.0,
+// as the original command's flags take) or as a Go duration ("500ms",
+// "1m").
+type Seconds float64
 
 // MarketInstruments builds the symbol -> market mapping of the configured
 // instruments.

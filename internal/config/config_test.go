@@ -40,8 +40,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		field string
 	}{
 		{"fast tick zero", func(c *Config) { c.Scheduler.FastTick = 0 }, "scheduler.fast_tick"},
-		{"fast tick NaN", func(c *Config) { c.Scheduler.FastTick = math.NaN(); c.Scheduler.SlowTick = 60 }, "scheduler.fast_tick"},
-		{"slow tick infinite", func(c *Config) { c.Scheduler.SlowTick = math.Inf(1) }, "scheduler.slow_tick"},
+		{"fast tick NaN", func(c *Config) { c.Scheduler.FastTick = Seconds(math.NaN()); c.Scheduler.SlowTick = 60 }, "scheduler.fast_tick"},
+		{"slow tick infinite", func(c *Config) { c.Scheduler.SlowTick = Seconds(math.Inf(1)) }, "scheduler.slow_tick"},
 		{"slow tick huge", func(c *Config) { c.Scheduler.SlowTick = 1e300 }, "scheduler.slow_tick"},
 		{"redis db not a number", func(c *Config) { c.Redis.URL = "redis://127.0.0.1:6379/abc" }, "redis.url"},
 		{"scheduler http not an address", func(c *Config) { c.Scheduler.HTTP = "notanaddr" }, "scheduler.http"},
@@ -298,5 +298,43 @@ func TestParseRedisURLModes(t *testing.T) {
 	cl, err := ParseRedisURL(RedisCluster, "redis://u:p@n1:7000?addr=n2:7001&addr=n3:7002")
 	if err != nil || cl.Cluster == nil || len(cl.Cluster.Addrs) != 3 || cl.Cluster.Password != "p" {
 		t.Fatalf("cluster = %+v, %v", cl.Cluster, err)
+	}
+}
+
+// TestTicksAcceptDurations: scheduler.fast_tick and slow_tick take seconds
+// or Go durations, from the file and from the environment.
+func TestTicksAcceptDurations(t *testing.T) {
+	for _, tc := range []struct {
+		file, env  string
+		fast, slow Seconds
+		err        string
+	}{
+		{file: "fast_tick: 500ms\n  slow_tick: 1m", fast: 0.5, slow: 60},
+		{file: "fast_tick: 2\n  slow_tick: 90.5", fast: 2, slow: 90.5},
+		{file: "fast_tick: \"1.5\"", env: "2m", fast: 1.5, slow: 120},
+		{file: "fast_tick: soon", err: "want seconds (1.5) or a duration (1500ms)"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte("scheduler:\n  "+tc.file+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tc.env != "" {
+				t.Setenv("HEARTBEAT_SCHEDULER_SLOW_TICK", tc.env)
+			}
+			c, err := Load(path)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "fast_tick") {
+					t.Fatalf("err = %v, want %q naming fast_tick", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Scheduler.FastTick != tc.fast || c.Scheduler.SlowTick != tc.slow {
+				t.Fatalf("fast %v slow %v, want %v %v", c.Scheduler.FastTick, c.Scheduler.SlowTick, tc.fast, tc.slow)
+			}
+		})
 	}
 }

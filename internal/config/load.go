@@ -47,6 +47,7 @@ func Load(path string) (Config, error) {
 		mapstructure.StringToTimeDurationHookFunc(),
 		instrumentsHook,
 		dateHook,
+		secondsHook,
 		mapstructure.StringToSliceHookFunc(","),
 	)))
 	if err != nil {
@@ -96,6 +97,23 @@ func join(prefix, key string) string {
 		return key
 	}
 	return prefix + "." + key
+}
+
+// secondsHook reads a Seconds value written as a Go duration ("500ms");
+// plain numbers ("1.5", 1.5) are seconds.
+func secondsHook(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeOf(Seconds(0)) || from.Kind() != reflect.String {
+		return data, nil
+	}
+	str := strings.TrimSpace(data.(string))
+	if v, err := strconv.ParseFloat(str, 64); err == nil {
+		return v, nil
+	}
+	d, err := time.ParseDuration(str)
+	if err != nil {
+		return nil, fmt.Errorf("want seconds (1.5) or a duration (1500ms), got %q", str)
+	}
+	return d.Seconds(), nil
 }
 
 // dateHook keeps a YAML date (2027-12-31, which YAML reads as a

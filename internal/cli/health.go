@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"heartbeat/internal/buildinfo"
+)
+
+// IsVersion reports whether args ask for the version (--version, -version
+// or version as the only argument), and prints it to w if so.
+func IsVersion(args []string, w io.Writer) bool {
+	if len(args) != 1 || (args[0] != "--version" && args[0] != "-version" && args[0] != "version") {
+		return false
+	}
+	fmt.Fprintln(w, buildinfo.Get().String())
+	return true
+}
+
+// Healthcheck asks the process serving addr (host:port or :port, as in
+// scheduler.http and worker.http) whether it is ready: GET /readyz must
+// answer 200 within timeout. It is what a container's HEALTHCHECK runs, so
+// it needs no shell or curl in the image.
+func Healthcheck(ctx context.Context, addr string, timeout time.Duration) error {
+	if addr == "" {
+		return Usagef("healthcheck: the HTTP endpoint is disabled (empty address): nothing to ask")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Usagef("healthcheck: address %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	url := "http://" + net.JoinHostPort(host, port) + "/readyz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %s: %w", url, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s: %d %s", url, res.StatusCode, body)
+	}
+	return nil
+}
