@@ -63,6 +63,15 @@ var uses = []atomicUse{
 		}
 		return out
 	}},
+	{"internal/marketdata/rebuild.go:restoreScript", func() [][]string {
+		var out [][]string
+		for n := range 64 {
+			out = append(out, []string{keys.DailyBars(n, "SPY"), keys.MinuteBars(n, "SPY", 493000), keys.MinuteBars(n, "SPY", 493001)})
+		}
+		return out
+	}},
+	{"internal/settings/settings.go:changeScript", func() [][]string { return [][]string{{keys.Settings(), keys.SettingsRevision()}} }},
+	{"internal/settings/settings.go:TxPipeline#1", func() [][]string { return [][]string{{keys.Settings(), keys.SettingsRevision()}} }},
 	{"internal/web/monitoring.go:memoryUsageScript", func() [][]string {
 		return [][]string{asynqQueueKeys("critical"), asynqQueueKeys("default")}
 	}},

@@ -410,7 +410,7 @@ func slotCounts(m *metrics.Metrics) map[string]map[string]float64 {
 			var job, outcome string
 			for _, l := range mt.GetLabel() {
 				switch l.GetName() {
-				case "job":
+				case metrics.JobLabel:
 					job = l.GetValue()
 				case "outcome":
 					outcome = l.GetValue()

@@ -232,7 +232,7 @@ func (c *cluster) checkFailover(from, resumed time.Time) {
 		if err != nil {
 			c.t.Fatalf("scrape %s: %v", s.name, err)
 		}
-		missed += m.Sum(slotsTotal, "job", "intraday", "outcome", "missed")
+		missed += m.Sum(slotsTotal, "hb_job", "intraday", "outcome", "missed")
 	}
 	lost, held, desc := c.taskStates("intraday", w.noRecordIDs)
 	c.t.Logf("slots %s..%s: %s; schedulers counted %g intraday slots missed; of the slots without a run, asynq holds %d (%v) and knows nothing of %d",
