@@ -1,6 +1,9 @@
 package metrics
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,5 +85,39 @@ func TestWatchCalendars(t *testing.T) {
 				t.Fatal("a series for a market the book does not have")
 			}
 		})
+	}
+}
+
+func TestWatchRedis(t *testing.T) {
+	t.Parallel()
+	m := New()
+	var fail atomic.Bool
+	ping := func(context.Context) error {
+		if fail.Load() {
+			return errors.New("connection refused")
+		}
+		return nil
+	}
+	m.WatchRedis(ping)
+	m.WatchRedis(ping) // a second component on the same registry
+	read := func() float64 {
+		mfs, err := m.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "heartbeat_redis_up" {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no heartbeat_redis_up")
+		return -1
+	}
+	if v := read(); v != 1 {
+		t.Fatalf("up = %v, want 1", v)
+	}
+	fail.Store(true)
+	if v := read(); v != 0 {
+		t.Fatalf("up = %v, want 0 when the ping fails", v)
 	}
 }

@@ -84,6 +84,7 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 	rt := calendars.New(d.Redis, instruments.Book())
 	n := &Scheduler{Sched: sched, client: client, cal: calendars.NewWatcher(rt, d.Clock, sc.FastTick, d.Log)}
 	if cfg.Scheduler.HTTP != "" {
+		d.Metrics.WatchRedis(func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() })
 		n.Web = web.New(cfg.Scheduler.HTTP, d.Metrics, func(ctx context.Context) error {
 			if err := d.Redis.Ping(ctx).Err(); err != nil {
 				return fmt.Errorf("redis: %w", err)

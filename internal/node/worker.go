@@ -61,6 +61,7 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 		return nil, err
 	}
 	d.Metrics.WatchCalendars(instruments.Book()) // heartbeat_calendar_* gauges, read at scrape time
+	d.Metrics.WatchRedis(func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() })
 	w := &Worker{cfg: cfg, d: d, name: cfg.Worker.Name,
 		cal: calendars.NewWatcher(calendars.New(d.Redis, instruments.Book()), d.Clock, cfg.Scheduler.FastTickDuration(), d.Log)}
 	if w.name == "" {

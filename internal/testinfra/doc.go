@@ -7,6 +7,7 @@ package testinfra
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -20,4 +21,16 @@ func unavailable(t testing.TB, format string, args ...any) {
 		t.Fatalf("CI=true and "+format, args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// Binary returns the path of a program a test needs (promtool, say); when
+// it is not installed the test skips, or fails under CI=true, naming the
+// Debian package that brings it.
+func Binary(t testing.TB, name, debianPackage string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		unavailable(t, "%s is not installed (apt-get install -y %s): %v", name, debianPackage, err)
+	}
+	return path
 }

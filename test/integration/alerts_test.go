@@ -1,0 +1,110 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"heartbeat/internal/testinfra"
+	"heartbeat/test/procs"
+)
+
+// TestNoLeaderAlertFiresAndResolves runs the shipped alert rules in a real
+// Prometheus scraping a scheduler and a worker process: with the scheduler
+// SIGKILLed, HeartbeatNoLeader goes firing (its gauge vanishes with the
+// target, which the rule must still catch); after a restart it resolves.
+func TestNoLeaderAlertFiresAndResolves(t *testing.T) {
+	t.Parallel()
+	bin := testinfra.Binary(t, "prometheus", "prometheus")
+	c := setup(t, clusterConfig{schedulers: 1, workers: 1})
+	sched, worker := c.schedulers[0], c.workers[0]
+
+	rules, err := filepath.Abs(filepath.Join("..", "..", "deploy", "prometheus", "alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	conf := fmt.Sprintf(`global: {scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s}
+rule_files: [%q]
+scrape_configs:
+  - job_name: heartbeat-scheduler
+    static_configs: [{targets: [%q]}]
+  - job_name: heartbeat-worker
+    static_configs: [{targets: [%q]}]
+`, rules, sched.http, worker.http)
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", testinfra.FreePort(t))
+	prom := procs.Start(t, "prometheus", bin, dir, []string{"--config.file=" + cfg, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr}, nil)
+	if err := prom.WaitServing(addr, 30*time.Second); err != nil {
+		t.Fatalf("prometheus: %v\n%s", err, prom.Tail(20))
+	}
+
+	// state returns HeartbeatNoLeader's state: "", "pending" or "firing".
+	state := func() (string, error) {
+		res, err := http.Get("http://" + addr + "/api/v1/alerts")
+		if err != nil {
+			return "", err
+		}
+		defer res.Body.Close()
+		var body struct {
+			Data struct {
+				Alerts []struct {
+					Labels map[string]string `json:"labels"`
+					State  string            `json:"state"`
+				} `json:"alerts"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			return "", err
+		}
+		for _, a := range body.Data.Alerts {
+			if a.Labels["alertname"] == "HeartbeatNoLeader" {
+				return a.State, nil
+			}
+		}
+		return "", nil
+	}
+	// The rule's hold is 5 s; allow scrapes, evaluation and a loaded machine.
+	const bound = 60 * time.Second
+	waitState := func(what, want string) time.Duration {
+		t.Helper()
+		began := time.Now()
+		var last string
+		err := procs.WaitFor(bound, func() (bool, error) {
+			s, err := state()
+			last = s
+			return err == nil && s == want, nil
+		})
+		if err != nil {
+			t.Fatalf("%s: HeartbeatNoLeader state %q, want %q within %s: %v\nprometheus:\n%s", what, last, want, bound, err, prom.Tail(20))
+		}
+		return time.Since(began)
+	}
+
+	// A leader scraped: no alert (it may be pending before the first scrape).
+	waitState("while a replica leads", "")
+	// Watched for longer than the hold: it does not fire while a replica leads.
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		if s, err := state(); err != nil || s == "firing" {
+			t.Fatalf("HeartbeatNoLeader %q (%v) while %s leads", s, err, sched.name)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	sched.proc.Kill()
+	took := waitState("after SIGKILL of the only scheduler", "firing")
+	t.Logf("HeartbeatNoLeader firing %s after the SIGKILL", took.Round(100*time.Millisecond))
+
+	c.restart(sched)
+	took = waitState("after the scheduler restarted", "")
+	t.Logf("HeartbeatNoLeader resolved %s after the restart", took.Round(100*time.Millisecond))
+}
