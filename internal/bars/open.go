@@ -47,7 +47,11 @@ func WithMarkets(resolve func(symbol string) (market string, ok bool)) Option {
 // otherwise CSV files under cfg.Dir.
 func Open(ctx context.Context, cfg config.Store, opts ...Option) (Store, error) {
 	if cfg.PostgresURL != "" {
-		p, err := OpenPostgres(ctx, cfg.PostgresURL)
+		dsn, err := cfg.PostgresDSN()
+		if err != nil {
+			return nil, err
+		}
+		p, err := OpenPostgres(ctx, dsn)
 		if err != nil {
 			return nil, err
 		}

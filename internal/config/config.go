@@ -97,9 +97,17 @@ type Log struct {
 
 // HTTP configures the operator endpoints.
 type HTTP struct {
-	// Token is the bearer token operator POSTs must carry; empty makes the
-	// HTTP API read-only. Default empty.
+	// Token is the bearer token operator POSTs must carry; empty (and no
+	// token_file or tokens) makes the HTTP API read-only. Prefer
+	// token_file. Default empty.
 	Token string `mapstructure:"token"`
+	// TokenFile is a file holding the bearer token (a Docker secret).
+	// Default empty.
+	TokenFile string `mapstructure:"token_file"`
+	// Tokens are named operator tokens, NAME: FILE, each file holding one
+	// operator's token; the audit names who acted (http:NAME). Default
+	// none.
+	Tokens map[string]string `mapstructure:"tokens"`
 }
 
 // Scheduler configures cmd/scheduler.
@@ -271,6 +279,9 @@ type Store struct {
 	// PostgresURL selects PostgreSQL (postgres://...); empty selects CSV
 	// files under Dir. Default empty.
 	PostgresURL string `mapstructure:"postgres_url"`
+	// PostgresPasswordFile holds the PostgreSQL password (a Docker
+	// secret), used in place of the URL's. Default empty.
+	PostgresPasswordFile string `mapstructure:"postgres_password_file"`
 	// Dir is where CSV bar files go (one per market per day). Default
 	// ./data/bars.
 	Dir string `mapstructure:"dir"`
@@ -311,6 +322,7 @@ func Default() Config {
 		Feed:      Feed{Rate: 50},
 		Embedded:  Embedded{Workers: 2, Feed: true},
 		Calendars: Calendars{OnCoverageEnd: "closed"},
+		HTTP:      HTTP{Tokens: map[string]string{}},
 		Markets:   map[string]Market{},
 	}
 	for _, s := range jobs.Registry {
@@ -514,6 +526,15 @@ func (c Config) Validate() error {
 	}
 	if c.Embedded.Workers < 1 {
 		bad("embedded.workers", "must be >= 1")
+	}
+	for _, check := range []func() error{
+		func() error { _, err := c.OperatorTokens(); return err },
+		func() error { _, err := c.Store.PostgresDSN(); return err },
+	} {
+		var fe *FieldError
+		if err := check(); errors.As(err, &fe) {
+			errs = append(errs, fe)
+		}
 	}
 	switch c.Calendars.OnCoverageEnd {
 	case "closed", "weekdays":

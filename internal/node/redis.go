@@ -54,11 +54,11 @@ func NewConn(cfg config.Redis) (*Conn, error) {
 	if err != nil {
 		return nil, config.Invalid("redis.url", "%v", err)
 	}
-	password, havePassword, err := readSecret("redis.password_file", cfg.PasswordFile)
+	password, havePassword, err := config.ReadSecret("redis.password_file", cfg.PasswordFile)
 	if err != nil {
 		return nil, err
 	}
-	sentinelPassword, haveSentinelPassword, err := readSecret("redis.sentinel_password_file", cfg.SentinelPasswordFile)
+	sentinelPassword, haveSentinelPassword, err := config.ReadSecret("redis.sentinel_password_file", cfg.SentinelPasswordFile)
 	if err != nil {
 		return nil, err
 	}
@@ -151,19 +151,6 @@ func Redis(ctx context.Context, cfg config.Redis) (redis.UniversalClient, *Conn,
 		return nil, nil, fmt.Errorf("%s is not reachable: %w", conn.Where(), err)
 	}
 	return rdb, conn, nil
-}
-
-// readSecret reads a secret file, trimming the trailing newline; an empty
-// path reads nothing.
-func readSecret(field, path string) (secret string, ok bool, err error) {
-	if path == "" {
-		return "", false, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", false, config.Invalid(field, "cannot read the secret file: %v", err)
-	}
-	return strings.TrimRight(string(b), "\r\n"), true, nil
 }
 
 func pick(override, fromURL string) string {

@@ -124,7 +124,13 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 	if err != nil {
 		return err
 	}
-	n.site, err = web.NewSite(web.SiteConfig{Replica: sc.Replica, Token: cfg.HTTP.Token}, web.SiteDeps{
+	tokens, err := cfg.OperatorTokens()
+	if err != nil {
+		return err
+	}
+	unnamed := tokens[""]
+	delete(tokens, "")
+	n.site, err = web.NewSite(web.SiteConfig{Replica: sc.Replica, Token: unnamed, Tokens: tokens}, web.SiteDeps{
 		Redis: d.Redis, ConnOpt: d.ConnOpt, Scheduler: n.Sched, Controls: controls, Engine: eng, Store: store,
 		Metrics: d.Metrics, Clock: d.Clock, Log: d.Log.With().Str("component", "web").Logger(),
 	})

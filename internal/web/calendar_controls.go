@@ -135,19 +135,22 @@ func (req calendarRequest) override() (market.Override, error) {
 	return o, o.Check()
 }
 
-// guard refuses a control without the bearer token (401) and logs it.
-func (site *Site) guard(w http.ResponseWriter, r *http.Request, action string) bool {
-	if err := site.authorize(r); err != nil {
+// guard refuses a control without the bearer token (401) and logs it; it
+// returns the actor to audit.
+func (site *Site) guard(w http.ResponseWriter, r *http.Request, action string) (string, bool) {
+	actor, err := site.authorize(r)
+	if err != nil {
 		site.d.Log.Warn().Str("action", action).Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("control refused")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="heartbeat"`)
 		writeError(w, http.StatusUnauthorized, err.Error())
-		return false
+		return "", false
 	}
-	return true
+	return actor, true
 }
 
 func (site *Site) serveCalendarAdd(w http.ResponseWriter, r *http.Request) {
-	if !site.guard(w, r, string(scheduler.ActionCalendarAdd)) {
+	actor, ok := site.guard(w, r, string(scheduler.ActionCalendarAdd))
+	if !ok {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCalendarBody+1))
@@ -173,12 +176,13 @@ func (site *Site) serveCalendarAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	e, err := site.d.Controls.CalendarAdd(ctx, o, req.Note, "http:"+r.RemoteAddr)
+	e, err := site.d.Controls.CalendarAdd(ctx, o, req.Note, actor)
 	site.answerCalendar(w, e, err)
 }
 
 func (site *Site) serveCalendarRemove(w http.ResponseWriter, r *http.Request) {
-	if !site.guard(w, r, string(scheduler.ActionCalendarRemove)) {
+	actor, ok := site.guard(w, r, string(scheduler.ActionCalendarRemove))
+	if !ok {
 		return
 	}
 	note, err := readNote(r)
@@ -188,7 +192,7 @@ func (site *Site) serveCalendarRemove(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	e, err := site.d.Controls.CalendarRemove(ctx, r.PathValue("id"), note, "http:"+r.RemoteAddr)
+	e, err := site.d.Controls.CalendarRemove(ctx, r.PathValue("id"), note, actor)
 	site.answerCalendar(w, e, err)
 }
 

@@ -51,21 +51,40 @@ type unauthorizedError struct{ reason string }
 
 func (e unauthorizedError) Error() string { return e.reason }
 
-// authorize checks the bearer token in constant time.
-func (site *Site) authorize(r *http.Request) error {
-	if site.cfg.Token == "" {
-		return unauthorizedError{"read-only: no http.token is configured on this replica, so controls are refused"}
+// authorize checks the bearer token in constant time against every
+// configured token and returns the actor to audit: http:ADDR for
+// http.token, http:NAME@ADDR for a named token of http.tokens.
+func (site *Site) authorize(r *http.Request) (actor string, err error) {
+	if site.cfg.readOnly() {
+		return "", unauthorizedError{"read-only: no http.token is configured on this replica, so controls are refused"}
 	}
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return unauthorizedError{"missing bearer token: send Authorization: Bearer <http.token>"}
+		return "", unauthorizedError{"missing bearer token: send Authorization: Bearer <http.token>"}
 	}
-	got, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(site.cfg.Token))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-		return unauthorizedError{"wrong bearer token"}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	match, name := 0, ""
+	check := func(n, want string) {
+		if want == "" {
+			return
+		}
+		w := sha256.Sum256([]byte(want))
+		if subtle.ConstantTimeCompare(got[:], w[:]) == 1 {
+			match, name = 1, n
+		}
 	}
-	return nil
+	check("", site.cfg.Token)
+	for n, tok := range site.cfg.Tokens {
+		check(n, tok)
+	}
+	if match != 1 {
+		return "", unauthorizedError{"wrong bearer token"}
+	}
+	if name == "" {
+		return "http:" + r.RemoteAddr, nil
+	}
+	return "http:" + name + "@" + r.RemoteAddr, nil
 }
 
 func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +101,8 @@ func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := site.d.Log.With().Str("action", string(action)).Str("job", r.PathValue("job")).Str("remote", r.RemoteAddr).Logger()
-	if err := site.authorize(r); err != nil {
+	actor, err := site.authorize(r)
+	if err != nil {
 		log.Warn().Str("reason", err.Error()).Msg("control refused")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="heartbeat"`)
 		writeError(w, http.StatusUnauthorized, err.Error())
@@ -100,7 +120,7 @@ func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	e, err := site.control(ctx, action, job, note, "http:"+r.RemoteAddr)
+	e, err := site.control(ctx, action, job, note, actor)
 	if err != nil && e.Action == "" {
 		status := statusOf(err)
 		log.Warn().Err(err).Int("status", status).Msg("control failed")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,25 @@ type siteFixture struct {
 	store   *bars.Memory
 	site    *Site
 	url     string
+	logs    *syncBuffer // everything the site and the server logged
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // setupSite starts the site's routes on an httptest server at now; edits
@@ -71,15 +91,25 @@ func setupSite(t *testing.T, token string, now time.Time, edits ...func(*config.
 	store := bars.NewMemory()
 	eng, err := marketdata.New(set, marketdata.Deps{Redis: rdb, Instruments: instruments, Store: store, Log: zerolog.Nop()})
 	testinfra.Must(t, err, "engine")
-	site, err := NewSite(SiteConfig{Replica: "replica-a", Token: token}, SiteDeps{Redis: rdb, ConnOpt: conn, Scheduler: sched,
-		Controls: controls, Engine: eng, Store: store, Metrics: m, Clock: fc, Log: zerolog.Nop()})
+	// Tokens from the config (http.token_file, http.tokens), the token
+	// argument over the unnamed one.
+	tokens, err := cfg.OperatorTokens()
+	testinfra.Must(t, err, "tokens")
+	if token == "" {
+		token = tokens[""]
+	}
+	delete(tokens, "")
+	logs := &syncBuffer{}
+	log := zerolog.New(logs)
+	site, err := NewSite(SiteConfig{Replica: "replica-a", Token: token, Tokens: tokens}, SiteDeps{Redis: rdb, ConnOpt: conn, Scheduler: sched,
+		Controls: controls, Engine: eng, Store: store, Metrics: m, Clock: fc, Log: log})
 	testinfra.Must(t, err, "site")
 	t.Cleanup(func() { site.Close() })
-	srv := New("127.0.0.1:0", m, nil, zerolog.Nop())
+	srv := New("127.0.0.1:0", m, nil, log)
 	site.Mount(srv)
 	hs := httptest.NewServer(srv.mux)
 	t.Cleanup(hs.Close)
-	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, url: hs.URL}
+	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, url: hs.URL, logs: logs}
 }
 
 // call sends a request and decodes a JSON answer into out (when not nil).

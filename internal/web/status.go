@@ -43,9 +43,15 @@ type SiteConfig struct {
 	// Replica is this scheduler replica's name.
 	Replica string
 	// Token is the bearer token POSTs must carry; empty refuses every
-	// POST (read-only).
+	// POST (read-only) unless Tokens has some.
 	Token string
+	// Tokens are named operator tokens (name -> token): a POST carrying
+	// one is audited as http:NAME@ADDR.
+	Tokens map[string]string
 }
+
+// readOnly reports whether no token is configured: every POST is refused.
+func (c SiteConfig) readOnly() bool { return c.Token == "" && len(c.Tokens) == 0 }
 
 // SiteDeps are what the site reads and acts on.
 type SiteDeps struct {
@@ -256,7 +262,7 @@ func (site *Site) book() *market.Book { return site.d.Engine.Instruments().Book(
 // empty and named in Errors.
 func (site *Site) snapshot(ctx context.Context) Snapshot {
 	now := site.d.Clock.Now()
-	snap := Snapshot{Now: now.UTC(), Replica: site.cfg.Replica, ReadOnly: site.cfg.Token == ""}
+	snap := Snapshot{Now: now.UTC(), Replica: site.cfg.Replica, ReadOnly: site.cfg.readOnly()}
 	fail := func(section string, err error) {
 		snap.Errors = append(snap.Errors, section+": "+err.Error())
 		site.d.Log.Debug().Err(err).Str("section", section).Msg("status page section unavailable")
