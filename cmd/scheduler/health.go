@@ -25,5 +25,5 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) err
 	if *addr == "" {
 		*addr = cfg.Scheduler.HTTP
 	}
-	return cli.Healthcheck(ctx, *addr, *timeout)
+	return cli.Healthcheck(ctx, *addr, cfg.HTTP.TLS(), *timeout)
 }

@@ -91,5 +91,5 @@ func runHealthcheck(ctx context.Context, args []string, stderr io.Writer) error 
 	if *addr == "" {
 		*addr = cfg.Worker.HTTP
 	}
-	return cli.Healthcheck(ctx, *addr, *timeout)
+	return cli.Healthcheck(ctx, *addr, cfg.HTTP.TLS(), *timeout)
 }

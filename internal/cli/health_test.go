@@ -31,24 +31,24 @@ func TestHealthcheck(t *testing.T) {
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	port := addr[strings.LastIndex(addr, ":"):]
 	ctx := context.Background()
-	if err := Healthcheck(ctx, addr, time.Second); err != nil {
+	if err := Healthcheck(ctx, addr, false, time.Second); err != nil {
 		t.Fatalf("ready: %v", err)
 	}
 	// ":port" and "0.0.0.0:port" (how scheduler.http is written) ask the loopback.
 	for _, a := range []string{port, "0.0.0.0" + port} {
-		if err := Healthcheck(ctx, a, time.Second); err != nil {
+		if err := Healthcheck(ctx, a, false, time.Second); err != nil {
 			t.Fatalf("%s: %v", a, err)
 		}
 	}
 	ready.Store(false)
-	if err := Healthcheck(ctx, addr, time.Second); err == nil || !strings.Contains(err.Error(), "503 not leading yet") {
+	if err := Healthcheck(ctx, addr, false, time.Second); err == nil || !strings.Contains(err.Error(), "503 not leading yet") {
 		t.Fatalf("not ready: %v", err)
 	}
 	var ue UsageError
-	if err := Healthcheck(ctx, "", time.Second); !errors.As(err, &ue) {
+	if err := Healthcheck(ctx, "", false, time.Second); !errors.As(err, &ue) {
 		t.Fatalf("empty address: %v, want a usage error", err)
 	}
-	if err := Healthcheck(ctx, "127.0.0.1:1", time.Second); err == nil {
+	if err := Healthcheck(ctx, "127.0.0.1:1", false, time.Second); err == nil {
 		t.Fatal("nothing listening: no error")
 	}
 }

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -108,7 +109,14 @@ type HTTP struct {
 	// operator's token; the audit names who acted (http:NAME). Default
 	// none.
 	Tokens map[string]string `mapstructure:"tokens"`
+	// TLSCertFile and TLSKeyFile make the status server (and the
+	// worker's metrics) serve HTTPS. Both or neither. Default empty.
+	TLSCertFile string `mapstructure:"tls_cert_file"`
+	TLSKeyFile  string `mapstructure:"tls_key_file"`
 }
+
+// TLS reports whether the HTTP endpoints serve HTTPS.
+func (h HTTP) TLS() bool { return h.TLSCertFile != "" }
 
 // Scheduler configures cmd/scheduler.
 type Scheduler struct {
@@ -534,6 +542,13 @@ func (c Config) Validate() error {
 		var fe *FieldError
 		if err := check(); errors.As(err, &fe) {
 			errs = append(errs, fe)
+		}
+	}
+	if (c.HTTP.TLSCertFile == "") != (c.HTTP.TLSKeyFile == "") {
+		bad("http.tls_key_file", "http.tls_cert_file and http.tls_key_file go together")
+	} else if c.HTTP.TLS() {
+		if _, err := tls.LoadX509KeyPair(c.HTTP.TLSCertFile, c.HTTP.TLSKeyFile); err != nil {
+			bad("http.tls_cert_file", "cannot load the certificate and key: %v", err)
 		}
 	}
 	switch c.Calendars.OnCoverageEnd {

@@ -91,6 +91,9 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 			}
 			return sched.Ready()
 		}, d.Log)
+		if cfg.HTTP.TLS() {
+			n.Web.ServeTLS(web.TLSFiles{CertFile: cfg.HTTP.TLSCertFile, KeyFile: cfg.HTTP.TLSKeyFile})
+		}
 		if err := n.mountSite(cfg, sc, d, instruments, rt); err != nil {
 			client.Close()
 			return nil, err

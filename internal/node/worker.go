@@ -110,6 +110,9 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 	}
 	if addr != "" {
 		w.web = web.New(addr, d.Metrics, func(ctx context.Context) error { return d.Redis.Ping(ctx).Err() }, log)
+		if cfg.HTTP.TLS() {
+			w.web.ServeTLS(web.TLSFiles{CertFile: cfg.HTTP.TLSCertFile, KeyFile: cfg.HTTP.TLSKeyFile})
+		}
 	}
 	return w, nil
 }

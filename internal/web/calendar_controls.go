@@ -135,9 +135,12 @@ func (req calendarRequest) override() (market.Override, error) {
 	return o, o.Check()
 }
 
-// guard refuses a control without the bearer token (401) and logs it; it
-// returns the actor to audit.
+// guard refuses a control over the client's rate (429) or without the
+// bearer token (401), and logs it; it returns the actor to audit.
 func (site *Site) guard(w http.ResponseWriter, r *http.Request, action string) (string, bool) {
+	if !site.limitControl(w, r) {
+		return "", false
+	}
 	actor, err := site.authorize(r)
 	if err != nil {
 		site.d.Log.Warn().Str("action", action).Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("control refused")

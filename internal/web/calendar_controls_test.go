@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"heartbeat/internal/keys"
 )
@@ -49,6 +50,8 @@ func TestCalendarControls(t *testing.T) {
 		}
 	}
 
+	// Ten control requests so far: let this client's rate limit refill.
+	f.clock.Advance(10 * time.Second)
 	var list struct {
 		Entries []CalendarEntryView `json:"entries"`
 	}
@@ -81,5 +84,69 @@ func TestCalendarControls(t *testing.T) {
 	// with why), and one remove.
 	if got := strings.Join(actions, " "); got != "calendar_add calendar_add calendar_add calendar_add calendar_remove" {
 		t.Fatalf("audit actions %q", got)
+	}
+}
+
+// TestControlRateLimit: a client gets ControlBurst control requests at
+// once, then 429 with Retry-After (before its token is even looked at,
+// so guessing is slow too), then one a second; another client is not
+// affected.
+func TestControlRateLimit(t *testing.T) {
+	t.Parallel()
+	f := setupSite(t, "s3cret", at(t, monday))
+	post := func(token string) int {
+		code, _, _ := f.call(t, http.MethodPost, "/api/v1/jobs/session_volume/pause", token, nil, nil)
+		return code
+	}
+	for i := range ControlBurst {
+		token := "s3cret"
+		if i%2 == 1 {
+			token = "guess"
+		}
+		if code := post(token); code != http.StatusOK && code != http.StatusUnauthorized {
+			t.Fatalf("request %d: %d", i, code)
+		}
+	}
+	code, h, body := f.call(t, http.MethodPost, "/api/v1/jobs/session_volume/pause", "s3cret", nil, nil)
+	if code != http.StatusTooManyRequests || h.Get("Retry-After") == "" || !strings.Contains(body, "too many control requests") {
+		t.Fatalf("over the burst: %d %v %s", code, h, body)
+	}
+	if code := post("guess"); code != http.StatusTooManyRequests {
+		t.Fatalf("a wrong token over the burst: %d, want 429 before the token is checked", code)
+	}
+	// Reads are not limited.
+	if code, _, _ := f.call(t, http.MethodGet, "/api/v1/jobs", "", nil, nil); code != http.StatusOK {
+		t.Fatalf("GET after the limit: %d", code)
+	}
+	f.clock.Advance(time.Second)
+	if code := post("s3cret"); code != http.StatusOK {
+		t.Fatalf("a second later: %d", code)
+	}
+	if code := post("s3cret"); code != http.StatusTooManyRequests {
+		t.Fatalf("twice within the second: %d", code)
+	}
+}
+
+// TestSecurityHeaders: the status page, the API and the controls carry a
+// strict CSP (no inline script) and refuse framing; asynqmon, which needs
+// inline scripts, sets its own. An oversized body is refused.
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	f := setupSite(t, "s3cret", at(t, monday))
+	for _, path := range []string{"/", "/api/v1/jobs", "/static/status.css", "/metrics", "/api/v1/nope"} {
+		_, h, _ := f.call(t, http.MethodGet, path, "", nil, nil)
+		csp := h.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+			h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("GET %s: headers %v", path, h)
+		}
+	}
+	_, h, _ := f.call(t, http.MethodGet, "/monitoring/", "", nil, nil)
+	if strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self';") {
+		t.Fatalf("asynqmon got the strict CSP, which blocks its inline scripts: %v", h)
+	}
+	big := map[string]string{"note": strings.Repeat("x", 2*MaxBodyBytes)}
+	if code, _, body := f.call(t, http.MethodPost, "/api/v1/calendar/entries", "s3cret", big, nil); code != http.StatusBadRequest {
+		t.Fatalf("oversized body: %d %s", code, body)
 	}
 }

@@ -101,6 +101,9 @@ func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := site.d.Log.With().Str("action", string(action)).Str("job", r.PathValue("job")).Str("remote", r.RemoteAddr).Logger()
+	if !site.limitControl(w, r) {
+		return
+	}
 	actor, err := site.authorize(r)
 	if err != nil {
 		log.Warn().Str("reason", err.Error()).Msg("control refused")

@@ -107,7 +107,7 @@ func setupSite(t *testing.T, token string, now time.Time, edits ...func(*config.
 	t.Cleanup(func() { site.Close() })
 	srv := New("127.0.0.1:0", m, nil, log)
 	site.Mount(srv)
-	hs := httptest.NewServer(srv.mux)
+	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, url: hs.URL, logs: logs}
 }

