@@ -1,7 +1,7 @@
 # Heartbeat's front door. Every target is a one-liner; see README.md.
 GO ?= go
 
-.PHONY: run test test-race test-integration test-ha lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
+.PHONY: run test test-race test-integration test-ha test-ha-loss lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -17,6 +17,9 @@ test-integration:   ## the packages whose tests start real servers and processes
 
 test-ha:            ## Redis Sentinel and Cluster: topologies, master kills, the system on each (about a minute)
 	CI=true $(GO) test -count=1 -v -run 'TestSentinelFailover|TestClusterFailover|TestProcessHA|Slot' ./internal/testinfra/ ./internal/keys/ ./test/integration/
+
+test-ha-loss:       ## 10 Sentinel master kills each with ingest.wait_replicas 0 and 1: acknowledged ticks lost and duplicated (about 4 minutes)
+	HEARTBEAT_HA_LOSS=1 CI=true $(GO) test -count=1 -v -run TestHALossAcknowledgedTicks -timeout 15m ./test/integration/
 
 lint:               ## vet and formatting
 	$(GO) vet ./...

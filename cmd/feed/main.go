@@ -123,9 +123,8 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 		return err
 	}
 	defer rdb.Close()
-	sim, err := feed.NewSimulator(sc, feed.SimDeps{
-		Writer: ticks.NewWriter(rdb, cfg.Ingest.Shards), Clock: clock.Real{}, Logger: log,
-	})
+	writer := ticks.NewWriter(rdb, cfg.Ingest.Shards, ticks.WaitReplicas(cfg.Ingest.WaitReplicas))
+	sim, err := feed.NewSimulator(sc, feed.SimDeps{Writer: writer, Clock: clock.Real{}, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -140,8 +139,8 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 	defer cancel()
 	err = sim.Stop(stopCtx)
-	st := sim.Stats()
-	log.Info().Uint64("ticks", st.TicksWritten).Uint64("batches", st.Batches).Uint64("errors", st.Errors).
+	st, ws := sim.Stats(), writer.Stats()
+	log.Info().Uint64("ticks", st.TicksWritten).Uint64("duplicates", ws.Duplicates).Uint64("stale", ws.Stale).Uint64("reassigned", ws.Reassigned).Uint64("batches", st.Batches).Uint64("errors", st.Errors).
 		Uint64("failed", st.TicksFailed).Uint64("skipped", st.TicksSkipped).Int64("seed", sim.Seed()).
 		Msg("simulation finished")
 	return err
@@ -155,6 +154,7 @@ func runReplay(ctx context.Context, args []string, _, stderr io.Writer) error {
 	file := fs.String("file", "", "trades CSV: header ts,symbol,price,size and optionally bid,ask,bid_size,ask_size (required)")
 	speed := fs.Float64("speed", 1, "replay N times faster than recorded (1 = real time)")
 	maxSpeed := fs.Bool("max", false, "replay as fast as possible (exclusive with --speed)")
+	attempts := fs.Int("max-attempts", feed.DefaultMaxAttempts, "tries of one write before the replay fails (backoff 50ms doubling to 2s; 20 rides out a failover)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -167,6 +167,8 @@ func runReplay(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return cli.Usagef("replay: --speed and --max are exclusive")
 	case !*maxSpeed && !(*speed > 0):
 		return cli.Usagef("replay: --speed must be > 0, got %g", *speed)
+	case *attempts < 1:
+		return cli.Usagef("replay: --max-attempts must be >= 1, got %d", *attempts)
 	}
 	cfg, err := common.Load(fs)
 	if err != nil {
@@ -194,16 +196,18 @@ func runReplay(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer rdb.Close()
 	began := time.Now()
+	writer := ticks.NewWriter(rdb, cfg.Ingest.Shards, ticks.WaitReplicas(cfg.Ingest.WaitReplicas))
 	st, err := feed.Replay(ctx, tr, feed.ReplayConfig{
-		Speed: *speed, Max: *maxSpeed,
+		Speed: *speed, Max: *maxSpeed, MaxAttempts: *attempts,
 		Validator: ticks.Validator{Known: ins.Known, MaxFuture: cfg.Ingest.MaxFuture},
-	}, feed.ReplayDeps{Writer: ticks.NewWriter(rdb, cfg.Ingest.Shards), Clock: clock.Real{}, Logger: log})
-	logReplay(log, st, time.Since(began))
+	}, feed.ReplayDeps{Writer: writer, Clock: clock.Real{}, Logger: log})
+	logReplay(log, st, writer.Stats(), time.Since(began))
 	return err
 }
 
-func logReplay(log zerolog.Logger, st feed.ReplayStats, took time.Duration) {
+func logReplay(log zerolog.Logger, st feed.ReplayStats, ws ticks.WriterStats, took time.Duration) {
 	ev := log.Info().Uint64("rows", st.Rows).Uint64("ticks", st.Ticks).Uint64("raw", st.Raw).
+		Uint64("duplicates", ws.Duplicates).Uint64("stale", ws.Stale).Uint64("reassigned", ws.Reassigned).
 		Uint64("batches", st.Batches).Uint64("errors", st.Errors).Int64("dur_ms", took.Milliseconds())
 	if s := took.Seconds(); s > 0 {
 		ev = ev.Float64("rows_per_s", float64(st.Ticks+st.Raw)/s)

@@ -24,7 +24,8 @@ type Bar struct {
 	Trades   int64
 	Notional decimal.Notional // exact sum of price × size, for VWAP
 	// Revision is 1 when the bar first closes and grows by one each time a
-	// late tick amends it; a store keeps the highest revision it has seen.
+	// late tick amends it; a store keeps the bar with the most trades,
+	// then the highest revision (see Store.Upsert).
 	Revision int
 }
 
@@ -42,8 +43,10 @@ func (b Bar) End() time.Time { return b.Start.Add(time.Minute) }
 // aggregates.
 type Store interface {
 	// Upsert stores bars keyed by (symbol, start). A bar replaces a stored
-	// one only if its Revision is at least the stored one's, so replaying
-	// an older flush never undoes an amendment, and repeating a flush
+	// one only if it counts more trades, or as many with a Revision at
+	// least the stored one's: replaying an older flush never undoes an
+	// amendment, a bar recomputed from fewer ticks (Redis rolled back by a
+	// failover) never replaces a more complete one, and repeating a flush
 	// changes nothing.
 	Upsert(ctx context.Context, bars []Bar) error
 	// Range returns a symbol's bars with Start in [from, to), by Start.

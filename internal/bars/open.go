@@ -111,9 +111,19 @@ type key struct {
 
 func keyOf(b Bar) key { return key{b.Symbol, b.Start.Unix()} }
 
-// wins reports whether incoming replaces stored: the Store rule, a
-// revision at least the stored one's.
-func wins(incoming, stored Bar) bool { return incoming.Revision >= stored.Revision }
+// wins reports whether incoming replaces stored: the Store rule. A bar
+// only grows (an amendment adds ticks and bumps the revision), so more
+// trades win; on equal trades, a revision at least the stored one's. A bar
+// with fewer trades never wins, whatever its revision: after a failover
+// that rolled Redis back and lost some of a minute's ticks, Intraday
+// recomputes that minute from fewer ticks with the same (or, once amended,
+// a higher) revision, and the more complete bar already stored stays.
+func wins(incoming, stored Bar) bool {
+	if incoming.Trades != stored.Trades {
+		return incoming.Trades > stored.Trades
+	}
+	return incoming.Revision >= stored.Revision
+}
 
 // same reports whether two bars are identical, so replacing one with the
 // other would change nothing.
@@ -124,7 +134,7 @@ func same(a, b Bar) bool {
 
 // normalize returns the batch with starts in UTC and at most one bar per
 // (symbol, start): the one applying the batch in order would leave, i.e.
-// the highest revision, the later one on a tie. The result is sorted by
+// the most trades, then the highest revision, the later one on a tie. The result is sorted by
 // (symbol, start), so concurrent writers lock rows in the same order.
 func normalize(bars []Bar) []Bar {
 	out := make([]Bar, 0, len(bars))

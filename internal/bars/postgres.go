@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS bars_1m (
 // int64 count of 1e-8 and Notional as the decimal string of its count of
 // 1e-16; multiplying by the unit is exact in NUMERIC. The batch must hold
 // each (symbol, start) once (ON CONFLICT cannot touch a row twice). A row
-// is replaced only by a revision at least its own, and only if something
+// is replaced only by a bar with more trades, or as many and a revision at
+// least its own (the Store rule, bars.wins), and only if something
 // differs, so a replayed flush writes nothing.
 const upsertSQL = `
 INSERT INTO bars_1m AS b (symbol, market, start, open, high, low, close, volume, trades, notional, revision, updated_at)
@@ -55,7 +56,7 @@ ON CONFLICT (symbol, start) DO UPDATE SET
 	market = EXCLUDED.market, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
 	close = EXCLUDED.close, volume = EXCLUDED.volume, trades = EXCLUDED.trades,
 	notional = EXCLUDED.notional, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
-WHERE b.revision <= EXCLUDED.revision
+WHERE (b.trades < EXCLUDED.trades OR (b.trades = EXCLUDED.trades AND b.revision <= EXCLUDED.revision))
 	AND (b.market, b.open, b.high, b.low, b.close, b.volume, b.trades, b.notional, b.revision)
 	IS DISTINCT FROM (EXCLUDED.market, EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
 		EXCLUDED.volume, EXCLUDED.trades, EXCLUDED.notional, EXCLUDED.revision)`

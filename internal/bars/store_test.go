@@ -76,6 +76,13 @@ func withClose(b bars.Bar, close string) bars.Bar {
 	return b
 }
 
+// withTrades returns b with another trade count and revision: a bar
+// recomputed from another set of ticks.
+func withTrades(b bars.Bar, trades int64, rev int) bars.Bar {
+	b.Trades, b.Revision = trades, rev
+	return b
+}
+
 // minutes returns n consecutive bars of symbol from start, revision 1.
 func minutes(symbol string, mkt market.Code, start time.Time, n int) []bars.Bar {
 	out := make([]bars.Bar, n)
@@ -141,6 +148,25 @@ var storeCases = []struct {
 			{"A", t0, t0.Add(time.Minute), []bars.Bar{mkBar("A", market.XNYS, t0, 2)}},
 			{"B", t0, t0.Add(time.Minute), []bars.Bar{withClose(mkBar("B", market.XNYS, t0, 2), "7")}},
 			{"C", t0, t0.Add(time.Minute), []bars.Bar{mkBar("C", market.XNYS, t0, 3)}},
+		},
+	},
+	{
+		// After a failover rolled Redis back and lost some of a minute's
+		// ticks, Intraday recomputes the minute from fewer ticks with the
+		// same revision, or a higher one once a late tick amends it: the
+		// more complete bar stored stays. More trades win even at a lower
+		// revision (the minute's ticks written again, recomputed whole).
+		name: "a bar recomputed from fewer ticks never replaces a more complete one",
+		batches: [][]bars.Bar{
+			{withTrades(mkBar("A", market.XNYS, t0, 1), 10, 1), withTrades(mkBar("B", market.XNYS, t0, 1), 10, 1),
+				withTrades(mkBar("C", market.XNYS, t0, 2), 10, 2)},
+			{withTrades(mkBar("A", market.XNYS, t0, 1), 7, 1), withTrades(mkBar("B", market.XNYS, t0, 2), 8, 2),
+				withTrades(mkBar("C", market.XNYS, t0, 1), 11, 1)},
+		},
+		queries: []query{
+			{"A", t0, t0.Add(time.Minute), []bars.Bar{withTrades(mkBar("A", market.XNYS, t0, 1), 10, 1)}},
+			{"B", t0, t0.Add(time.Minute), []bars.Bar{withTrades(mkBar("B", market.XNYS, t0, 1), 10, 1)}},
+			{"C", t0, t0.Add(time.Minute), []bars.Bar{withTrades(mkBar("C", market.XNYS, t0, 1), 11, 1)}},
 		},
 	},
 	{

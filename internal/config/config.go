@@ -264,6 +264,15 @@ type Ingest struct {
 	// DeadLetterMaxLen caps the dead-letter stream (approximately).
 	// Default 100000.
 	DeadLetterMaxLen int64 `mapstructure:"dead_letter_max_len"`
+	// WaitReplicas is how many replicas must acknowledge a write before it
+	// counts as durable: the feed's tick writes and the computations'
+	// commits are followed by WAIT WaitReplicas on the same connection.
+	// A feed write that fewer replicas acknowledged is retried; a commit
+	// is applied anyway and counted (heartbeat_wait_short_total). 0 waits
+	// for none. WAIT narrows the window in which a failover loses
+	// acknowledged writes; it does not close it (docs/ARCHITECTURE.md).
+	// Default 0.
+	WaitReplicas int `mapstructure:"wait_replicas"`
 }
 
 // Analytics configures the jobs' computations.
@@ -324,7 +333,7 @@ func Default() Config {
 		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 1500 * time.Millisecond, RenewEvery: 375 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond, CloseGrace: 15 * time.Second},
 		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second, PollInterval: 50 * time.Millisecond},
 		Jobs:      map[jobs.Name]Job{},
-		Ingest:    Ingest{Shards: 4, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 200000, DeadLetterMaxLen: 100000},
+		Ingest:    Ingest{Shards: 4, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 200000, DeadLetterMaxLen: 100000, WaitReplicas: 0},
 		Analytics: Analytics{VwapKeepDays: 5, BacktestSessions: 60, BacktestTarget: "0.5%", BacktestStop: "0.25%"},
 		Store:     Store{Dir: "./data/bars"},
 		Feed:      Feed{Rate: 50},
@@ -504,6 +513,9 @@ func (c Config) Validate() error {
 	}
 	if in.DeadLetterMaxLen < 1 {
 		bad("ingest.dead_letter_max_len", "must be >= 1")
+	}
+	if in.WaitReplicas < 0 {
+		bad("ingest.wait_replicas", "must be >= 0")
 	}
 	a := c.Analytics
 	if a.VwapKeepDays < 0 {

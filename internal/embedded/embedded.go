@@ -117,7 +117,7 @@ func (s *System) Start(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		s.sim, err = feed.NewSimulator(sc, feed.SimDeps{Writer: ticks.NewWriter(rdb, s.cfg.Ingest.Shards), Clock: s.clock, Logger: s.log,
+		s.sim, err = feed.NewSimulator(sc, feed.SimDeps{Writer: ticks.NewWriter(rdb, s.cfg.Ingest.Shards, ticks.WaitReplicas(s.cfg.Ingest.WaitReplicas)), Clock: s.clock, Logger: s.log,
 			OnWritten: func(n int) { s.metrics.FeedTicks.Add(float64(n)) }})
 		if err != nil {
 			return err

@@ -8,11 +8,15 @@ import (
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/replication"
 )
 
 // ErrorKind classifies a write error for logging once per kind and for
 // metric labels: canceled, timeout, connection, closed, readonly, loading,
-// oom, unavailable, auth, server (any other Redis error reply) or other.
+// oom, unavailable, auth, wait_short (fewer replicas acknowledged the
+// write than ingest.wait_replicas), server (any other Redis error reply) or
+// other.
 func ErrorKind(err error) string {
 	var netErr net.Error
 	var opErr *net.OpError
@@ -20,6 +24,8 @@ func ErrorKind(err error) string {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case errors.Is(err, replication.ErrShort):
+		return "wait_short"
 	case redis.IsReadOnlyError(err):
 		return "readonly"
 	case redis.IsLoadingError(err):

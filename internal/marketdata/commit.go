@@ -2,12 +2,15 @@ package marketdata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/keys"
+	"heartbeat/internal/replication"
 )
 
 // commitScript applies a list of writes if, and only if, a checkpoint still
@@ -113,8 +116,15 @@ func (c *commit) op(code, key string, args ...any) {
 const maxPairs = 1000
 
 // run executes the commit: 1 when applied, 0 when the checkpoint had
-// moved.
-func (c *commit) run(ctx context.Context, rdb redis.Scripter) (int, error) {
+// moved. With ingest.wait_replicas > 0 the script is pipelined with WAIT
+// on the connection of the master serving its keys (WAIT is refused
+// inside a script). A commit fewer replicas acknowledged is applied all
+// the same — its checkpoint moved, so running it again would change
+// nothing — and counted under component (heartbeat_wait_short_total),
+// logged once a minute of run time now: a failover before the replicas
+// catch up may roll the commit back, and the next run then recomputes it
+// from the ticks the promoted replica holds.
+func (c *commit) run(ctx context.Context, e *Engine, component string, now time.Time) (int, error) {
 	// A commit is one script: on a Redis Cluster its keys must share a
 	// slot. Checked here, on every commit, so any test of any computation
 	// fails on a key built without the shard's hash tag.
@@ -136,5 +146,52 @@ func (c *commit) run(ctx context.Context, rdb redis.Scripter) (int, error) {
 			pairs = pairs[n:]
 		}
 	}
-	return commitScript.Run(ctx, rdb, c.keys, args...).Int()
+	if e.wait.Replicas() == 0 {
+		return commitScript.Run(ctx, e.rdb, c.keys, args...).Int()
+	}
+	res, err := c.runWaiting(ctx, e, args)
+	var short *replication.ShortError
+	if errors.As(err, &short) {
+		if e.onWaitShort != nil {
+			e.onWaitShort(component)
+		}
+		if e.waitLog.allow(component, now, time.Minute) {
+			e.log.Warn().Str("component", component).Int("acked", short.Acked).Int("want", short.Want).
+				Msg("commit applied but fewer replicas acknowledged it than ingest.wait_replicas; a failover now may roll it back (counted in heartbeat_wait_short_total, logged once a minute)")
+		}
+		err = nil
+	}
+	return res, err
+}
+
+// runWaiting runs the script by its SHA, then WAIT, in one pipeline; a
+// master that does not know the script (a promoted replica: the script
+// cache is not replicated) gets it whole in a second pipeline. The error
+// wraps a *replication.ShortError only when the script succeeded.
+func (c *commit) runWaiting(ctx context.Context, e *Engine, args []any) (int, error) {
+	for _, whole := range []bool{false, true} {
+		pipe, err := e.wait.Pipeline(ctx, c.keys[0])
+		if err != nil {
+			return 0, err
+		}
+		var cmd *redis.Cmd
+		if whole {
+			cmd = commitScript.Eval(ctx, pipe, c.keys, args...)
+		} else {
+			cmd = commitScript.EvalSha(ctx, pipe, c.keys, args...)
+		}
+		_, err = e.wait.Exec(ctx, pipe)
+		if !whole && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			continue
+		}
+		if cmd.Err() != nil {
+			return 0, cmd.Err()
+		}
+		res, ierr := cmd.Int()
+		if ierr != nil {
+			return 0, ierr
+		}
+		return res, err
+	}
+	return 0, errors.New("commit: unreachable")
 }

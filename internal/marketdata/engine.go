@@ -13,6 +13,7 @@ import (
 	"heartbeat/internal/bars"
 	"heartbeat/internal/config"
 	"heartbeat/internal/market"
+	"heartbeat/internal/replication"
 	"heartbeat/internal/ticks"
 )
 
@@ -32,6 +33,9 @@ type Settings struct {
 	BacktestSessions int
 	BacktestTarget   config.Distance
 	BacktestStop     config.Distance
+	// WaitReplicas is ingest.wait_replicas: replicas that must acknowledge
+	// each commit (see commit.run).
+	WaitReplicas int
 }
 
 // SettingsFrom takes the computations' settings from a validated config.
@@ -48,7 +52,7 @@ func SettingsFrom(c config.Config) (Settings, error) {
 		Shards: c.Ingest.Shards, LateWindow: c.Ingest.LateWindow, MaxFuture: c.Ingest.MaxFuture,
 		BatchSize: c.Ingest.BatchSize, DeadLetterMaxLen: c.Ingest.DeadLetterMaxLen,
 		VwapKeepDays: c.Analytics.VwapKeepDays, BacktestSessions: c.Analytics.BacktestSessions,
-		BacktestTarget: target, BacktestStop: stop,
+		BacktestTarget: target, BacktestStop: stop, WaitReplicas: c.Ingest.WaitReplicas,
 	}, nil
 }
 
@@ -60,6 +64,10 @@ type Deps struct {
 	// backtest need it.
 	Store bars.Store
 	Log   zerolog.Logger
+	// WaitShort, if set, is told each time a commit was acknowledged by
+	// fewer replicas than Settings.WaitReplicas, with the computation
+	// ("intraday", "vwap", "rebuild"): for heartbeat_wait_short_total.
+	WaitShort func(component string)
 }
 
 // Engine runs the eight computations. It is safe for concurrent use by the
@@ -74,8 +82,12 @@ type Engine struct {
 	byShard  [][]string // configured symbols of each shard
 	dlLog    rateLimitedLog
 	calLog   rateLimitedLog
-	rolling  rollingCache
-	states   stateCache
+	waitLog  rateLimitedLog
+	wait     *replication.Waiter
+	// onWaitShort is Deps.WaitShort.
+	onWaitShort func(component string)
+	rolling     rollingCache
+	states      stateCache
 
 	// fault, when set by a test, is called after each step of a run and
 	// may fail it: how the exactly-once tests kill work at every step.
@@ -94,6 +106,7 @@ func New(set Settings, deps Deps) (*Engine, error) {
 		rdb: deps.Redis, instr: deps.Instruments, store: deps.Store, log: deps.Log, set: set,
 		validate: ticks.Validator{Known: deps.Instruments.Known, MaxFuture: set.MaxFuture},
 		byShard:  make([][]string, set.Shards),
+		wait:     replication.NewWaiter(deps.Redis, set.WaitReplicas), onWaitShort: deps.WaitShort,
 	}
 	for _, sym := range deps.Instruments.Symbols() {
 		n := ticks.Shard(sym, set.Shards)

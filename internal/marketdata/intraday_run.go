@@ -216,7 +216,7 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 	if reopened >= 0 && reopened <= vwapCaptured {
 		c.op("HMIN", keys.Checkpoints(shard), ckptVwapRecapture, reopened)
 	}
-	res, err := c.run(ctx, e.rdb)
+	res, err := c.run(ctx, e, "intraday", now)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: commit: %w", shard, err)
 	}

@@ -130,7 +130,7 @@ func (e *Engine) rebuildShard(ctx context.Context, shard int, now time.Time, sta
 			states[sym] = r.state
 		}
 	}
-	restoredStates, err := e.restoreStates(ctx, shard, states)
+	restoredStates, err := e.restoreStates(ctx, shard, states, now)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (e *Engine) restoreBars(ctx context.Context, shard int, sym string, r resto
 // run that read the states before cannot commit over them, and no worker's
 // state cache stays in use); on a conflict it reads again. It returns the
 // symbols restored.
-func (e *Engine) restoreStates(ctx context.Context, shard int, states map[string]*SymbolState) ([]string, error) {
+func (e *Engine) restoreStates(ctx context.Context, shard int, states map[string]*SymbolState, now time.Time) ([]string, error) {
 	if len(states) == 0 {
 		return nil, nil
 	}
@@ -351,7 +351,7 @@ func (e *Engine) restoreStates(ctx context.Context, shard int, states map[string
 		if len(missing) == 0 {
 			return nil, nil
 		}
-		applied, err := c.run(ctx, e.rdb)
+		applied, err := c.run(ctx, e, "rebuild", now)
 		if err != nil {
 			return nil, fmt.Errorf("commit states: %w", err)
 		}

@@ -159,7 +159,7 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 	if err := e.step("compute"); err != nil {
 		return nil, err
 	}
-	res, err := c.run(ctx, e.rdb)
+	res, err := c.run(ctx, e, "vwap", now)
 	if err != nil {
 		return nil, fmt.Errorf("vwap shard %d: commit: %w", shard, err)
 	}

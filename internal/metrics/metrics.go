@@ -41,6 +41,7 @@ type Metrics struct {
 	Ticks       *prometheus.CounterVec // result: in_session, out_of_session (disjoint)
 	DeadLetters *prometheus.CounterVec // reason
 	Bars        *prometheus.CounterVec // event: closed, amended, flushed
+	WaitShort   *prometheus.CounterVec // component: commits fewer replicas acknowledged than ingest.wait_replicas
 
 	// Feed.
 	FeedTicks prometheus.Counter
@@ -83,6 +84,8 @@ func New() *Metrics {
 			Help: "Rejected ticks parked in the dead-letter streams, by reason."}, []string{"reason"}),
 		Bars: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_bars_total",
 			Help: "1-minute bars closed, amended and flushed to the durable store."}, []string{"event"}),
+		WaitShort: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_wait_short_total",
+			Help: "Commits applied on the master that fewer replicas acknowledged than ingest.wait_replicas within the WAIT timeout, by component (intraday, vwap, rebuild): a failover before the replicas catch up may roll them back."}, []string{"component"}),
 		FeedTicks: prometheus.NewCounter(prometheus.CounterOpts{Name: "heartbeat_feed_ticks_total",
 			Help: "Ticks written by the built-in simulator (embedded mode; cmd/feed logs its totals)."}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "heartbeat_build_info",
@@ -91,7 +94,7 @@ func New() *Metrics {
 	b := buildinfo.Get()
 	m.BuildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
 	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.StartLag, m.RunDuration, m.LastSuccess,
-		m.Ticks, m.DeadLetters, m.Bars, m.FeedTicks, m.BuildInfo,
+		m.Ticks, m.DeadLetters, m.Bars, m.WaitShort, m.FeedTicks, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -119,7 +119,8 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 	if err != nil {
 		return err
 	}
-	eng, err := marketdata.New(set, marketdata.Deps{Redis: d.Redis, Instruments: instruments, Store: store, Log: d.Log})
+	eng, err := marketdata.New(set, marketdata.Deps{Redis: d.Redis, Instruments: instruments, Store: store, Log: d.Log,
+		WaitShort: func(component string) { d.Metrics.WaitShort.WithLabelValues(component).Inc() }})
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,8 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 		return nil, err
 	}
 	log := d.Log.With().Str("component", "worker").Str("worker", w.name).Logger()
-	eng, err := marketdata.New(set, marketdata.Deps{Redis: d.Redis, Instruments: instruments, Store: w.d.Store, Log: log})
+	eng, err := marketdata.New(set, marketdata.Deps{Redis: d.Redis, Instruments: instruments, Store: w.d.Store, Log: log,
+		WaitShort: func(component string) { d.Metrics.WaitShort.WithLabelValues(component).Inc() }})
 	if err != nil {
 		return nil, err
 	}

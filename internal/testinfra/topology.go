@@ -492,3 +492,51 @@ func withClusterPort(t testing.TB) RedisOption {
 		t.Fatalf("no free port with a free cluster bus port")
 	}
 }
+
+// Rejoin restarts the data node at addr (killed by KillMaster; it comes
+// back empty) and waits until it is a replica in sync with the current
+// master, as the sentinels reconfigure it, and every sentinel counts it
+// as a replica again, so the next kill has as many replicas to promote.
+func (s *Sentinel) Rejoin(addr string, timeout time.Duration) {
+	s.t.Helper()
+	n := s.node(addr)
+	n.Start()
+	err := waitCond(timeout, func() (bool, error) {
+		master, err := s.MasterAddr()
+		if err != nil {
+			return false, err
+		}
+		f, err := info(addr, "replication")
+		if err != nil {
+			return false, err
+		}
+		if f["role"] != "slave" || f["master_link_status"] != "up" || f["master_host"]+":"+f["master_port"] != master {
+			return false, fmt.Errorf("%s: role %s, master %s:%s link %s; want a replica of %s", addr, f["role"], f["master_host"], f["master_port"], f["master_link_status"], master)
+		}
+		return true, nil
+	})
+	if err != nil {
+		s.t.Fatalf("node %s did not rejoin as a replica within %s: %v", addr, timeout, err)
+	}
+	for _, sen := range s.Sentinels {
+		c := redis.NewSentinelClient(&redis.Options{Addr: sen.Addr(), MaxRetries: -1})
+		err := waitCond(timeout, func() (bool, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			reps, err := c.Replicas(ctx, MasterName).Result()
+			if err != nil {
+				return false, err
+			}
+			for _, r := range reps {
+				if r["ip"]+":"+r["port"] == addr && !strings.Contains(r["flags"], "down") && !strings.Contains(r["flags"], "disconnected") {
+					return true, nil
+				}
+			}
+			return false, fmt.Errorf("sentinel %s does not list %s as a live replica", sen.Addr(), addr)
+		})
+		c.Close()
+		if err != nil {
+			s.t.Fatalf("%v", err)
+		}
+	}
+}
