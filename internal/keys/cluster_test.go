@@ -56,6 +56,14 @@ var uses = []atomicUse{
 		}
 		return out
 	}},
+	// commit.go sends commitScript with EVAL/EVALSHA in a pipeline with WAIT.
+	{"internal/marketdata/commit.go:Eval", func() [][]string {
+		var out [][]string
+		for n := range 64 {
+			out = append(out, shardKeys(n))
+		}
+		return out
+	}},
 	{"internal/marketdata/flush.go:TxPipeline#1", func() [][]string {
 		var out [][]string
 		for n := range 64 {
