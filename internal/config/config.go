@@ -30,6 +30,7 @@ type Config struct {
 	Jobs        map[jobs.Name]Job `mapstructure:"jobs"`
 	Instruments []Instrument      `mapstructure:"instruments"`
 	Calendars   Calendars         `mapstructure:"calendars"`
+	Runs        Runs              `mapstructure:"runs"`
 	Markets     map[string]Market `mapstructure:"markets"`
 	Ingest      Ingest            `mapstructure:"ingest"`
 	Analytics   Analytics         `mapstructure:"analytics"`
@@ -201,6 +202,13 @@ type Instrument struct {
 	Weight float64 `mapstructure:"weight"`
 }
 
+// Runs configures the run history (heartbeat:runs and one stream per job).
+type Runs struct {
+	// Retention is how long runs are kept (trimmed by age as runs are
+	// appended). Default 24h.
+	Retention time.Duration `mapstructure:"retention"`
+}
+
 // Calendars configures the exchange calendars beyond their built-in rules.
 type Calendars struct {
 	// Overrides is the path of a YAML file of calendar overrides
@@ -339,6 +347,7 @@ func Default() Config {
 		Feed:      Feed{Rate: 50},
 		Embedded:  Embedded{Workers: 2, Feed: true},
 		Calendars: Calendars{OnCoverageEnd: "closed"},
+		Runs:      Runs{Retention: 24 * time.Hour},
 		HTTP:      HTTP{Tokens: map[string]string{}},
 		Markets:   map[string]Market{},
 	}
@@ -562,6 +571,9 @@ func (c Config) Validate() error {
 		if _, err := tls.LoadX509KeyPair(c.HTTP.TLSCertFile, c.HTTP.TLSKeyFile); err != nil {
 			bad("http.tls_cert_file", "cannot load the certificate and key: %v", err)
 		}
+	}
+	if c.Runs.Retention < time.Minute {
+		bad("runs.retention", "must be at least 1m, got %s", c.Runs.Retention)
 	}
 	switch c.Calendars.OnCoverageEnd {
 	case "closed", "weekdays":

@@ -137,8 +137,14 @@ func RunLock(job, part string) string {
 	return fmt.Sprintf("%s:runlock:{%s:%s}", Prefix, job, part)
 }
 
-// Runs is the capped stream of every run (the operator's run history).
+// Runs is the stream of every run (the operator's run history), trimmed
+// by age (runs.retention).
 const Runs = "heartbeat:runs"
+
+// JobRuns is one job's own stream of its runs (the same entries as Runs),
+// so a rarely run job's history is one read away however busy the others
+// are. Trimmed like Runs.
+func JobRuns(job string) string { return Runs + ":" + job }
 
 // Audit is the stream of operator control actions.
 const Audit = "heartbeat:audit"

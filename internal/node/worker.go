@@ -84,7 +84,7 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 	if err != nil {
 		return nil, err
 	}
-	h, err := tasks.NewHandlers(tasks.HandlerDeps{Engine: eng, Redis: d.Redis, Runs: runlog.New(d.Redis, 0), Clock: d.Clock,
+	h, err := tasks.NewHandlers(tasks.HandlerDeps{Engine: eng, Redis: d.Redis, Runs: runlog.New(d.Redis, cfg.Runs.Retention), Clock: d.Clock,
 		Log: log, Metrics: d.Metrics, Worker: w.name})
 	if err != nil {
 		return nil, err

@@ -31,8 +31,8 @@ const (
 	TimeLayout = "2006-01-02T15:04:05.000000Z07:00" // RFC 3339 UTC, microseconds
 )
 
-// DefaultMaxLen caps the stream (approximately).
-const DefaultMaxLen = 100_000
+// DefaultRetention is how long runs are kept when none is configured.
+const DefaultRetention = 24 * time.Hour
 
 // Run is one entry of the run history.
 type Run struct {
@@ -98,59 +98,125 @@ func Parse(id string, v map[string]any) (Run, error) {
 	return r, nil
 }
 
-// Log appends to and reads the run history.
+// Log appends to and reads the run history: the stream keys.Runs of
+// every run and one stream per job (keys.JobRuns), both trimmed by age.
 type Log struct {
-	rdb    redis.UniversalClient
-	maxLen int64
+	rdb       redis.UniversalClient
+	retention time.Duration
 }
 
-// New returns a Log capped at about maxLen entries (DefaultMaxLen if <= 0).
-func New(rdb redis.UniversalClient, maxLen int64) *Log {
-	if maxLen <= 0 {
-		maxLen = DefaultMaxLen
+// New returns a Log keeping runs for retention (DefaultRetention if <= 0).
+func New(rdb redis.UniversalClient, retention time.Duration) *Log {
+	if retention <= 0 {
+		retention = DefaultRetention
 	}
-	return &Log{rdb: rdb, maxLen: maxLen}
+	return &Log{rdb: rdb, retention: retention}
 }
 
-// Append adds a run.
+// Append adds a run to the history and to its job's stream, and trims
+// both of entries older than the retention (XTRIM MINID, approximate:
+// Redis trims whole nodes, so a few older entries may stay a little
+// longer). The run's finish time dates the trim, so no clock is read.
 func (l *Log) Append(ctx context.Context, r Run) error {
-	err := l.rdb.XAdd(ctx, &redis.XAddArgs{Stream: keys.Runs, MaxLen: l.maxLen, Approx: true, Values: r.Fields()}).Err()
+	minID := ""
+	if !r.FinishedAt.IsZero() {
+		minID = strconv.FormatInt(r.FinishedAt.Add(-l.retention).UnixMilli(), 10)
+	}
+	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, stream := range []string{keys.Runs, keys.JobRuns(r.Job)} {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: stream, MinID: minID, Approx: minID != "", Values: r.Fields()})
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("append run %s: %w", r.TaskID, err)
 	}
 	return nil
 }
 
-// Recent returns up to limit of the newest runs, newest first, of one job
-// (all jobs when job is empty). It scans at most 10,000 entries.
-func (l *Log) Recent(ctx context.Context, job string, limit int) ([]Run, error) {
-	const page = 500
-	var out []Run
-	end := "+"
-	for scanned := 0; len(out) < limit && scanned < 20*page; {
-		msgs, err := l.rdb.XRevRangeN(ctx, keys.Runs, end, "-", page).Result()
+// Query selects runs for Page. Zero fields select everything.
+type Query struct {
+	Job, Part string
+	Outcome   Outcome
+	From, To  time.Time // entries appended in [From, To]
+	// Before continues a previous page: only entries older than this
+	// stream ID (the previous page's Next).
+	Before string
+	Limit  int
+}
+
+// MaxScan bounds the entries one Page reads, whatever its filters match,
+// so a request costs a bounded amount of Redis time.
+const MaxScan = 5000
+
+// Page is one page of runs, newest first, and where the next page starts.
+type Page struct {
+	Runs []Run
+	// Next is the Before of the next page; empty when the history has
+	// nothing older to scan.
+	Next string
+	// Scanned is how many entries this page read.
+	Scanned int
+}
+
+// Page returns up to q.Limit runs matching q, newest first, reading at
+// most MaxScan entries: from the job's own stream when q.Job is set, else
+// the history of every run. A page that ran out of scan budget before
+// filling returns what it found and a Next to continue from.
+func (l *Log) Page(ctx context.Context, q Query) (Page, error) {
+	stream := keys.Runs
+	if q.Job != "" {
+		stream = keys.JobRuns(q.Job)
+	}
+	end, start := "+", "-"
+	if !q.To.IsZero() {
+		end = strconv.FormatInt(q.To.UnixMilli(), 10)
+	}
+	if q.Before != "" {
+		end = "(" + q.Before
+	}
+	if !q.From.IsZero() {
+		start = strconv.FormatInt(q.From.UnixMilli(), 10)
+	}
+	limit := max(q.Limit, 1)
+	var page Page
+	for page.Scanned < MaxScan {
+		n := min(int64(MaxScan-page.Scanned), 500)
+		msgs, err := l.rdb.XRevRangeN(ctx, stream, end, start, n).Result()
 		if err != nil {
-			return nil, fmt.Errorf("read runs: %w", err)
+			return page, fmt.Errorf("read runs: %w", err)
 		}
-		for _, m := range msgs {
+		for i, m := range msgs {
+			page.Scanned++
 			r, err := Parse(m.ID, m.Values)
 			if err != nil {
-				return nil, err
+				return page, err
 			}
-			if job == "" || r.Job == job {
-				out = append(out, r)
-				if len(out) == limit {
-					break
+			if (q.Part == "" || r.Part == q.Part) && (q.Outcome == "" || r.Outcome == q.Outcome) && (q.Job == "" || r.Job == q.Job) {
+				page.Runs = append(page.Runs, r)
+				if len(page.Runs) == limit {
+					if i < len(msgs)-1 || int64(len(msgs)) == n {
+						page.Next = m.ID
+					}
+					return page, nil
 				}
 			}
 		}
-		scanned += len(msgs)
-		if len(msgs) < page {
-			break
+		if int64(len(msgs)) < n {
+			page.Next = "" // the start of the range: nothing older
+			return page, nil
 		}
 		end = "(" + msgs[len(msgs)-1].ID
+		page.Next = msgs[len(msgs)-1].ID
 	}
-	return out, nil
+	return page, nil
+}
+
+// Recent returns up to limit of the newest runs, newest first, of one job
+// (all jobs when job is empty): the first Page.
+func (l *Log) Recent(ctx context.Context, job string, limit int) ([]Run, error) {
+	p, err := l.Page(ctx, Query{Job: job, Limit: limit})
+	return p.Runs, err
 }
 
 // Range returns every run with an entry ID in [from, to] ("-" and "+" for

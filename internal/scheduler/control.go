@@ -313,19 +313,36 @@ func Paused(ctx context.Context, rdb redis.UniversalClient) (map[jobs.Name]strin
 
 // Audit returns up to limit of the newest audit entries, newest first.
 func Audit(ctx context.Context, rdb redis.UniversalClient, limit int) ([]AuditEntry, error) {
-	msgs, err := rdb.XRevRangeN(ctx, keys.Audit, "+", "-", int64(limit)).Result()
+	entries, _, err := AuditPage(ctx, rdb, "", limit)
+	return entries, err
+}
+
+// AuditPage returns up to limit audit entries older than the stream ID
+// before ("" for the newest), newest first, and the before of the next
+// page ("" when there is nothing older).
+func AuditPage(ctx context.Context, rdb redis.UniversalClient, before string, limit int) ([]AuditEntry, string, error) {
+	end := "+"
+	if before != "" {
+		end = "(" + before
+	}
+	msgs, err := rdb.XRevRangeN(ctx, keys.Audit, end, "-", int64(limit)+1).Result()
 	if err != nil {
-		return nil, fmt.Errorf("read audit: %w", err)
+		return nil, "", fmt.Errorf("read audit: %w", err)
+	}
+	next := ""
+	if len(msgs) > limit {
+		msgs = msgs[:limit]
+		next = msgs[len(msgs)-1].ID
 	}
 	out := make([]AuditEntry, 0, len(msgs))
 	for _, m := range msgs {
 		e, err := ParseAudit(m.ID, m.Values)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // LastSlots returns the last slot the leaders decided for each job.

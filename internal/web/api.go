@@ -344,26 +344,64 @@ func (site *Site) apiPreview(r *http.Request) (any, error) {
 	return map[string]any{"job": name, "after": after.UTC(), "slots": PreviewSlots(p, after, n)}, nil
 }
 
+// apiRuns pages the run history, newest first: ?job=&part=&outcome=
+// &from=&to= (RFC 3339) filter, ?before=ID continues from a page's
+// next_before, ?limit=N. A request reads at most runlog.MaxScan entries;
+// when it stops short, next_before says where to continue.
 func (site *Site) apiRuns(r *http.Request) (any, error) {
-	job := r.URL.Query().Get("job")
-	if job != "" {
-		if _, err := jobName(job); err != nil {
+	q := r.URL.Query()
+	query := runlog.Query{Job: q.Get("job"), Part: q.Get("part"), Outcome: runlog.Outcome(q.Get("outcome"))}
+	if query.Job != "" {
+		if _, err := jobName(query.Job); err != nil {
 			return nil, badRequest("job: %v", err)
 		}
 	}
-	limit, err := intParam(r, "limit", defaultRunsLimit, 1, maxRunsLimit)
+	switch query.Outcome {
+	case "", runlog.OK, runlog.Error, runlog.Expired, runlog.SkippedOverlap:
+	default:
+		return nil, badRequest("outcome: must be ok, error, expired or skipped_overlap, got %q", query.Outcome)
+	}
+	if len(query.Part) > 64 {
+		return nil, badRequest("part: longer than 64 characters")
+	}
+	var err error
+	if query.Limit, err = intParam(r, "limit", defaultRunsLimit, 1, maxRunsLimit); err != nil {
+		return nil, err
+	}
+	if query.From, err = timeParam(r, "from", time.Time{}); err != nil {
+		return nil, err
+	}
+	if query.To, err = timeParam(r, "to", time.Time{}); err != nil {
+		return nil, err
+	}
+	if query.Before, err = streamIDParam(r, "before"); err != nil {
+		return nil, err
+	}
+	page, err := runlog.New(site.d.Redis, 0).Page(r.Context(), query)
 	if err != nil {
 		return nil, err
 	}
-	runs, err := runlog.New(site.d.Redis, 0).Recent(r.Context(), job, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RunView, 0, len(runs))
-	for _, run := range runs {
+	out := make([]RunView, 0, len(page.Runs))
+	for _, run := range page.Runs {
 		out = append(out, runView(run))
 	}
-	return map[string]any{"job": job, "limit": limit, "runs": out}, nil
+	return map[string]any{"job": query.Job, "limit": query.Limit, "runs": out, "next_before": page.Next, "scanned": page.Scanned}, nil
+}
+
+// streamIDParam reads a Redis stream entry ID (MS-SEQ) from the query.
+func streamIDParam(r *http.Request, name string) (string, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return "", nil
+	}
+	ms, seq, ok := strings.Cut(v, "-")
+	if _, err := strconv.ParseUint(ms, 10, 64); err != nil || !ok {
+		return "", badRequest("%s: want a stream entry ID such as 1764000000000-0, got %q", name, v)
+	}
+	if _, err := strconv.ParseUint(seq, 10, 64); err != nil {
+		return "", badRequest("%s: want a stream entry ID such as 1764000000000-0, got %q", name, v)
+	}
+	return v, nil
 }
 
 func (site *Site) apiAudit(r *http.Request) (any, error) {
@@ -371,11 +409,15 @@ func (site *Site) apiAudit(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := scheduler.Audit(r.Context(), site.d.Redis, limit)
+	before, err := streamIDParam(r, "before")
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"audit": entries}, nil
+	entries, next, err := scheduler.AuditPage(r.Context(), site.d.Redis, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"audit": entries, "next_before": next}, nil
 }
 
 // SymbolView is one configured instrument.

@@ -89,7 +89,28 @@ scrape_configs:
 		return time.Since(began)
 	}
 
-	// A leader scraped: no alert (it may be pending before the first scrape).
+	// Prometheus sees the leader (before its first scrapes the rule sees
+	// no leader and may go pending), then the alert is inactive.
+	if err := procs.WaitFor(bound, func() (bool, error) {
+		res, err := http.Get("http://" + addr + "/api/v1/query?query=sum(heartbeat_scheduler_leader)")
+		if err != nil {
+			return false, err
+		}
+		defer res.Body.Close()
+		var body struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			return false, err
+		}
+		return len(body.Data.Result) == 1 && body.Data.Result[0].Value[1] == "1", nil
+	}); err != nil {
+		t.Fatalf("Prometheus never saw %s lead: %v\n%s", sched.name, err, prom.Tail(20))
+	}
 	waitState("while a replica leads", "")
 	// Watched for longer than the hold: it does not fire while a replica leads.
 	deadline := time.Now().Add(8 * time.Second)
