@@ -38,7 +38,8 @@ type siteFixture struct {
 	store   *bars.Memory
 	site    *Site
 	url     string
-	logs    *syncBuffer // everything the site and the server logged
+	logs    *syncBuffer  // everything the site and the server logged
+	handler http.Handler // what the server serves: the routes behind the hardening
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -61,7 +62,7 @@ func (s *syncBuffer) String() string {
 
 // setupSite starts the site's routes on an httptest server at now; edits
 // change the default config first (an overrides file, say).
-func setupSite(t *testing.T, token string, now time.Time, edits ...func(*config.Config)) *siteFixture {
+func setupSite(t testing.TB, token string, now time.Time, edits ...func(*config.Config)) *siteFixture {
 	t.Helper()
 	mr, rdb := testinfra.Mini(t)
 	cfg := config.Default()
@@ -109,7 +110,7 @@ func setupSite(t *testing.T, token string, now time.Time, edits ...func(*config.
 	site.Mount(srv)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, url: hs.URL, logs: logs}
+	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, url: hs.URL, logs: logs, handler: srv.Handler()}
 }
 
 // call sends a request and decodes a JSON answer into out (when not nil).
