@@ -33,6 +33,15 @@ type RedisServer struct {
 	aof  bool
 	args []string
 	cmd  *exec.Cmd
+	// user and pass authenticate the harness (start-up ping, Client) on a
+	// server with ACLs.
+	user, pass string
+}
+
+// WithAuth makes the harness authenticate as user (a server started with
+// an ACL file whose default user is off).
+func WithAuth(user, pass string) RedisOption {
+	return func(s *RedisServer) { s.user, s.pass = user, pass }
 }
 
 // RedisOption configures StartRedis.
@@ -72,7 +81,7 @@ func (s *RedisServer) URL() string { return "redis://" + s.Addr() + "/0" }
 
 // Client returns a new client, closed when the test ends.
 func (s *RedisServer) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), Username: s.user, Password: s.pass})
 	s.t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -92,7 +101,7 @@ func (s *RedisServer) Start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), Username: s.user, Password: s.pass, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

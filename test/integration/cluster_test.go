@@ -32,6 +32,11 @@ type clusterConfig struct {
 	aof         bool     // Redis with the append-only file (data survives a restart)
 	instruments string   // YAML list; empty: two ALWAYS-market symbols
 	workerEnv   []string // extra environment of the workers (HEARTBEAT_WORKER_...)
+	// schedulerEnv and feedEnv are extra environment of the schedulers
+	// and the feed (their Redis user, say).
+	schedulerEnv, feedEnv []string
+	// redisOpts configure the single redis-server (an ACL file, say).
+	redisOpts []testinfra.RedisOption
 	// topology is the Redis the processes share: single (default, one
 	// redis-server), sentinel (a master, 2 replicas, 3 sentinels) or
 	// cluster (3 masters, 3 replicas).
@@ -88,6 +93,7 @@ func setup(t testing.TB, cfg clusterConfig) *cluster {
 	if cfg.aof {
 		opts = append(opts, testinfra.WithAOF())
 	}
+	opts = append(opts, cfg.redisOpts...)
 	c := &cluster{t: t, cfg: cfg, dir: t.TempDir()}
 	switch cfg.topology {
 	case "", config.RedisSingle:
@@ -159,16 +165,16 @@ func (c *cluster) redisArgs() []string {
 
 // startFeed starts cmd/feed simulate on the cluster's Redis.
 func (c *cluster) startFeed() *node {
-	n := &node{name: "feed", args: append([]string{"simulate"}, append(c.redisArgs(), "--rate", "40")...)}
-	n.proc = procs.Start(c.t, n.name, bins.feed, c.dir, n.args, nil)
+	n := &node{name: "feed", args: append([]string{"simulate"}, append(c.redisArgs(), "--rate", "40")...), env: c.cfg.feedEnv}
+	n.proc = procs.Start(c.t, n.name, bins.feed, c.dir, n.args, n.env)
 	return n
 }
 
 func (c *cluster) startScheduler(name string) *node {
 	addr := fmt.Sprintf("127.0.0.1:%d", testinfra.FreePort(c.t))
 	n := &node{name: name, http: addr, args: append(c.redisArgs(), "--http", addr,
-		"--replica", name, "--fast-tick", "1.0", "--slow-tick", "60")}
-	n.proc = procs.Start(c.t, name, bins.scheduler, c.dir, n.args, nil)
+		"--replica", name, "--fast-tick", "1.0", "--slow-tick", "60"), env: c.cfg.schedulerEnv}
+	n.proc = procs.Start(c.t, name, bins.scheduler, c.dir, n.args, n.env)
 	return n
 }
 
