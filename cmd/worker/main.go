@@ -12,6 +12,7 @@ import (
 
 	"heartbeat/internal/cli"
 	"heartbeat/internal/clock"
+	"heartbeat/internal/config"
 	"heartbeat/internal/logging"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/node"
@@ -77,19 +78,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // runHealthcheck exits 0 when this host's worker says it is ready (GET
 // /readyz on worker.http, or --addr): the image's HEALTHCHECK.
 func runHealthcheck(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := cli.NewFlags("worker healthcheck", stderr)
-	common := cli.AddCommon(fs)
-	addr := fs.String("addr", "", "host:port of the worker's HTTP endpoint (default worker.http)")
-	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
-	if err := cli.Parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := common.Load(fs)
-	if err != nil {
-		return err
-	}
-	if *addr == "" {
-		*addr = cfg.Worker.HTTP
-	}
-	return cli.Healthcheck(ctx, *addr, cfg.HTTP.TLS(), *timeout)
+	return cli.RunHealthcheck(ctx, "worker", args, stderr, func(c config.Config) string { return c.Worker.HTTP })
 }

@@ -26,8 +26,9 @@ const Kind = "calendar"
 // ErrNotFound is returned by Remove for an entry that does not exist.
 var ErrNotFound = settings.ErrNotFound
 
-// entry is how an override is stored: market-local times as HH:MM.
-type entry struct {
+// Entry is a runtime entry as it is stored and as the HTTP API takes and
+// shows it: market-local times as HH:MM, only those of its kind set.
+type Entry struct {
 	Market     string `json:"market"`
 	Kind       string `json:"kind"`
 	Date       string `json:"date"`
@@ -40,54 +41,62 @@ type entry struct {
 	To         string `json:"to,omitempty"`
 }
 
-func encode(o market.Override) entry {
-	e := entry{Market: string(o.Market), Kind: string(o.Kind), Date: o.Date.String(), Name: o.Name}
-	set := func(dst *string, t market.TimeOfDay) { *dst = t.String() }
+// Encode writes an override as an Entry.
+func Encode(o market.Override) Entry {
+	e := Entry{Market: string(o.Market), Kind: string(o.Kind), Date: o.Date.String(), Name: o.Name}
 	switch o.Kind {
 	case market.KindExtraSession:
-		set(&e.Open, o.Open)
-		set(&e.Close, o.Close)
+		e.Open, e.Close = o.Open.String(), o.Close.String()
 		if o.BreakStart != 0 || o.BreakEnd != 0 {
-			set(&e.BreakStart, o.BreakStart)
-			set(&e.BreakEnd, o.BreakEnd)
+			e.BreakStart, e.BreakEnd = o.BreakStart.String(), o.BreakEnd.String()
 		}
 	case market.KindLateOpen:
-		set(&e.Open, o.Open)
+		e.Open = o.Open.String()
 	case market.KindEarlyClose:
-		set(&e.Close, o.Close)
+		e.Close = o.Close.String()
 	case market.KindHalt:
-		set(&e.From, o.From)
-		set(&e.To, o.To)
+		e.From, e.To = o.From.String(), o.To.String()
 	}
 	return e
 }
 
-func decode(s settings.Entry) (market.Override, error) {
-	var e entry
-	if err := json.Unmarshal(s.Value, &e); err != nil {
-		return market.Override{}, fmt.Errorf("calendar entry %s: %w", s.ID, err)
-	}
+// Override reads an Entry, each bad field an error naming it, and checks
+// the result on its own (market.Override.Check).
+func (e Entry) Override() (market.Override, error) {
 	kind, err := market.ParseKind(e.Kind)
 	if err != nil {
-		return market.Override{}, fmt.Errorf("calendar entry %s: %w", s.ID, err)
+		return market.Override{}, fmt.Errorf("kind: %w", err)
 	}
 	date, err := market.ParseDate(e.Date)
 	if err != nil {
-		return market.Override{}, fmt.Errorf("calendar entry %s: %w", s.ID, err)
+		return market.Override{}, fmt.Errorf("date: %w", err)
 	}
-	o := market.Override{Market: market.Code(e.Market), Kind: kind, Date: date, Name: e.Name,
-		Source: market.Source{Origin: market.OriginRuntime, Ref: s.ID, Actor: s.Actor, At: s.At}}
+	o := market.Override{Market: market.Code(e.Market), Kind: kind, Date: date, Name: e.Name}
 	for _, f := range []struct {
-		s  string
-		to *market.TimeOfDay
-	}{{e.Open, &o.Open}, {e.Close, &o.Close}, {e.BreakStart, &o.BreakStart}, {e.BreakEnd, &o.BreakEnd}, {e.From, &o.From}, {e.To, &o.To}} {
+		name, s string
+		to      *market.TimeOfDay
+	}{{"open", e.Open, &o.Open}, {"close", e.Close, &o.Close}, {"break_start", e.BreakStart, &o.BreakStart},
+		{"break_end", e.BreakEnd, &o.BreakEnd}, {"from", e.From, &o.From}, {"to", e.To, &o.To}} {
 		if f.s == "" {
 			continue
 		}
 		if *f.to, err = market.ParseTimeOfDay(f.s); err != nil {
-			return market.Override{}, fmt.Errorf("calendar entry %s: %w", s.ID, err)
+			return o, fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
+	return o, o.Check()
+}
+
+func decode(s settings.Entry) (market.Override, error) {
+	var e Entry
+	if err := json.Unmarshal(s.Value, &e); err != nil {
+		return market.Override{}, fmt.Errorf("calendar entry %s: %w", s.ID, err)
+	}
+	o, err := e.Override()
+	if err != nil {
+		return market.Override{}, fmt.Errorf("calendar entry %s: %w", s.ID, err)
+	}
+	o.Source = market.Source{Origin: market.OriginRuntime, Ref: s.ID, Actor: s.Actor, At: s.At}
 	return o, nil
 }
 
@@ -147,7 +156,7 @@ func (r *Runtime) Add(ctx context.Context, o market.Override, actor string, at t
 	if err := r.book.CheckRuntime(o, present); err != nil {
 		return o, err
 	}
-	value, err := json.Marshal(encode(o))
+	value, err := json.Marshal(Encode(o))
 	if err != nil {
 		return o, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"heartbeat/internal/buildinfo"
+	"heartbeat/internal/config"
 )
 
 // IsVersion reports whether args ask for the version (--version, -version
@@ -20,6 +21,27 @@ func IsVersion(args []string, w io.Writer) bool {
 	}
 	fmt.Fprintln(w, buildinfo.Get().String())
 	return true
+}
+
+// RunHealthcheck is the `healthcheck` subcommand of a program: flags
+// --config, --addr (default addrOf(config)) and --timeout, then
+// Healthcheck.
+func RunHealthcheck(ctx context.Context, name string, args []string, stderr io.Writer, addrOf func(config.Config) string) error {
+	fs := NewFlags(name+" healthcheck", stderr)
+	common := AddCommon(fs)
+	addr := fs.String("addr", "", "host:port of the process's HTTP endpoint (default from the config)")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := common.Load(fs)
+	if err != nil {
+		return err
+	}
+	if *addr == "" {
+		*addr = addrOf(cfg)
+	}
+	return Healthcheck(ctx, *addr, cfg.HTTP.TLS(), *timeout)
 }
 
 // Healthcheck asks the process serving addr (host:port or :port, as in

@@ -33,41 +33,18 @@ import (
 // maxCalendarBody bounds a calendar entry's JSON body, in bytes.
 const maxCalendarBody = 4096
 
-// CalendarEntryView is a runtime entry in the API.
+// CalendarEntryView is a runtime entry in the API: the entry, its ID,
+// who made it and when.
 type CalendarEntryView struct {
-	ID         string    `json:"id"`
-	Market     string    `json:"market"`
-	Kind       string    `json:"kind"`
-	Date       string    `json:"date"`
-	Name       string    `json:"name,omitempty"`
-	Open       string    `json:"open,omitempty"`
-	Close      string    `json:"close,omitempty"`
-	BreakStart string    `json:"break_start,omitempty"`
-	BreakEnd   string    `json:"break_end,omitempty"`
-	From       string    `json:"from,omitempty"`
-	To         string    `json:"to,omitempty"`
-	Actor      string    `json:"actor"`
-	At         time.Time `json:"at"`
-	Summary    string    `json:"summary"`
+	ID string `json:"id"`
+	calendars.Entry
+	Actor   string    `json:"actor"`
+	At      time.Time `json:"at"`
+	Summary string    `json:"summary"`
 }
 
 func calendarEntryView(o market.Override) CalendarEntryView {
-	v := CalendarEntryView{ID: o.Source.Ref, Market: string(o.Market), Kind: string(o.Kind), Date: o.Date.String(), Name: o.Name,
-		Actor: o.Source.Actor, At: o.Source.At, Summary: scheduler.Describe(o)}
-	switch o.Kind {
-	case market.KindExtraSession:
-		v.Open, v.Close = o.Open.String(), o.Close.String()
-		if o.BreakStart != 0 || o.BreakEnd != 0 {
-			v.BreakStart, v.BreakEnd = o.BreakStart.String(), o.BreakEnd.String()
-		}
-	case market.KindLateOpen:
-		v.Open = o.Open.String()
-	case market.KindEarlyClose:
-		v.Close = o.Close.String()
-	case market.KindHalt:
-		v.From, v.To = o.From.String(), o.To.String()
-	}
-	return v
+	return CalendarEntryView{ID: o.Source.Ref, Entry: calendars.Encode(o), Actor: o.Source.Actor, At: o.Source.At, Summary: scheduler.Describe(o)}
 }
 
 func (site *Site) mountCalendarControls(s *Server) {
@@ -95,44 +72,10 @@ func (site *Site) serveCalendarExport(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(site.d.Engine.Instruments().Book().Export().Marshal())
 }
 
-// calendarRequest is the POST body.
+// calendarRequest is the POST body: an entry and the audit's note.
 type calendarRequest struct {
-	Market     string `json:"market"`
-	Kind       string `json:"kind"`
-	Date       string `json:"date"`
-	Name       string `json:"name"`
-	Open       string `json:"open"`
-	Close      string `json:"close"`
-	BreakStart string `json:"break_start"`
-	BreakEnd   string `json:"break_end"`
-	From       string `json:"from"`
-	To         string `json:"to"`
-	Note       string `json:"note"`
-}
-
-func (req calendarRequest) override() (market.Override, error) {
-	kind, err := market.ParseKind(req.Kind)
-	if err != nil {
-		return market.Override{}, fmt.Errorf("kind: %w", err)
-	}
-	date, err := market.ParseDate(req.Date)
-	if err != nil {
-		return market.Override{}, fmt.Errorf("date: %w", err)
-	}
-	o := market.Override{Market: market.Code(req.Market), Kind: kind, Date: date, Name: req.Name}
-	for _, f := range []struct {
-		name, s string
-		to      *market.TimeOfDay
-	}{{"open", req.Open, &o.Open}, {"close", req.Close, &o.Close}, {"break_start", req.BreakStart, &o.BreakStart},
-		{"break_end", req.BreakEnd, &o.BreakEnd}, {"from", req.From, &o.From}, {"to", req.To, &o.To}} {
-		if f.s == "" {
-			continue
-		}
-		if *f.to, err = market.ParseTimeOfDay(f.s); err != nil {
-			return o, fmt.Errorf("%s: %w", f.name, err)
-		}
-	}
-	return o, o.Check()
+	calendars.Entry
+	Note string `json:"note"`
 }
 
 // guard refuses a control over the client's rate (429) or without the
@@ -172,7 +115,7 @@ func (site *Site) serveCalendarAdd(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "note, name: longer than 1024 bytes")
 		return
 	}
-	o, err := req.override()
+	o, err := req.Override()
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
