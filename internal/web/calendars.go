@@ -233,6 +233,7 @@ func marketView(c *market.Calendar, now time.Time) MarketView {
 	}
 	mv.Session, mv.Open, mv.Close = v.Session.Date.String(), v.Session.Open.UTC(), v.Session.Close.UTC()
 	mv.Assumed = v.Session.Assumed
+	mv.SessionBar = sessionSVG(v.Session, c.Location(), now)
 	for _, h := range v.Session.Halts {
 		mv.Halts = append(mv.Halts, HaltView{From: h.From.UTC(), To: h.To.UTC(), Name: h.Name})
 	}

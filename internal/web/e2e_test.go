@@ -424,6 +424,29 @@ func TestStatusPageInChromium(t *testing.T) {
 	if text := eval[string](t, b, `document.querySelector("#markets [data-until]").textContent`); !strings.Contains(text, " in ") {
 		t.Fatalf("countdown %q", text)
 	}
+	// The strips: every job that has run shows its last 60 slots and a
+	// start-lag sparkline, each with a text alternative; every market in
+	// a session its bar.
+	poll(t, 15*time.Second, "intraday's strip", func() error {
+		if n := eval[int](t, b, `document.querySelectorAll('#jobs tr[data-job="intraday"] svg.slots rect').length`); n != 60 {
+			return fmt.Errorf("%d cells", n)
+		}
+		return nil
+	})
+	if label := eval[string](t, b, `document.querySelector('#jobs tr[data-job="intraday"] svg.slots').getAttribute("aria-label")`); !strings.HasPrefix(label, "last 60 slots: ") || !strings.Contains(label, " ok") {
+		t.Fatalf("strip label %q", label)
+	}
+	if n := eval[int](t, b, `document.querySelectorAll('#jobs svg.lag[aria-label] polyline').length`); n == 0 {
+		t.Fatal("no start-lag sparkline")
+	}
+	if n := eval[int](t, b, `document.querySelectorAll('#markets svg.session[aria-label] rect.sess').length`); n < 10 {
+		t.Fatalf("%d session bars, want one per market with a session", n)
+	}
+	// The jobs table fits a 1280-px-wide window without scrolling.
+	if w := eval[int](t, b, `(() => { document.body.style.width = "1280px"; const w = document.getElementById("jobs").scrollWidth; document.body.style.width = ""; return w; })()`); w > 1280 {
+		cols := eval[string](t, b, `(() => { document.body.style.width = "1280px"; const r = [...document.querySelectorAll("#jobs thead th")].map(th => th.textContent + "=" + th.getBoundingClientRect().width.toFixed(0)).join(", "); document.body.style.width = ""; return r; })()`)
+		t.Fatalf("the jobs table is %d px wide in a 1280-px page: %s", w, cols)
+	}
 	if errs := b.errors(); len(errs) > 0 {
 		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
 	}

@@ -133,15 +133,17 @@ const staleAfter = 10 * time.Second
 
 // MarketView is one market on the board, from the effective calendar.
 type MarketView struct {
-	Market    string     `json:"market"`
-	Name      string     `json:"name"`
-	Zone      string     `json:"zone"`
-	LocalTime time.Time  `json:"local_time"`
-	Phase     string     `json:"phase"`             // open, break, halted or closed
-	Session   string     `json:"session,omitempty"` // the session containing now, or the next one
-	Open      time.Time  `json:"session_open,omitzero"`
-	Close     time.Time  `json:"session_close,omitzero"`
-	Halts     []HaltView `json:"session_halts,omitempty"`
+	// SessionBar draws the session (the page only).
+	SessionBar template.HTML `json:"-"`
+	Market     string        `json:"market"`
+	Name       string        `json:"name"`
+	Zone       string        `json:"zone"`
+	LocalTime  time.Time     `json:"local_time"`
+	Phase      string        `json:"phase"`             // open, break, halted or closed
+	Session    string        `json:"session,omitempty"` // the session containing now, or the next one
+	Open       time.Time     `json:"session_open,omitzero"`
+	Close      time.Time     `json:"session_close,omitzero"`
+	Halts      []HaltView    `json:"session_halts,omitempty"`
 	// Assumed: the session is past the calendar's coverage and exists
 	// only because calendars.on_coverage_end is weekdays.
 	Assumed    bool       `json:"assumed,omitempty"`
@@ -189,6 +191,12 @@ type JobView struct {
 	// PauseUnknown: Redis did not answer, so whether the job is paused is
 	// not known.
 	PauseUnknown bool `json:"pause_unknown,omitempty"`
+	// RecentSlots are the job's last StripSlots slots with the outcome of
+	// their runs, oldest first (from the job's own run stream).
+	RecentSlots []SlotCell `json:"recent_slots,omitempty"`
+	// Strip and Lag draw RecentSlots and the start lags (the page only).
+	Strip template.HTML `json:"-"`
+	Lag   template.HTML `json:"-"`
 }
 
 // ReplicaView is one scheduler replica.
@@ -366,6 +374,12 @@ func (site *Site) jobs(ctx context.Context, now time.Time, recent []runlog.Run, 
 		}
 		v.PauseNote, v.Paused = paused[name]
 		v.PauseUnknown = !withRedis
+		if withRedis && v.LastSlot != nil {
+			page, err := runlog.New(site.d.Redis, 0).Page(ctx, runlog.Query{Job: string(name), Limit: StripSlots * max(plan.Shards, 1)})
+			errs = append(errs, err)
+			v.RecentSlots = jobStrip(page.Runs, spec.Interval, *v.LastSlot, StripSlots)
+			v.Strip, v.Lag = stripSVG(v.RecentSlots), lagSVG(page.Runs)
+		}
 		jr := runs[string(name)]
 		v.Runs = len(jr)
 		var lags []float64
