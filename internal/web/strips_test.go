@@ -20,7 +20,7 @@ func TestJobStrip(t *testing.T) {
 	runs := []runlog.Run{
 		r(s(0), "0", runlog.OK, time.Millisecond), r(s(0), "1", runlog.OK, time.Millisecond),
 		r(s(1), "0", runlog.OK, time.Millisecond), r(s(1), "1", runlog.Error, time.Millisecond), // one shard failed: the slot is an error
-		r(s(2), "0", runlog.OK, 400*time.Millisecond),                                          // over a quarter interval: late
+		r(s(2), "0", runlog.OK, 400*time.Millisecond), // over a quarter interval: late
 		r(s(3), "0", runlog.Expired, 0),
 		r(s(4), "0", runlog.SkippedOverlap, 0), r(s(4), "1", runlog.OK, time.Millisecond),
 		r(last.Add(-500*time.Millisecond), "0", runlog.OK, 0), // not a slot of the strip
