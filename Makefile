@@ -1,7 +1,7 @@
 # Heartbeat's front door. Every target is a one-liner; see README.md.
 GO ?= go
 
-.PHONY: run test test-race test-integration test-ha test-ha-loss lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
+.PHONY: run test test-race test-integration test-ha test-ha-loss lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build secrets
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -45,3 +45,9 @@ e2e:                ## the compose topology as processes on loopback: a 70 s win
 
 compose-check:      ## validate docker-compose.yml statically (no Docker engine needed)
 	docker-compose config -q
+
+secrets:            ## random passwords and token for docker-compose.yml under deploy/secrets/ (kept if present)
+	@mkdir -p deploy/secrets && chmod 700 deploy/secrets
+	@for s in http_token postgres_password grafana_admin_password redis_feed_password redis_worker_password redis_scheduler_password redis_status_password redis_admin_password; do \
+	  [ -s deploy/secrets/$$s ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=' > deploy/secrets/$$s; chmod 600 deploy/secrets/$$s; echo "wrote deploy/secrets/$$s"; }; \
+	done

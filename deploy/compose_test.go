@@ -110,6 +110,9 @@ func commandNames(root string) ([]string, error) {
 type composeFile struct {
 	Services map[string]service `yaml:"services"`
 	Volumes  map[string]any     `yaml:"volumes"`
+	Secrets  map[string]struct {
+		File string `yaml:"file"`
+	} `yaml:"secrets"`
 }
 
 type service struct {
@@ -127,6 +130,7 @@ type service struct {
 	Volumes         []string              `yaml:"volumes"`
 	Profiles        []string              `yaml:"profiles"`
 	Hostname        string                `yaml:"hostname"`
+	Secrets         []string              `yaml:"secrets"`
 	Deploy          *struct {
 		Replicas *int `yaml:"replicas"`
 	} `yaml:"deploy"`
@@ -334,6 +338,16 @@ func TestServiceCommandsAccepted(t *testing.T) {
 	}
 	closed := closedAddr(t)
 	paths := imagePaths(t, b)
+	// Docker mounts each secret at /run/secrets/NAME: here, a file with a
+	// stand-in value.
+	secretDir := t.TempDir()
+	for name := range b.compose.Secrets {
+		f := filepath.Join(secretDir, name)
+		if err := os.WriteFile(f, []byte("stand-in-"+name+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths["/run/secrets/"+name] = f
+	}
 	for name, s := range b.heartbeatServices(t, "") {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -348,6 +362,9 @@ func TestServiceCommandsAccepted(t *testing.T) {
 			var env []string
 			env = append(env, os.Environ()...)
 			for k, v := range s.Environment {
+				if secret, ok := strings.CutPrefix(v, "/run/secrets/"); ok && !slices.Contains(s.Secrets, secret) {
+					t.Fatalf("service %s: %s names secret %s, which the service does not mount (secrets: %v)", name, k, secret, s.Secrets)
+				}
 				env = append(env, k+"="+b.hostArg(interpolate(v), paths, closed))
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -664,7 +681,8 @@ func TestComposeServices(t *testing.T) {
 	}
 
 	redis := b.compose.Services["redis"]
-	if !strings.HasPrefix(redis.Image, "redis:7") || !slices.Contains(redis.Command, "--appendonly") || len(redis.Volumes) == 0 {
+	if cmd := strings.Join(redis.Command, " "); !strings.HasPrefix(redis.Image, "redis:7") || !strings.Contains(cmd, "--appendonly yes") ||
+		!strings.Contains(cmd, "--aclfile") || len(redis.Volumes) == 0 {
 		t.Fatalf("service redis: want redis:7 with --appendonly yes and a volume, got image %q command %q volumes %q", redis.Image, redis.Command, redis.Volumes)
 	}
 	pg := b.compose.Services["postgres"]
@@ -895,7 +913,8 @@ func TestComposeHAProfile(t *testing.T) {
 		}
 		switch {
 		case strings.HasPrefix(name, "redis-replica-"):
-			if !slices.Contains(s.Command, "--replicaof") || !slices.Contains(s.Command, name) || len(s.Volumes) == 0 {
+			if cmd := strings.Join(s.Command, " "); !strings.Contains(cmd, "--replicaof redis 6379") || !strings.Contains(cmd, "--replica-announce-ip "+name) ||
+				!strings.Contains(cmd, "--aclfile") || !strings.Contains(cmd, "--masterauth") || len(s.Volumes) == 0 {
 				t.Errorf("service %s: want --replicaof redis 6379, --replica-announce-ip %s and a volume, got %q", name, name, s.Command)
 			}
 		case strings.HasPrefix(name, "sentinel-"):
@@ -956,8 +975,13 @@ func TestComposeSentinelScript(t *testing.T) {
 	master := testinfra.StartRedis(t)
 	port := testinfra.FreePort(t)
 	dir := t.TempDir()
+	secret := filepath.Join(dir, "redis_admin_password")
+	if err := os.WriteFile(secret, []byte("stand-in\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	script = strings.NewReplacer("$$", "$", "heartbeat redis 6379", "heartbeat 127.0.0.1 "+strconv.Itoa(master.Port),
-		"'port 26379'", "'port "+strconv.Itoa(port)+"'", "/tmp/sentinel.conf", filepath.Join(dir, "sentinel.conf")).Replace(script)
+		"'port 26379'", "'port "+strconv.Itoa(port)+"'", "/tmp/sentinel.conf", filepath.Join(dir, "sentinel.conf"),
+		"/run/secrets/redis_admin_password", secret).Replace(script)
 	cmd := exec.Command("sh", "-c", script)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -995,5 +1019,110 @@ func TestImagesPinned(t *testing.T) {
 		if !pinned.MatchString(s.Image) {
 			t.Errorf("service %s: image %q is not pinned to an exact version", name, s.Image)
 		}
+	}
+}
+
+// TestComposeSecrets: every password and token comes from a Docker secret
+// file: none is in an environment variable or a command line, and every
+// secret a service names is defined.
+func TestComposeSecrets(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for name, s := range b.compose.Services {
+		for k, v := range s.Environment {
+			upper := strings.ToUpper(k)
+			if (strings.Contains(upper, "PASSWORD") || strings.Contains(upper, "TOKEN")) && !strings.HasSuffix(upper, "_FILE") && !strings.HasSuffix(upper, "__FILE") {
+				t.Errorf("service %s: %s=%q: a secret in the environment (use a *_FILE variable and a Docker secret)", name, k, v)
+			}
+			if u, err := url.Parse(interpolate(v)); err == nil && u.User != nil {
+				if _, has := u.User.Password(); has {
+					t.Errorf("service %s: %s holds a URL with a password", name, k)
+				}
+			}
+		}
+		if cmd := strings.Join(s.Command, " "); strings.Contains(cmd, "--requirepass") {
+			t.Errorf("service %s: a password on the command line", name)
+		}
+		for _, sec := range s.Secrets {
+			if _, ok := b.compose.Secrets[sec]; !ok {
+				t.Errorf("service %s: secret %s is not defined", name, sec)
+			}
+		}
+	}
+	for _, want := range []string{"http_token", "postgres_password", "grafana_admin_password", "redis_feed_password", "redis_admin_password"} {
+		if f := b.compose.Secrets[want].File; !strings.HasPrefix(f, "./deploy/secrets/") {
+			t.Errorf("secret %s: file %q, want ./deploy/secrets/%s (written by make secrets)", want, f, want)
+		}
+	}
+}
+
+// TestComposeRedisScript runs the redis service's start script (rendering
+// the ACL file from the secrets, then redis-server) on a free port: no
+// anonymous access, each role's user authenticates with its secret, and
+// the feed's user cannot take the lease.
+func TestComposeRedisScript(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	s := b.compose.Services["redis"]
+	if len(s.Command) != 3 || s.Command[0] != "sh" {
+		t.Fatalf("service redis: want sh -c SCRIPT, got %q", s.Command)
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server is not installed")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	dir := t.TempDir()
+	secrets := filepath.Join(dir, "secrets")
+	if err := os.Mkdir(secrets, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range s.Secrets {
+		if err := os.WriteFile(filepath.Join(secrets, sec), []byte("pw-"+sec+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := testinfra.FreePort(t)
+	script := strings.NewReplacer("$$", "$", "/etc/heartbeat-redis", filepath.Join(b.root, "deploy", "redis"), "/data/", dir+"/",
+		"/run/secrets", secrets, "exec redis-server ", fmt.Sprintf("exec redis-server --port %d --bind 127.0.0.1 --dir %s --save '' ", port, dir)).Replace(s.Command[2])
+	cmd := exec.Command("sh", "-c", script)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	as := func(user string) *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: addr, Username: user, Password: "pw-redis_" + user + "_password", MaxRetries: -1})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	ctx := context.Background()
+	status := as("status")
+	deadline := time.Now().Add(10 * time.Second)
+	for status.Ping(ctx).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the redis service's script did not serve: %v\n%s", status.Ping(ctx).Err(), out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, user := range []string{"feed", "worker", "scheduler", "admin"} {
+		if err := as(user).Ping(ctx).Err(); err != nil {
+			t.Errorf("user %s: %v", user, err)
+		}
+	}
+	if err := as("feed").Set(ctx, "hb:{scheduler}:lease", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Errorf("feed user SET the lease: %v, want NOPERM", err)
+	}
+	anon := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer anon.Close()
+	if err := anon.Ping(ctx).Err(); err == nil {
+		t.Error("anonymous access")
+	}
+	acl, _ := os.ReadFile(filepath.Join(dir, "users.acl"))
+	if strings.Contains(string(acl), "pw-redis_") {
+		t.Error("the rendered ACL file holds a password in clear")
 	}
 }
