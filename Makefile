@@ -1,7 +1,10 @@
 # Heartbeat's front door. Every target is a one-liner; see README.md.
 GO ?= go
+FUZZTIME ?= 30s
+GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+MUTATED ?= ./internal/decimal ./internal/market ./internal/marketdata ./internal/scheduler ./internal/tasks
 
-.PHONY: run test test-race test-integration lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
+.PHONY: run test test-race test-integration test-process fuzz mutation lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -14,6 +17,15 @@ test-race:          ## the tests under the race detector
 
 test-integration:   ## the packages whose tests start real servers and processes, with CI=true so none skips
 	CI=true $(GO) test -count=1 ./test/... ./internal/marketdata/ ./internal/bars/ ./internal/scheduler/ ./internal/web/ ./deploy/
+
+test-process:       ## what .ci/run adds after make test: the process-level tests one package at a time, the end-to-end test included
+	E2E=1 CI=true $(GO) test -p 1 -count=1 -timeout 30m ./test/...
+
+fuzz:               ## every fuzz target beyond its seeds, FUZZTIME each (default 30s); a crasher lands in testdata/fuzz/FuzzX/
+	FUZZTIME=$(FUZZTIME) GO=$(GO) .ci/fuzz
+
+mutation:           ## mutation testing (gremlins) of the domain packages, 30 minutes at most; not in CI
+	timeout 30m sh -c 'for p in $(MUTATED); do echo "mutation: $$p"; $(GO) run $(GREMLINS) unleash --workers 1 --timeout-coefficient 3 $$p || exit 1; done'
 
 lint:               ## vet and formatting
 	$(GO) vet ./...
