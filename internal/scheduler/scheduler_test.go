@@ -50,6 +50,8 @@ type fixture struct {
 	client *asynq.Client
 	insp   *asynq.Inspector
 	loops  int // goroutines of the running replicas that sleep on clk when idle
+	// log is the replicas' logger; zerolog.Nop() unless a test sets it.
+	log zerolog.Logger
 }
 
 func setup(t *testing.T, start time.Time) *fixture {
@@ -60,7 +62,8 @@ func setup(t *testing.T, start time.Time) *fixture {
 		t.Fatal(err)
 	}
 	opt := asynq.RedisClientOpt{Addr: mr.Addr()}
-	f := &fixture{mr: mr, rdb: rdb, clk: clock.NewFake(start), in: in, client: asynq.NewClient(opt), insp: asynq.NewInspector(opt)}
+	f := &fixture{mr: mr, rdb: rdb, clk: clock.NewFake(start), in: in, client: asynq.NewClient(opt), insp: asynq.NewInspector(opt),
+		log: zerolog.Nop()}
 	t.Cleanup(func() {
 		f.client.Close()
 		f.insp.Close()
@@ -98,13 +101,19 @@ type replica struct {
 // asynq client, and waits until its loops sleep.
 func (f *fixture) start(t *testing.T, cfg Config) *replica {
 	t.Helper()
-	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: f.client}, loops: 2}
+	return f.startWith(t, cfg, f.client)
+}
+
+// startWith is start with the recorder passing tasks on to next.
+func (f *fixture) startWith(t *testing.T, cfg Config, next Enqueuer) *replica {
+	t.Helper()
+	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: next}, loops: 2}
 	for _, j := range cfg.Jobs {
 		if j.Enabled {
 			r.loops++
 		}
 	}
-	s, err := New(cfg, Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: zerolog.Nop(), Metrics: r.m})
+	s, err := New(cfg, Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m})
 	if err != nil {
 		t.Fatal(err)
 	}
