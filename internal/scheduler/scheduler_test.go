@@ -795,22 +795,25 @@ func TestNew(t *testing.T) {
 	disabledZero := zeroInterval
 	disabledZero.Enabled = false
 	tests := []struct {
-		name    string
-		cfg     func(*Config)
-		deps    func(*Deps)
-		wantErr bool
+		name      string
+		cfg       func(*Config)
+		deps      func(*Deps)
+		wantField string // "": no error
 	}{
-		{"valid", nil, nil, false},
-		{"lock off needs no lease settings", func(c *Config) { c.Lock, c.LeaseTTL, c.RenewEvery = false, 0, 0 }, nil, false},
-		{"a disabled job is not checked", func(c *Config) { c.Jobs = []JobConfig{disabledZero} }, nil, false},
-		{"no replica name", func(c *Config) { c.Replica = "" }, nil, true},
-		{"no enqueuer", nil, func(d *Deps) { d.Enqueuer = nil }, true},
-		{"no clock", nil, func(d *Deps) { d.Clock = nil }, true},
-		{"no lease TTL", func(c *Config) { c.LeaseTTL = 0 }, nil, true},
-		{"no renew interval", func(c *Config) { c.RenewEvery = 0 }, nil, true},
-		{"no fast tick", func(c *Config) { c.FastTick = 0 }, nil, true},
-		{"no shards", func(c *Config) { c.Shards = 0 }, nil, true},
-		{"a job with a zero interval", func(c *Config) { c.Jobs = []JobConfig{zeroInterval} }, nil, true},
+		{"valid", nil, nil, ""},
+		{"lock off needs no lease settings", func(c *Config) { c.Lock, c.LeaseTTL, c.RenewEvery = false, 0, 0 }, nil, ""},
+		{"a disabled job is not checked", func(c *Config) { c.Jobs = []JobConfig{disabledZero} }, nil, ""},
+		{"no replica name", func(c *Config) { c.Replica = "" }, nil, "Replica"},
+		{"no Redis", nil, func(d *Deps) { d.Redis = nil }, "Deps.Redis"},
+		{"no enqueuer", nil, func(d *Deps) { d.Enqueuer = nil }, "Deps.Enqueuer"},
+		{"no instruments", nil, func(d *Deps) { d.Instruments = nil }, "Deps.Instruments"},
+		{"no clock", nil, func(d *Deps) { d.Clock = nil }, "Deps.Clock"},
+		{"no metrics", nil, func(d *Deps) { d.Metrics = nil }, "Deps.Metrics"},
+		{"no lease TTL", func(c *Config) { c.LeaseTTL = 0 }, nil, "LeaseTTL"},
+		{"no renew interval", func(c *Config) { c.RenewEvery = 0 }, nil, "RenewEvery"},
+		{"no fast tick", func(c *Config) { c.FastTick = 0 }, nil, "FastTick"},
+		{"no shards", func(c *Config) { c.Shards = 0 }, nil, "Shards"},
+		{"a job with a zero interval", func(c *Config) { c.Jobs = []JobConfig{zeroInterval} }, nil, "Jobs[intraday].Spec.Interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -822,8 +825,16 @@ func TestNew(t *testing.T) {
 			if tt.deps != nil {
 				tt.deps(&d)
 			}
-			if _, err := New(cfg, d); (err != nil) != tt.wantErr {
-				t.Fatalf("New = %v, want error %v", err, tt.wantErr)
+			_, err := New(cfg, d)
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("New = %v, want no error", err)
+				}
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != tt.wantField {
+				t.Fatalf("New = %v, want a *ConfigError naming %s", err, tt.wantField)
 			}
 		})
 	}
