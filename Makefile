@@ -18,8 +18,9 @@ test-race:          ## the tests under the race detector
 test-integration:   ## the packages whose tests start real servers and processes, with CI=true so none skips
 	CI=true $(GO) test -count=1 ./test/... ./internal/marketdata/ ./internal/bars/ ./internal/scheduler/ ./internal/web/ ./deploy/
 
-test-process:       ## what .ci/run adds after make test: the process-level tests one package at a time, the end-to-end test included
-	E2E=1 CI=true $(GO) test -p 1 -count=1 -timeout 30m ./test/...
+test-process:       ## what .ci/run adds after make test: the process-level tests one package at a time, then the end-to-end test with CI's start-lag bound
+	CI=true $(GO) test -p 1 -count=1 -timeout 20m ./test/...
+	E2E=1 CI=true $(GO) test -count=1 -run E2E -timeout 10m ./test/e2e/ -args -e2e.max-p99=250ms
 
 fuzz:               ## every fuzz target beyond its seeds, FUZZTIME each (default 30s); a crasher lands in testdata/fuzz/FuzzX/
 	FUZZTIME=$(FUZZTIME) GO=$(GO) .ci/fuzz
