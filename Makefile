@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
-MUTATED ?= ./internal/decimal ./internal/market ./internal/marketdata ./internal/scheduler ./internal/tasks
+MUTATED ?= ./internal/decimal ./internal/tasks ./internal/scheduler ./internal/market ./internal/marketdata
 
 .PHONY: run test test-race test-integration test-process fuzz mutation lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
 
