@@ -1,7 +1,10 @@
 # Heartbeat's front door. Every target is a one-liner; see README.md.
 GO ?= go
+FUZZTIME ?= 30s
+GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+MUTATED ?= ./internal/decimal ./internal/tasks ./internal/scheduler ./internal/market ./internal/marketdata
 
-.PHONY: run test test-race test-integration test-ha test-ha-loss lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build secrets
+.PHONY: run test test-race test-integration test-process test-ha test-ha-loss fuzz mutation lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build secrets
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -20,6 +23,16 @@ test-ha:            ## Redis Sentinel and Cluster: topologies, master kills, the
 
 test-ha-loss:       ## 10 Sentinel master kills each with ingest.wait_replicas 0 and 1: acknowledged ticks lost and duplicated (about 4 minutes)
 	HEARTBEAT_HA_LOSS=1 CI=true $(GO) test -count=1 -v -run TestHALossAcknowledgedTicks -timeout 15m ./test/integration/
+
+test-process:       ## what .ci/run adds after make test: the process-level tests one package at a time, then the end-to-end test with CI's start-lag bound
+	CI=true $(GO) test -p 1 -count=1 -timeout 20m ./test/...
+	E2E=1 CI=true $(GO) test -count=1 -run E2E -timeout 10m ./test/e2e/ -args -e2e.max-p99=250ms
+
+fuzz:               ## every fuzz target beyond its seeds, FUZZTIME each (default 30s); a crasher lands in testdata/fuzz/FuzzX/
+	FUZZTIME=$(FUZZTIME) GO=$(GO) .ci/fuzz
+
+mutation:           ## mutation testing (gremlins) of the domain packages, 30 minutes at most; not in CI
+	timeout 30m sh -c 'for p in $(MUTATED); do echo "mutation: $$p"; $(GO) run $(GREMLINS) unleash --workers 1 --timeout-coefficient 3 $$p || exit 1; done'
 
 lint:               ## vet and formatting
 	$(GO) vet ./...

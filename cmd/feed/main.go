@@ -32,22 +32,30 @@ const stopTimeout = 5 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, clock.Real{}, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-func commands() []cli.Command {
+// commands are the subcommands, on clk: the simulator's and the replay's
+// pacing and the simulation's --duration are measured on it.
+func commands(clk clock.Clock) []cli.Command {
 	return []cli.Command{
-		{Name: "simulate", Summary: "write random-walk ticks for the configured instruments until stopped", Run: runSimulate},
-		{Name: "replay", Summary: "write the trades of a CSV file (ts,symbol,price,size[,bid,ask])", Run: runReplay},
+		{Name: "simulate", Summary: "write random-walk ticks for the configured instruments until stopped",
+			Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				return runSimulate(ctx, clk, args, stdout, stderr)
+			}},
+		{Name: "replay", Summary: "write the trades of a CSV file (ts,symbol,price,size[,bid,ask])",
+			Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				return runReplay(ctx, clk, args, stdout, stderr)
+			}},
 	}
 }
 
 // run dispatches to a subcommand and maps its error to an exit code: 1 for
 // Redis unreachable or failing and an interrupted replay, 2 for bad flags,
 // configuration or input file header.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, clk clock.Clock, args []string, stdout, stderr io.Writer) int {
 	if cli.IsVersion(args, stdout) {
 		return cli.ExitOK
 	}
@@ -58,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return cli.ExitOK
 	}
-	if c, ok := cli.Find(commands(), args[0]); ok {
+	if c, ok := cli.Find(commands(clk), args[0]); ok {
 		return cli.ExitCode("feed", c.Run(ctx, args[1:], stdout, stderr), stderr)
 	}
 	fmt.Fprintf(stderr, "feed: unknown command %q\n", args[0])
@@ -68,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: feed <command> [flags]")
-	cli.PrintCommands(w, commands())
+	cli.PrintCommands(w, commands(nil))
 	fmt.Fprintln(w, "\nRun feed <command> -h for its flags.")
 }
 
@@ -85,7 +93,7 @@ func setup(ctx context.Context, cfg config.Config, stderr io.Writer, cmd string)
 }
 
 // runSimulate runs the simulator until SIGTERM or --duration.
-func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error {
+func runSimulate(ctx context.Context, clk clock.Clock, args []string, _, stderr io.Writer) error {
 	fs := cli.NewFlags("simulate", stderr)
 	common := cli.AddCommon(fs)
 	rate := fs.Float64("rate", 0, "ticks per second over all symbols (feed.rate)")
@@ -124,7 +132,7 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	}
 	defer rdb.Close()
 	writer := ticks.NewWriter(rdb, cfg.Ingest.Shards, ticks.WaitReplicas(cfg.Ingest.WaitReplicas))
-	sim, err := feed.NewSimulator(sc, feed.SimDeps{Writer: writer, Clock: clock.Real{}, Logger: log})
+	sim, err := feed.NewSimulator(sc, feed.SimDeps{Writer: writer, Clock: clk, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -132,7 +140,7 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 		return err
 	}
 	if *duration > 0 {
-		_ = clock.Real{}.SleepUntil(ctx, time.Now().Add(*duration))
+		_ = clk.SleepUntil(ctx, clk.Now().Add(*duration))
 	} else {
 		<-ctx.Done()
 	}
@@ -148,7 +156,7 @@ func runSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 
 // runReplay writes a trades CSV, paced by its timestamps or as fast as
 // possible.
-func runReplay(ctx context.Context, args []string, _, stderr io.Writer) error {
+func runReplay(ctx context.Context, clk clock.Clock, args []string, _, stderr io.Writer) error {
 	fs := cli.NewFlags("replay", stderr)
 	common := cli.AddCommon(fs)
 	file := fs.String("file", "", "trades CSV: header ts,symbol,price,size and optionally bid,ask,bid_size,ask_size (required)")
@@ -195,13 +203,13 @@ func runReplay(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer rdb.Close()
-	began := time.Now()
+	began := clk.Now()
 	writer := ticks.NewWriter(rdb, cfg.Ingest.Shards, ticks.WaitReplicas(cfg.Ingest.WaitReplicas))
 	st, err := feed.Replay(ctx, tr, feed.ReplayConfig{
 		Speed: *speed, Max: *maxSpeed, MaxAttempts: *attempts,
 		Validator: ticks.Validator{Known: ins.Known, MaxFuture: cfg.Ingest.MaxFuture},
-	}, feed.ReplayDeps{Writer: writer, Clock: clock.Real{}, Logger: log})
-	logReplay(log, st, writer.Stats(), time.Since(began))
+	}, feed.ReplayDeps{Writer: writer, Clock: clk, Logger: log})
+	logReplay(log, st, writer.Stats(), clk.Now().Sub(began))
 	return err
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"heartbeat/internal/cli"
+	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/testinfra"
@@ -22,11 +25,16 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// testWait bounds the tests' waits for work on the wall clock: the
+// commands run on a fake clock, so it only has to exceed the scheduling
+// delays of a loaded 2-core machine under the race detector.
+const testWait = 30 * time.Second
+
 // runCmd runs the command line and returns its exit code and stderr.
 func runCmd(t *testing.T, ctx context.Context, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, &stdout, &stderr)
+	code := run(ctx, clock.Real{}, args, &stdout, &stderr)
 	return code, stderr.String()
 }
 
@@ -103,67 +111,139 @@ func TestUnreachableRedisExits1Quickly(t *testing.T) {
 			if code != cli.ExitError || !strings.Contains(stderr, "not reachable") {
 				t.Fatalf("exit %d, want %d with a clear message:\n%s", code, cli.ExitError, stderr)
 			}
-			// Bounded by redis.dial_timeout (2s by default).
-			if took := time.Since(began); took > 4*time.Second {
-				t.Fatalf("took %s to give up", took)
+			// The command's own deadline is redis.dial_timeout + 1 s
+			// (node.Redis); without one, go-redis would retry for as
+			// long as the context lasts. The margin is for a loaded
+			// machine, where the race detector's build has taken 13 s.
+			ping := config.Default().Redis.DialTimeout + time.Second
+			if took := time.Since(began); took > ping+testWait {
+				t.Fatalf("took %s to give up, want about %s", took, ping)
 			}
 		})
 	}
 }
 
+// TestSimulateRunsForItsDuration runs feed simulate --duration 2s on a
+// fake clock: it still runs with the clock a millisecond short of the
+// duration, returns 0 once the clock reaches it, and every tick it wrote
+// is stamped within those 2 seconds.
 func TestSimulateRunsForItsDuration(t *testing.T) {
 	t.Parallel()
 	m, rdb := testinfra.Mini(t)
-	code, stderr := runCmd(t, context.Background(), "simulate", "--redis", "redis://"+m.Addr()+"/0",
-		"--rate", "1000", "--all-hours", "--seed", "5", "--symbols", "ES,BTCUSD", "--duration", "300ms")
-	if code != cli.ExitOK {
-		t.Fatalf("exit %d:\n%s", code, stderr)
-	}
-	var total int64
-	for n := range config.Default().Ingest.Shards {
-		l, err := rdb.XLen(context.Background(), keys.Ticks(n)).Result()
-		if err != nil {
-			t.Fatal(err)
+	began := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	const duration = 2 * time.Second
+	end := began.Add(duration)
+	clk := clock.NewFake(began)
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), clk, []string{"simulate", "--redis", "redis://" + m.Addr() + "/0",
+			"--rate", "100", "--all-hours", "--seed", "5", "--symbols", "ES,BTCUSD", "--duration", duration.String()}, &bytes.Buffer{}, &stderr)
+	}()
+	// waitSleeping waits until the command sleeps until end (its
+	// duration) and the simulator sleeps too.
+	waitSleeping := func() {
+		t.Helper()
+		deadline := time.Now().Add(testWait)
+		for {
+			s := clk.Sleepers()
+			if len(s) >= 2 && slices.Contains(s, end) {
+				return
+			}
+			select {
+			case code := <-done:
+				t.Fatalf("returned %d at %s, before its duration ended:\n%s", code, clk.Now(), stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("at %s, sleepers %v: the command does not sleep until %s", clk.Now(), s, end)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			_ = clk.WaitForSleepers(ctx, len(s)+1)
+			cancel()
 		}
-		total += l
 	}
-	if total == 0 || !strings.Contains(stderr, "simulation finished") {
-		t.Fatalf("%d ticks written:\n%s", total, stderr)
+	waitSleeping()
+	for clk.Now().Before(end.Add(-100 * time.Millisecond)) {
+		clk.Advance(100 * time.Millisecond)
+		waitSleeping()
+	}
+	clk.Set(end.Add(-time.Millisecond))
+	waitSleeping()
+	clk.Set(end)
+	select {
+	case code := <-done:
+		if code != cli.ExitOK || !strings.Contains(stderr.String(), "simulation finished") {
+			t.Fatalf("exit %d:\n%s", code, stderr.String())
+		}
+	case <-time.After(testWait):
+		t.Fatalf("still running %s after the clock reached its duration:\n%s", testWait, stderr.String())
+	}
+	var total int
+	for n := range config.Default().Ingest.Shards {
+		msgs, err := rdb.XRange(context.Background(), keys.Ticks(n), "-", "+").Result()
+		testinfra.Must(t, err, "XRANGE")
+		for _, msg := range msgs {
+			ms, err := strconv.ParseInt(fmt.Sprint(msg.Values[ticks.FieldTS]), 10, 64)
+			testinfra.Must(t, err, "tick timestamp")
+			if at := time.UnixMilli(ms); at.Before(began) || at.After(end) {
+				t.Fatalf("tick %s stamped %s, outside the run %s-%s", msg.ID, at.UTC(), began, end)
+			}
+			total++
+		}
+	}
+	if total == 0 {
+		t.Fatalf("no tick written in %s at 100 ticks/s:\n%s", duration, stderr.String())
 	}
 }
 
+// TestSimulateStopsOnCancel runs feed simulate on a fake clock until its
+// first tick lands, then cancels its context as SIGTERM would: it stops
+// cleanly, without the clock moving, so the stop waited for nothing but
+// the cancellation.
 func TestSimulateStopsOnCancel(t *testing.T) {
 	t.Parallel()
 	m, rdb := testinfra.Mini(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	clk := clock.NewFake(time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC))
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"simulate", "--redis", "redis://" + m.Addr() + "/0", "--all-hours", "--symbols", "ES"}, &bytes.Buffer{}, &stderr)
+		done <- run(ctx, clk, []string{"simulate", "--redis", "redis://" + m.Addr() + "/0", "--all-hours", "--symbols", "ES",
+			"--rate", "100"}, &bytes.Buffer{}, &stderr)
 	}()
-	// Poll until the first tick lands, then stop it as SIGTERM would.
-	poll := time.NewTicker(10 * time.Millisecond)
-	defer poll.Stop()
-	deadline := time.After(10 * time.Second)
+	// Move the clock from one of the simulator's waits to the next until
+	// the first tick lands.
+	deadline := time.Now().Add(testWait)
 	for n := int64(0); n == 0; {
 		select {
-		case <-poll.C:
-			n, _ = rdb.XLen(ctx, keys.Ticks(ticks.Shard("ES", config.Default().Ingest.Shards))).Result()
 		case code := <-done:
 			t.Fatalf("simulate exited %d before writing:\n%s", code, stderr.String())
-		case <-deadline:
-			t.Fatal("no tick within 10s")
+		default:
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no tick within %s at %s (sleepers %v)", testWait, clk.Now(), clk.Sleepers())
+		}
+		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		if clk.WaitForSleepers(wctx, 1) == nil {
+			clk.AdvanceToNextSleeper()
+		}
+		wcancel()
+		n, _ = rdb.XLen(ctx, keys.Ticks(ticks.Shard("ES", config.Default().Ingest.Shards))).Result()
 	}
+	stoppedAt := clk.Now()
 	cancel()
 	select {
 	case code := <-done:
 		if code != cli.ExitOK || !strings.Contains(stderr.String(), "simulation finished") {
 			t.Fatalf("exit %d, want a clean stop:\n%s", code, stderr.String())
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("simulate did not stop within 10s of its context ending")
+	case <-time.After(testWait):
+		t.Fatalf("simulate did not stop within %s of its context ending", testWait)
+	}
+	if !clk.Now().Equal(stoppedAt) {
+		t.Fatalf("the clock moved during the stop: %s -> %s", stoppedAt, clk.Now())
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/bars"
-	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
 )
 
@@ -59,7 +58,7 @@ func wantBars(trades []fed, closedBy time.Time) []bars.Bar {
 			b.High, b.Low = max(b.High, p), min(b.Low, p)
 			b.Volume += s
 			b.Trades++
-			b.Notional = b.Notional.Add(decimal.Mul(p, s))
+			b.Notional = plusTrade(b.Notional, p, s)
 		}
 		for i := range starts {
 			for j := i + 1; j < len(starts); j++ {

@@ -34,8 +34,8 @@ func TestIntradaySessionFiguresAndBars(t *testing.T) {
 	st := f.state(t, "SPY")
 	want := Figures{Session: "2026-11-23", Open: dec("100"), High: dec("101.25"), Low: dec("99.75"), Last: dec("99.75"),
 		FirstTS: mon(14, 30, 0, 0).UnixMilli(), LastTS: mon(14, 31, 5, 0).UnixMilli(), Volume: dec("65"), Trades: 4}
-	want.Notional = decimal.Mul(dec("100"), dec("10")).Add(decimal.Mul(dec("101.25"), dec("30"))).
-		Add(decimal.Mul(dec("100.50"), dec("20"))).Add(decimal.Mul(dec("99.75"), dec("5")))
+	// 100 × 10 + 101.25 × 30 + 100.50 × 20 + 99.75 × 5 = 1000 + 3037.5 + 2010 + 498.75
+	want.Notional = notionalOf(t, "6546.25")
 	if diff := cmp.Diff(want, st.Cur); diff != "" {
 		t.Fatalf("session figures (-want +got):\n%s", diff)
 	}

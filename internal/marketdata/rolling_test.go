@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"math/big"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
+	"heartbeat/internal/ticks"
 )
 
 // fed is one trade a test feeds, kept so the test can compute what the
@@ -38,16 +37,6 @@ func rat(t *testing.T, s string) *big.Rat {
 	}
 	return r
 }
-
-// sig10 writes a number given as a decimal string with 10 significant
-// digits, for comparing VWAPs.
-func sig10(t *testing.T, s string) string {
-	t.Helper()
-	return new(big.Float).SetPrec(200).SetRat(rat(t, s)).Text('g', 10)
-}
-
-// ratSig10 writes an exact rational with 10 significant digits.
-func ratSig10(r *big.Rat) string { return new(big.Float).SetPrec(200).SetRat(r).Text('g', 10) }
 
 // wantRolling computes a symbol's rolling figures at `at` straight from
 // the trades: those whose minute starts in [at-24h, at). ok is false when
@@ -77,7 +66,7 @@ func wantRolling(t *testing.T, sym string, trades []fed, at time.Time) (r Rollin
 			r.Low = p
 		}
 		r.Volume += s
-		r.Notional = r.Notional.Add(decimal.Mul(p, s))
+		r.Notional = plusTrade(r.Notional, p, s)
 		r.Trades++
 		minutes[m] = true
 	}
@@ -86,10 +75,10 @@ func wantRolling(t *testing.T, sym string, trades []fed, at time.Time) (r Rollin
 	}
 	r.Bars = len(minutes)
 	r.Change = r.Last - r.Open
-	// 100 × change / open at six places; the test's prices avoid ties.
+	// 100 × change / open at six places, half to even.
 	pct := new(big.Rat).Mul(rat(t, r.Change.String()), big.NewRat(100, 1))
 	pct.Quo(pct, rat(t, r.Open.String()))
-	r.ChangePct = strings.TrimSuffix(strings.TrimRight(pct.FloatString(ChangePctPlaces), "0"), ".")
+	r.ChangePct = ratHalfEven(pct, ChangePctPlaces)
 	num := new(big.Rat)
 	for _, tr := range trades {
 		m := tr.at.Truncate(time.Minute)
@@ -169,7 +158,7 @@ func TestTwentyFourHour(t *testing.T) {
 				wantVWAP := map[string]string{}
 				for _, sym := range []string{"SPY", "QQQ", "ES", "BTCUSD"} {
 					if r, vwap, ok := wantRolling(t, sym, trades[:c.fed], at); ok {
-						want[sym], wantVWAP[sym] = r, ratSig10(vwap)
+						want[sym], wantVWAP[sym] = r, ratVWAP(vwap)
 					}
 				}
 				gotBySym := map[string]Rolling{}
@@ -185,13 +174,46 @@ func TestTwentyFourHour(t *testing.T) {
 					t.Fatalf("at %s: stored rolling figures (-want +got):\n%s", now, diff)
 				}
 				for sym, w := range wantVWAP {
-					if g := sig10(t, gotBySym[sym].VWAP); g != w {
-						t.Fatalf("at %s: %s VWAP = %s (%s to 10 digits), want %s", now, sym, gotBySym[sym].VWAP, g, w)
+					if g := gotBySym[sym].VWAP; g != w {
+						t.Fatalf("at %s: %s VWAP = %s, want %s (big.Rat, half to even)", now, sym, g, w)
 					}
 					if stored[sym].VWAP != gotBySym[sym].VWAP {
 						t.Fatalf("at %s: %s stored VWAP %s, returned %s", now, sym, stored[sym].VWAP, gotBySym[sym].VWAP)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestTwentyFourHourChangePctTies makes the 24-hour change percentage an
+// exact tie at its sixth place, both ways and of both signs: it must be
+// rounded half to even (a half-away-from-zero rounding gives 0.000001
+// where the answer is 0).
+func TestTwentyFourHourChangePctTies(t *testing.T) {
+	t.Parallel()
+	sun := func(hh, mm, ss, ms int) time.Time { return mon(hh, mm, ss, ms).AddDate(0, 0, -1) }
+	for _, tc := range []struct {
+		last, want string // the first trade is at 100
+	}{
+		{"100.0000005", "0"},         // +0.0000005 %: down to the even 0
+		{"100.0000015", "0.000002"},  // +0.0000015 %: up to the even 2
+		{"99.9999995", "0"},          // -0.0000005 %
+		{"99.9999985", "-0.000002"},  // -0.0000015 %
+		{"100.0000025", "0.000002"},  // +0.0000025 %: down to the even 2
+		{"100.00000251", "0.000003"}, // just above the tie
+	} {
+		t.Run(tc.last, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			feedAll(t, f, []fed{{"BTCUSD", "100", "1", sun(16, 0, 0, 0)}, {"BTCUSD", tc.last, "1", mon(14, 0, 0, 0)}})
+			f.intradayAll(t, mon(15, 0, 0, 0))
+			rs, err := f.e.TwentyFourHour(context.Background(), ticks.Shard("BTCUSD", f.e.set.Shards), mon(15, 0, 0, 0))
+			if err != nil || len(rs) != 1 {
+				t.Fatalf("TwentyFourHour: %+v, %v", rs, err)
+			}
+			if rs[0].ChangePct != tc.want {
+				t.Fatalf("change %% of 100 -> %s = %s, want %s", tc.last, rs[0].ChangePct, tc.want)
 			}
 		})
 	}

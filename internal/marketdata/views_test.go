@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/decimal"
@@ -16,43 +17,88 @@ import (
 	"heartbeat/internal/ticks"
 )
 
+// TestViewsReadWhatTheJobsPublish runs the jobs on two SPY trades and
+// checks that each view returns exactly what its job computed (the job's
+// own return value), and the figures a hand computation gives: volume
+// 10 + 5, two trades, last 600.50, high 600.50, low 600.25.
 func TestViewsReadWhatTheJobsPublish(t *testing.T) {
 	t.Parallel()
-	f := setup(t)
+	f := setup(t, withStore())
 	ctx := context.Background()
 	n := ticks.Shard("SPY", f.e.set.Shards)
-	put := func(key string, v any) {
-		b, err := json.Marshal(v)
-		testinfra.Must(t, err, "encode")
-		testinfra.Must(t, f.rdb.HSet(ctx, key, "SPY", b).Err(), "write")
-	}
-	x := Extremes{Symbol: "SPY", High: decimal.MustParse("612.5"), HighDate: "2026-01-15", Low: decimal.MustParse("480"), LowDate: "2025-04-08", Sessions: 250,
-		AsOf: time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)}
-	r := Rolling{Symbol: "SPY", At: time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC), Last: decimal.MustParse("600.25"), Trades: 12, VWAP: "600.1"}
-	v := SessionVolumeFigures{Symbol: "SPY", Market: "XNYS", Session: "2026-03-02", Volume: decimal.MustParse("1500"), Trades: 40,
-		AsOf: time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)}
 
 	// Before the jobs ran: not found, no error.
 	if _, ok, err := f.e.Week52Of(ctx, "SPY"); ok || err != nil {
 		t.Fatalf("week52 before: ok %v err %v", ok, err)
 	}
-	put(keys.Week52(n), x)
-	put(keys.Rolling24h(n), r)
-	put(keys.SessionVolume(n), v)
-
-	gotX, ok, err := f.e.Week52Of(ctx, "SPY")
-	if err != nil || !ok || !cmp.Equal(x, gotX) {
-		t.Fatalf("week52: %+v %v %v", gotX, ok, err)
+	if _, ok, err := f.e.RollingOf(ctx, "SPY"); ok || err != nil {
+		t.Fatalf("24h before: ok %v err %v", ok, err)
 	}
-	gotR, ok, err := f.e.RollingOf(ctx, "SPY")
-	if err != nil || !ok || gotR.Last != r.Last || gotR.Trades != 12 || gotR.VWAP != "600.1" {
-		t.Fatalf("24h: %+v %v %v", gotR, ok, err)
+	if _, ok, err := f.e.SessionVolumeOf(ctx, "SPY"); ok || err != nil {
+		t.Fatalf("session volume before: ok %v err %v", ok, err)
+	}
+
+	f.trade(t, "1000-1", "SPY", "600.25", "10", mon(14, 31, 0, 0))
+	f.trade(t, "2000-1", "SPY", "600.50", "5", mon(14, 32, 0, 0))
+	now := mon(14, 33, 0, 0)
+	f.intradayAll(t, now)
+
+	perSymbol, _, err := f.e.SessionVolume(ctx, now)
+	testinfra.Must(t, err, "SessionVolume")
+	rolling, err := f.e.TwentyFourHour(ctx, n, now)
+	testinfra.Must(t, err, "TwentyFourHour")
+	extremes, err := f.e.Week52Extremes(ctx, n, now)
+	testinfra.Must(t, err, "Week52Extremes")
+
+	wantV := SessionVolumeFigures{Symbol: "SPY", Market: "XNYS", Session: "2026-11-23", Volume: decimal.MustParse("15"), Trades: 2, AsOf: now}
+	if diff := cmp.Diff(wantV, perSymbol["SPY"]); diff != "" {
+		t.Fatalf("SessionVolume's SPY (-want +got):\n%s", diff)
 	}
 	gotV, ok, err := f.e.SessionVolumeOf(ctx, "SPY")
-	if err != nil || !ok || !cmp.Equal(v, gotV) {
-		t.Fatalf("session volume: %+v %v %v", gotV, ok, err)
+	if err != nil || !ok {
+		t.Fatalf("session volume view: ok %v err %v", ok, err)
 	}
-	if _, ok, err := f.e.State(ctx, "SPY"); ok || err != nil {
+	if diff := cmp.Diff(perSymbol["SPY"], gotV); diff != "" {
+		t.Fatalf("session volume view vs the job (-job +view):\n%s", diff)
+	}
+
+	var jobR *Rolling
+	for i := range rolling {
+		if rolling[i].Symbol == "SPY" {
+			jobR = &rolling[i]
+		}
+	}
+	if jobR == nil {
+		t.Fatalf("TwentyFourHour published no SPY figures: %+v", rolling)
+	}
+	if jobR.Last != decimal.MustParse("600.50") || jobR.Trades != 2 || jobR.Volume != decimal.MustParse("15") {
+		t.Fatalf("TwentyFourHour's SPY: last %s trades %d volume %s, want 600.50, 2, 15", jobR.Last, jobR.Trades, jobR.Volume)
+	}
+	gotR, ok, err := f.e.RollingOf(ctx, "SPY")
+	if err != nil || !ok {
+		t.Fatalf("24h view: ok %v err %v", ok, err)
+	}
+	// Notional is not published (json:"-").
+	if diff := cmp.Diff(*jobR, gotR, cmpopts.IgnoreFields(Rolling{}, "Notional")); diff != "" {
+		t.Fatalf("24h view vs the job (-job +view):\n%s", diff)
+	}
+
+	jobX, ok := extremes["SPY"]
+	if !ok {
+		t.Fatalf("Week52Extremes published no SPY figures: %+v", extremes)
+	}
+	if jobX.High != decimal.MustParse("600.50") || jobX.Low != decimal.MustParse("600.25") {
+		t.Fatalf("Week52Extremes's SPY: high %s low %s, want 600.50 and 600.25", jobX.High, jobX.Low)
+	}
+	gotX, ok, err := f.e.Week52Of(ctx, "SPY")
+	if err != nil || !ok {
+		t.Fatalf("week52 view: ok %v err %v", ok, err)
+	}
+	if diff := cmp.Diff(jobX, gotX); diff != "" {
+		t.Fatalf("week52 view vs the job (-job +view):\n%s", diff)
+	}
+
+	if _, ok, err := f.e.State(ctx, "QQQ"); ok || err != nil {
 		t.Fatalf("state without ticks: ok %v err %v", ok, err)
 	}
 	testinfra.Must(t, f.rdb.HSet(ctx, keys.Rolling24h(n), "SPY", "{not json").Err(), "corrupt")

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
 )
@@ -31,17 +30,6 @@ func vwapSeries(t *testing.T, f fixture, sym string) []VwapPoint {
 			t.Fatalf("VWAP point %+v scored %v", p, m.Score)
 		}
 		out = append(out, p)
-	}
-	return out
-}
-
-// vwapComparable rounds the VWAPs of points to 10 significant digits.
-func vwapComparable(t *testing.T, ps []VwapPoint) []VwapPoint {
-	t.Helper()
-	out := make([]VwapPoint, len(ps))
-	for i, p := range ps {
-		p.VWAP = sig10(t, p.VWAP)
-		out[i] = p
 	}
 	return out
 }
@@ -76,7 +64,7 @@ func wantVwapPoints(t *testing.T, sym string, trades []fed, s market.Session, fr
 		if n == 0 {
 			continue
 		}
-		p.VWAP = ratSig10(num.Quo(num, vol))
+		p.VWAP = ratVWAP(num.Quo(num, vol)) // exact, half to even
 		out = append(out, p)
 	}
 	return out
@@ -148,11 +136,11 @@ func TestVwapMinuteCapture(t *testing.T) {
 				t.Fatalf("%s: test expects %d points, computed %d", s.name, int(s.to.Sub(s.from)/time.Minute)+1, len(want))
 			}
 		}
-		if diff := cmp.Diff(want, vwapComparable(t, got), cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("%s: points (-want +got):\n%s", s.name, diff)
 		}
 		series = append(series, want...)
-		if diff := cmp.Diff(series, vwapComparable(t, vwapSeries(t, f, "SPY")), cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(series, vwapSeries(t, f, "SPY"), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("%s: stored series (-want +got):\n%s", s.name, diff)
 		}
 		for _, sym := range []string{"QQQ", "ES", "BTCUSD"} {
@@ -262,8 +250,8 @@ func TestVwapRecapturesMinutesAmendedLate(t *testing.T) {
 			t.Fatalf("point %s volume %s, want %s", points[i].Minute.Format("15:04"), points[i].Volume, w)
 		}
 	}
-	notional := decimal.Mul(dec("100"), dec("10")).Add(decimal.Mul(dec("101"), dec("10"))).Add(decimal.Mul(dec("102"), dec("5")))
-	if got, want := points[1].VWAP, decimal.VWAP(notional, dec("25")); got != want {
+	// (100 × 10 + 101 × 10 + 102 × 5) / 25 = 2520 / 25
+	if got, want := points[1].VWAP, "100.8"; got != want {
 		t.Fatalf("15:01 VWAP %s, want %s", got, want)
 	}
 	if v := f.rdb.HGet(ctx, keys.Checkpoints(n), ckptVwapRecapture).Val(); v != "" {

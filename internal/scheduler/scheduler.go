@@ -114,21 +114,47 @@ type jobRunner struct {
 	preOpenSent map[string]time.Time
 }
 
-// New returns a Scheduler.
+// ConfigError is New's error: it names the field of Config, or of Deps,
+// that is missing or out of range.
+type ConfigError struct {
+	Field  string // "LeaseTTL", "Deps.Clock", "Jobs[intraday].Spec.Interval"
+	Reason string
+}
+
+// Error reads "scheduler: FIELD: REASON".
+func (e *ConfigError) Error() string { return "scheduler: " + e.Field + ": " + e.Reason }
+
+// New returns a Scheduler, or a *ConfigError naming the first field that
+// is missing or out of range.
 func New(cfg Config, d Deps) (*Scheduler, error) {
-	switch {
-	case d.Redis == nil, d.Enqueuer == nil, d.Instruments == nil, d.Clock == nil, d.Metrics == nil:
-		return nil, errors.New("scheduler: Redis, Enqueuer, Instruments, Clock and Metrics are required")
-	case cfg.Replica == "":
-		return nil, errors.New("scheduler: replica name required")
-	case cfg.Lock && (cfg.LeaseTTL <= 0 || cfg.RenewEvery <= 0):
-		return nil, errors.New("scheduler: lease TTL and renew interval must be > 0")
-	case cfg.FastTick <= 0 || cfg.Shards < 1:
-		return nil, errors.New("scheduler: fast tick and shards must be > 0")
+	required := []struct {
+		field   string
+		missing bool
+	}{
+		{"Deps.Redis", d.Redis == nil}, {"Deps.Enqueuer", d.Enqueuer == nil}, {"Deps.Instruments", d.Instruments == nil},
+		{"Deps.Clock", d.Clock == nil}, {"Deps.Metrics", d.Metrics == nil}, {"Replica", cfg.Replica == ""},
+	}
+	for _, r := range required {
+		if r.missing {
+			return nil, &ConfigError{Field: r.field, Reason: "required"}
+		}
+	}
+	positive := []struct {
+		field string
+		ok    bool
+	}{
+		{"LeaseTTL", !cfg.Lock || cfg.LeaseTTL > 0}, {"RenewEvery", !cfg.Lock || cfg.RenewEvery > 0},
+		{"FastTick", cfg.FastTick > 0}, {"Shards", cfg.Shards >= 1},
+	}
+	for _, p := range positive {
+		if !p.ok {
+			return nil, &ConfigError{Field: p.field, Reason: "must be > 0"}
+		}
 	}
 	for _, jc := range cfg.Jobs {
 		if jc.Enabled && jc.Spec.Interval <= 0 {
-			return nil, fmt.Errorf("scheduler: job %s: interval must be > 0, got %s", jc.Spec.Name, jc.Spec.Interval)
+			return nil, &ConfigError{Field: "Jobs[" + string(jc.Spec.Name) + "].Spec.Interval",
+				Reason: fmt.Sprintf("must be > 0, got %s", jc.Spec.Interval)}
 		}
 	}
 	if cfg.MaxCatchUp <= 0 {

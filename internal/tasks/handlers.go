@@ -192,9 +192,17 @@ func (h *Handlers) wrap(name jobs.Name, body job) asynq.HandlerFunc {
 		}
 		h.metrics.StartLag.WithLabelValues(string(p.Job)).Observe(run.StartedAt.Sub(p.Slot).Seconds())
 		lockCtx, stopLock := context.WithCancel(ctx)
-		go lock.keepAlive(lockCtx)
+		renewing := make(chan struct{})
+		go func() {
+			defer close(renewing)
+			lock.keepAlive(lockCtx, h.clock, func(err error) {
+				h.log.Warn().Err(err).Str("job", string(p.Job)).Str("part", p.Part).Str("task_id", p.ID()).
+					Msg("run lock renewal failed: the run goes on; its commit is checkpoint-checked")
+			})
+		}()
 		runErr := body(ctx, p, run.StartedAt)
 		stopLock()
+		<-renewing
 		if err := lock.release(context.WithoutCancel(ctx)); err != nil {
 			h.log.Warn().Err(err).Str("job", string(p.Job)).Msg("run lock not released; it expires by itself")
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -35,17 +36,20 @@ var slot = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 
 // fixture is a worker's handlers on a miniredis, with a fake clock.
 type fixture struct {
+	mr  *miniredis.Miniredis
 	rdb *redis.Client
 	clk *clock.Fake
 	m   *metrics.Metrics
 	h   *Handlers
+	// deps are h's; a test may change them and call NewHandlers again.
+	deps HandlerDeps
 }
 
 // setup returns handlers (with a real marketdata engine, two shards, on
 // XNYS and ALWAYS) whose clock shows now.
 func setup(t *testing.T, now time.Time) fixture {
 	t.Helper()
-	_, rdb := testinfra.Mini(t)
+	mr, rdb := testinfra.Mini(t)
 	in, err := market.NewInstruments(nil, []market.Instrument{
 		{Symbol: "SPY", Market: market.XNYS, Weight: 1},
 		{Symbol: "BTCUSD", Market: market.ALWAYS, Weight: 1},
@@ -67,8 +71,9 @@ func setup(t *testing.T, now time.Time) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := fixture{rdb: rdb, clk: clock.NewFake(now), m: metrics.New()}
-	f.h, err = NewHandlers(HandlerDeps{Engine: eng, Redis: rdb, Runs: runlog.New(rdb, 0), Clock: f.clk, Log: zerolog.Nop(), Metrics: f.m, Worker: "w1"})
+	f := fixture{mr: mr, rdb: rdb, clk: clock.NewFake(now), m: metrics.New()}
+	f.deps = HandlerDeps{Engine: eng, Redis: rdb, Runs: runlog.New(rdb, 0), Clock: f.clk, Log: zerolog.Nop(), Metrics: f.m, Worker: "w1"}
+	f.h, err = NewHandlers(f.deps)
 	if err != nil {
 		t.Fatal(err)
 	}

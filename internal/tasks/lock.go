@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/clock"
 )
 
 // runLock is held while one job part runs, so a job never runs
@@ -51,19 +54,34 @@ func acquireRunLock(ctx context.Context, rdb redis.UniversalClient, key string, 
 	return l, ok, nil
 }
 
-// keepAlive renews the lock every third of its TTL until ctx is done.
-func (l *runLock) keepAlive(ctx context.Context) {
-	t := time.NewTicker(l.ttl / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+// keepAlive renews the lock every third of its TTL, on clk, until ctx is
+// done. A renewal that fails (Redis unreachable, or the lock no longer
+// ours) is reported to lost once per run; the run goes on, and its
+// commit's checkpoint check keeps a concurrent run from committing twice.
+func (l *runLock) keepAlive(ctx context.Context, clk clock.Clock, lost func(error)) {
+	every := l.ttl / 3
+	reported := false
+	for next := clk.Now().Add(every); ; next = next.Add(every) {
+		if clk.SleepUntil(ctx, next) != nil {
 			return
-		case <-t.C:
-			_ = renewLockScript.Run(ctx, l.rdb, []string{l.key}, l.token, l.ttl.Milliseconds()).Err()
+		}
+		n, err := renewLockScript.Run(ctx, l.rdb, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil && n == 0 {
+			err = errLockLost
+		}
+		if err != nil && !reported {
+			reported = true
+			lost(fmt.Errorf("renew run lock %s: %w", l.key, err))
 		}
 	}
 }
+
+// errLockLost is a renewal's error when the lock holds another token, or
+// none: it expired before the renewal.
+var errLockLost = errors.New("the lock is no longer ours")
 
 // release frees the lock if still ours.
 func (l *runLock) release(ctx context.Context) error {

@@ -25,14 +25,27 @@ type redisTarget struct {
 	real bool
 }
 
-// targets returns miniredis and, when redis-server is installed, a real
-// Redis of the test's own.
-func targets(t *testing.T) []redisTarget {
+// redisKind is a kind of Redis the monitoring tests run against: each
+// subtest opens its own, so the miniredis halves run (and pass or fail)
+// on a machine without redis-server, where only the real halves skip.
+type redisKind struct {
+	name string
+	real bool
+}
+
+// redisKinds are miniredis and a real redis-server of the test's own.
+var redisKinds = []redisKind{{name: "miniredis"}, {name: "redis", real: true}}
+
+// open starts a Redis of kind k for t; a real one skips t (or fails it in
+// CI) without redis-server.
+func (k redisKind) open(t *testing.T) redisTarget {
 	t.Helper()
-	m, mc := testinfra.Mini(t)
-	out := []redisTarget{{name: "miniredis", addr: m.Addr(), rdb: mc}}
-	rs := testinfra.StartRedis(t) // skips (or fails in CI) without redis-server
-	return append(out, redisTarget{name: "redis", addr: rs.Addr(), rdb: rs.Client(), real: true})
+	if !k.real {
+		m, mc := testinfra.Mini(t)
+		return redisTarget{name: k.name, addr: m.Addr(), rdb: mc}
+	}
+	rs := testinfra.StartRedis(t)
+	return redisTarget{name: k.name, addr: rs.Addr(), rdb: rs.Client(), real: true}
 }
 
 // orphanTaskIDs creates what asynq's memory estimate trips on: task IDs in
@@ -60,8 +73,9 @@ func orphanTaskIDs(t *testing.T, tg redisTarget, queue string) {
 // FixedConnOpt, and drop the work-around if it works.
 func TestMemoryUsageUpstreamBug(t *testing.T) {
 	t.Parallel()
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.open(t)
 			orphanTaskIDs(t, tg, "q")
 			insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: tg.addr})
 			defer insp.Close()
@@ -81,8 +95,9 @@ func TestMemoryUsageUpstreamBug(t *testing.T) {
 
 func TestMemoryUsageWorkaround(t *testing.T) {
 	t.Parallel()
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.open(t)
 			ctx := context.Background()
 			orphanTaskIDs(t, tg, "q")
 			// No script cached: the first call goes EVALSHA (NOSCRIPT),
@@ -114,8 +129,9 @@ func TestMemoryUsageWorkaround(t *testing.T) {
 // estimates what asynq's does when every task hash exists.
 func TestMemoryUsageWorkaroundMatchesAsynq(t *testing.T) {
 	t.Parallel()
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.open(t)
 			c := asynq.NewClient(asynq.RedisClientOpt{Addr: tg.addr})
 			defer c.Close()
 			for i := range 30 {
@@ -153,48 +169,51 @@ func TestMonitoringQueuePages(t *testing.T) {
 		opt     asynq.RedisClientOpt
 		failure string // what asynqmon without the work-around answers
 	}
-	for _, tg := range targets(t) {
-		conds := []condition{}
-		orphanTaskIDs(t, tg, "q")
-		orphans := "perform arithmetic on local 'bytes'"
-		if !tg.real {
-			orphans = "cannot perform add operation between number and boolean"
-		}
-		conds = append(conds, condition{"orphan task IDs", asynq.RedisClientOpt{Addr: tg.addr}, orphans})
-		if tg.real {
-			err := tg.rdb.Do(context.Background(), "ACL", "SETUSER", "hb", "on", ">pw", "~*", "&*", "+@all", "-memory").Err()
-			testinfra.Must(t, err, "create ACL user")
-			conds = append(conds, condition{"MEMORY refused", asynq.RedisClientOpt{Addr: tg.addr, Username: "hb", Password: "pw"}, "can't run this command"})
-		}
-		for _, c := range conds {
-			t.Run(tg.name+"/"+c.name, func(t *testing.T) {
-				plain := httptest.NewServer(rawAsynqmon(t, c.opt))
-				defer plain.Close()
-				code, body := get(t, plain.URL+MonitoringPath+"/api/queues")
-				if code != http.StatusInternalServerError || !strings.Contains(body, c.failure) {
-					t.Fatalf("asynqmon without the work-around: %d %s (want 500 with %q)", code, body, c.failure)
-				}
-				mon := NewMonitoring(c.opt)
-				defer mon.Close()
-				fixed := httptest.NewServer(mon)
-				defer fixed.Close()
-				code, body = get(t, fixed.URL+MonitoringPath+"/api/queues")
-				if code != http.StatusOK {
-					t.Fatalf("queues: %d %s", code, body)
-				}
-				code, body = get(t, fixed.URL+MonitoringPath+"/api/queues/q")
-				var q struct {
-					Current struct {
-						Queue     string `json:"queue"`
-						Pending   int    `json:"pending"`
-						Completed int    `json:"completed"`
-					} `json:"current"`
-				}
-				if code != http.StatusOK || json.Unmarshal([]byte(body), &q) != nil || q.Current.Pending != 2 || q.Current.Completed != 1 {
-					t.Fatalf("queue q: %d %s", code, body)
-				}
-			})
-		}
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.open(t)
+			conds := []condition{}
+			orphanTaskIDs(t, tg, "q")
+			orphans := "perform arithmetic on local 'bytes'"
+			if !tg.real {
+				orphans = "cannot perform add operation between number and boolean"
+			}
+			conds = append(conds, condition{"orphan task IDs", asynq.RedisClientOpt{Addr: tg.addr}, orphans})
+			if tg.real {
+				err := tg.rdb.Do(context.Background(), "ACL", "SETUSER", "hb", "on", ">pw", "~*", "&*", "+@all", "-memory").Err()
+				testinfra.Must(t, err, "create ACL user")
+				conds = append(conds, condition{"MEMORY refused", asynq.RedisClientOpt{Addr: tg.addr, Username: "hb", Password: "pw"}, "can't run this command"})
+			}
+			for _, c := range conds {
+				t.Run(c.name, func(t *testing.T) {
+					plain := httptest.NewServer(rawAsynqmon(t, c.opt))
+					defer plain.Close()
+					code, body := get(t, plain.URL+MonitoringPath+"/api/queues")
+					if code != http.StatusInternalServerError || !strings.Contains(body, c.failure) {
+						t.Fatalf("asynqmon without the work-around: %d %s (want 500 with %q)", code, body, c.failure)
+					}
+					mon := NewMonitoring(c.opt)
+					defer mon.Close()
+					fixed := httptest.NewServer(mon)
+					defer fixed.Close()
+					code, body = get(t, fixed.URL+MonitoringPath+"/api/queues")
+					if code != http.StatusOK {
+						t.Fatalf("queues: %d %s", code, body)
+					}
+					code, body = get(t, fixed.URL+MonitoringPath+"/api/queues/q")
+					var q struct {
+						Current struct {
+							Queue     string `json:"queue"`
+							Pending   int    `json:"pending"`
+							Completed int    `json:"completed"`
+						} `json:"current"`
+					}
+					if code != http.StatusOK || json.Unmarshal([]byte(body), &q) != nil || q.Current.Pending != 2 || q.Current.Completed != 1 {
+						t.Fatalf("queue q: %d %s", code, body)
+					}
+				})
+			}
+		})
 	}
 }
 
