@@ -1,7 +1,7 @@
 # Heartbeat's front door. Every target is a one-liner; see README.md.
 GO ?= go
 
-.PHONY: run test test-race test-integration test-ha test-ha-loss lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build
+.PHONY: run test test-race test-integration test-ha test-ha-loss test-ha-e2e lint bench bench-backfill bench-ingest bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -21,6 +21,9 @@ test-ha:            ## Redis Sentinel and Cluster: topologies, master kills, the
 test-ha-loss:       ## 10 Sentinel master kills each with ingest.wait_replicas 0 and 1: acknowledged ticks lost and duplicated (about 4 minutes)
 	HEARTBEAT_HA_LOSS=1 CI=true $(GO) test -count=1 -v -run TestHALossAcknowledgedTicks -timeout 15m ./test/integration/
 
+test-ha-e2e:        ## Sentinel and Cluster with PostgreSQL: 2 schedulers, 3 workers, a feed replay, the master SIGKILLed mid-replay; results against an independent computation (about 2 minutes)
+	HEARTBEAT_HA_E2E=1 CI=true $(GO) test -count=1 -v -run TestProcessHAEndToEnd -timeout 15m ./test/integration/
+
 lint:               ## vet and formatting
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -39,6 +42,12 @@ bench-ingest:       ## 5,000 symbols, feed + Intraday on a real redis-server (ta
 
 bench-scheduler:    ## start lag, duplicates and idle load: 2 schedulers + 4 workers vs asynq's Scheduler
 	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 30m ./test/integration/
+
+bench-scheduler-ha: ## BenchmarkScheduler on single, Sentinel and Cluster in one run: start lag and idle commands/s per node
+	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 40m ./test/integration/ -args -sched.topology single,sentinel,cluster
+
+bench-ha-failover:  ## 5 master kills each on Sentinel and Cluster: kill to promotion and to the first Intraday enqueue on the new master
+	CI=true $(GO) test -count=1 -run '^$$' -bench HAFailover -benchtime 1x -timeout 20m ./test/integration/ -args -ha.kills 5
 
 e2e:                ## the compose topology as processes on loopback: a 70 s window, about 2 minutes in all
 	E2E=1 $(GO) test -count=1 -run E2E -timeout 10m ./test/e2e/
