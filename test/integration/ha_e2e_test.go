@@ -175,6 +175,13 @@ func runHAEndToEnd(t *testing.T, topology string) {
 		problems = append(problems, "run history: slots with two ok runs:\n"+describeDuplicates(runs, dups))
 	}
 	if len(problems) > 0 {
+		// What the failover did to the runs: every run of Intraday and the
+		// flush that did not end ok, with its error.
+		for _, r := range runs {
+			if (r.Job == "intraday" || r.Job == "closed_bars_flush") && r.Outcome != runlog.OK {
+				t.Logf("run %s %s@%s term %d on %s: %s %s", r.Job, r.Part, r.Slot.UTC().Format("15:04:05"), r.Term, r.Worker, r.Outcome, r.Error)
+			}
+		}
 		const show = 25
 		n := len(problems)
 		if n > show {
