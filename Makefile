@@ -1,7 +1,7 @@
 # Heartbeat's front door. Every target is a one-liner; see README.md.
 GO ?= go
 
-.PHONY: run test test-race test-integration test-ha test-ha-loss test-ha-e2e lint bench bench-backfill bench-ingest bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build
+.PHONY: run test test-race test-integration test-ha test-ha-loss test-ha-e2e lint bench bench-backfill bench-ingest bench-ingest-cluster bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -39,6 +39,9 @@ bench-backfill:     ## backfill of 1,000,000 trades over five sessions (target <
 
 bench-ingest:       ## 5,000 symbols, feed + Intraday on a real redis-server (target >= 100,000 ticks/s)
 	$(GO) run ./test/bench/ingest
+
+bench-ingest-cluster: ## the ingest benchmark on one redis-server, then on a 3-master cluster: ticks/s, Intraday p99, Redis CPU s per 100,000 ticks
+	$(GO) run ./test/bench/ingest --topology single && $(GO) run ./test/bench/ingest --topology cluster
 
 bench-scheduler:    ## start lag, duplicates and idle load: 2 schedulers + 4 workers vs asynq's Scheduler
 	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 30m ./test/integration/
