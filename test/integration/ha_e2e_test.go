@@ -53,11 +53,14 @@ const haE2EKillAt = 3
 // minutes and quotes the feed's counts, rather than the comparison
 // loosening.
 //
-// It takes about two minutes per topology, so it runs only with
-// HEARTBEAT_HA_E2E=1 (make test-ha-e2e).
+// It takes about 25 s per topology, and up to haE2EBudget when asynq
+// holds a task of the dead master for its 30 s lease, so it runs only
+// with HEARTBEAT_HA_E2E=1 (make test-ha-e2e). When it fails it logs the
+// Intraday checkpoints and states, and with HEARTBEAT_HA_E2E_KEEP=DIR it
+// keeps the processes' logs there.
 func TestProcessHAEndToEnd(t *testing.T) {
 	if os.Getenv("HEARTBEAT_HA_E2E") != "1" {
-		t.Skip("set HEARTBEAT_HA_E2E=1 (make test-ha-e2e) to run the end-to-end test on Sentinel and Cluster (about four minutes)")
+		t.Skip("set HEARTBEAT_HA_E2E=1 (make test-ha-e2e) to run the end-to-end test on Sentinel and Cluster (about a minute)")
 	}
 	for _, topology := range []string{config.RedisSentinel, config.RedisCluster} {
 		t.Run(topology, func(t *testing.T) { runHAEndToEnd(t, topology) })
@@ -78,6 +81,7 @@ func runHAEndToEnd(t *testing.T, topology string) {
 	// and the feed gives up after --max-attempts.
 	c := setup(t, clusterConfig{shards: killShards, concurrency: 4, topology: topology, replicas: 2})
 	c.cfg.schedulers, c.cfg.workers = 2, 3
+	t.Cleanup(func() { c.keepEvidence() }) // runs before the processes and Redis are stopped
 	began := time.Now()
 	deadline := began.Add(haE2EBudget)
 	tf := writeTrades(t, filepath.Join(c.dir, "trades.csv"), rng, began.Add(-time.Minute))
@@ -202,7 +206,7 @@ func runHAEndToEnd(t *testing.T, topology string) {
 func writeHAE2EConfig(t *testing.T, c *cluster, pgURL string) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "# written by TestProcessHAEndToEnd\nredis:\n  mode: %s\n  url: %s\nlog:\n  level: info\n  format: json\ninstruments:\n",
+	fmt.Fprintf(&b, "# written by TestProcessHAEndToEnd\nredis:\n  mode: %s\n  url: %s\nlog:\n  level: debug\n  format: json\ninstruments:\n",
 		c.redisMode, c.redisURL)
 	for _, s := range killSymbols {
 		fmt.Fprintf(&b, "  - {symbol: %s, market: ALWAYS, weight: 1}\n", s.symbol)
@@ -214,6 +218,39 @@ func writeHAE2EConfig(t *testing.T, c *cluster, pgURL string) string {
 		t.Fatalf("write config: %v", err)
 	}
 	return path
+}
+
+// keepEvidence, when the test failed, logs each shard's Intraday
+// checkpoint and states, and copies the processes' logs, config and trades
+// file to $HEARTBEAT_HA_E2E_KEEP/<test name> when that is set.
+func (c *cluster) keepEvidence() {
+	t := c.t
+	if !t.Failed() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for n := range c.cfg.shards {
+		ck, err := c.rdb.HGetAll(ctx, keys.Checkpoints(n)).Result()
+		t.Logf("shard %d checkpoints %v (%v)", n, ck, err)
+		states, err := c.rdb.HGetAll(ctx, keys.Intraday(n)).Result()
+		for sym, st := range states {
+			t.Logf("shard %d intraday state %s: %.2000s", n, sym, st)
+		}
+		if err != nil {
+			t.Logf("shard %d intraday states: %v", n, err)
+		}
+	}
+	keep := os.Getenv("HEARTBEAT_HA_E2E_KEEP")
+	if keep == "" {
+		return
+	}
+	dst := filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.CopyFS(dst, os.DirFS(c.dir)); err != nil {
+		t.Logf("keep the evidence in %s: %v", dst, err)
+		return
+	}
+	t.Logf("logs, config and trades file kept in %s", dst)
 }
 
 // entriesAdded is how many entries were ever added to the tick streams
