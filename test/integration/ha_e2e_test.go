@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,12 @@ const haE2EKillAt = 3
 // promoted replica lacks shows as a symbol's tick count and a minute's
 // bar short of the computation; the failure then names the symbols and
 // minutes and quotes the feed's counts, rather than the comparison
-// loosening.
+// loosening. One difference from TestProcessWorkersKilledMidRun is
+// expected and bounded: a bar whose minute the feed was writing when it
+// fell behind Intraday (the replay's first rows, and the rows at the kill,
+// when the failover stalls it) is closed early by the clock and amended by
+// the rest of its minute, so its revision may exceed 1; its figures must
+// still be exact, and every other bar's revision must be 1.
 //
 // It takes about 25 s per topology, and up to haE2EBudget when asynq
 // holds a task of the dead master for its 30 s lease, so it runs only
@@ -172,7 +178,23 @@ func runHAEndToEnd(t *testing.T, topology string) {
 		lagMS(closedAt.Sub(killed)), lagMS(time.Since(killed)), summarizeRuns(runs))
 
 	var problems []string
-	problems = append(problems, checkStoredBars(t, pgURL, tf)...)
+	// The trades are historical, so whenever an Intraday run catches up
+	// with its stream in the middle of a minute, it closes that minute's
+	// open bar at once (the minute ended long ago by the clock), and the
+	// rest of the minute's trades, written after, amend it: its revision
+	// grows by one a trade while its figures stay exact. That happens when
+	// the feed is behind Intraday: at the start of the replay, and during
+	// the seconds the master's death stalls the feed (the promotion, then
+	// its backoff). Only the minutes written then may carry a revision
+	// above 1; one on any other bar is still a difference.
+	inFlight := stalledMinutes(tf, written)
+	for _, p := range checkStoredBars(t, pgURL, tf) {
+		if k, ok := amendedInFlight(p, inFlight); ok {
+			t.Logf("bar %s closed while the feed was behind Intraday, then amended by the rest of its minute (figures exact): %s", k, p)
+			continue
+		}
+		problems = append(problems, p)
+	}
 	problems = append(problems, checkIntradayStates(t, c.rdb, tf)...)
 	problems = append(problems, checkDeadLetters(t, c.rdb, tf)...)
 	if dups := procs.Duplicates(runs, func(r runlog.Run) bool { return r.Outcome == runlog.OK }); len(dups) > 0 {
@@ -251,6 +273,41 @@ func (c *cluster) keepEvidence() {
 		return
 	}
 	t.Logf("logs, config and trades file kept in %s", dst)
+}
+
+// stalledMinutes returns the bars ("SYMBOL HH:MM", as checkStoredBars
+// names them) of the valid trades the feed wrote while it could be behind
+// Intraday: the first stallSpan rows, and stallSpan rows either side of
+// the written-th row (where it was when the master died).
+func stalledMinutes(tf tradeFile, written int64) map[string]bool {
+	const stallSpan = 400 // rows: a few of the feed's batches
+	at := int(written) * len(tf.valid) / max(tf.rows, 1)
+	out := map[string]bool{}
+	for _, span := range [][2]int{{0, stallSpan}, {at - stallSpan, at + stallSpan}} {
+		for _, tr := range tf.valid[max(span[0], 0):min(span[1], len(tf.valid))] {
+			out[tr.symbol+" "+time.UnixMilli(tr.ms-tr.ms%60_000).UTC().Format("15:04")] = true
+		}
+	}
+	return out
+}
+
+// amendedInFlight reports whether problem is checkStoredBars' difference
+// of revision alone, with a revision above 1, for a bar of inFlight, and
+// names the bar.
+func amendedInFlight(problem string, inFlight map[string]bool) (string, bool) {
+	rest, ok := strings.CutPrefix(problem, "bars_1m: ")
+	if !ok {
+		return "", false
+	}
+	bar, tail, ok := strings.Cut(rest, " market ALWAYS revision ")
+	if !ok {
+		return "", false
+	}
+	revision, ok := strings.CutSuffix(tail, ", want ALWAYS and 1")
+	if n, err := strconv.Atoi(revision); !ok || err != nil || n <= 1 {
+		return "", false
+	}
+	return bar, inFlight[bar]
 }
 
 // entriesAdded is how many entries were ever added to the tick streams
