@@ -341,3 +341,27 @@ func replayFinished(log string) string {
 	}
 	return `(no "replay finished" line)`
 }
+
+// TestAmendedInFlight checks which of checkStoredBars' differences
+// TestProcessHAEndToEnd excuses: a revision above 1, alone, on a bar of
+// the minutes in flight (the lines are the ones two failed runs printed).
+func TestAmendedInFlight(t *testing.T) {
+	t.Parallel()
+	inFlight := map[string]bool{"SOLUSD 17:55": true, "BTCUSD 17:30": true}
+	for _, tc := range []struct {
+		problem string
+		want    bool
+	}{
+		{"bars_1m: SOLUSD 17:55 market ALWAYS revision 240, want ALWAYS and 1", true},
+		{"bars_1m: BTCUSD 17:30 market ALWAYS revision 382, want ALWAYS and 1", true},
+		{"bars_1m: ETHUSD 17:30 market ALWAYS revision 372, want ALWAYS and 1", false}, // not in flight
+		{"bars_1m: SOLUSD 17:55 market ALWAYS revision 0, want ALWAYS and 1", false},   // not an amendment
+		{"bars_1m: SOLUSD 17:55 market XNYS revision 2, want ALWAYS and 1", false},     // wrong market
+		{"bars_1m: SOLUSD 17:55 volume = 1.5, want 2", false},                          // a figure
+		{"bars_1m: missing SOLUSD 17:55", false},
+	} {
+		if _, got := amendedInFlight(tc.problem, inFlight); got != tc.want {
+			t.Errorf("amendedInFlight(%q) = %v, want %v", tc.problem, got, tc.want)
+		}
+	}
+}
