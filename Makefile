@@ -4,7 +4,7 @@ FUZZTIME ?= 30s
 GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 MUTATED ?= ./internal/decimal ./internal/tasks ./internal/scheduler ./internal/market ./internal/marketdata
 
-.PHONY: run test test-race test-integration test-process test-ha test-ha-loss fuzz mutation lint bench bench-backfill bench-ingest bench-scheduler e2e compose-check build secrets
+.PHONY: run test test-race test-integration test-process test-ha test-ha-loss test-ha-e2e fuzz mutation lint bench bench-backfill bench-ingest bench-ingest-cluster bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build secrets
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -34,6 +34,9 @@ fuzz:               ## every fuzz target beyond its seeds, FUZZTIME each (defaul
 mutation:           ## mutation testing (gremlins) of the domain packages, 30 minutes at most; not in CI
 	timeout 30m sh -c 'for p in $(MUTATED); do echo "mutation: $$p"; $(GO) run $(GREMLINS) unleash --workers 1 --timeout-coefficient 3 $$p || exit 1; done'
 
+test-ha-e2e:        ## Sentinel and Cluster with PostgreSQL: 2 schedulers, 3 workers, a feed replay, the master SIGKILLed mid-replay; results against an independent computation (about 2 minutes)
+	HEARTBEAT_HA_E2E=1 CI=true $(GO) test -count=1 -v -run TestProcessHAEndToEnd -timeout 15m ./test/integration/
+
 lint:               ## vet and formatting
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -50,8 +53,17 @@ bench-backfill:     ## backfill of 1,000,000 trades over five sessions (target <
 bench-ingest:       ## 5,000 symbols, feed + Intraday on a real redis-server (target >= 100,000 ticks/s)
 	$(GO) run ./test/bench/ingest
 
+bench-ingest-cluster: ## the ingest benchmark on one redis-server, then on a 3-master cluster: ticks/s, Intraday p99, Redis CPU s per 100,000 ticks
+	$(GO) run ./test/bench/ingest --topology single && $(GO) run ./test/bench/ingest --topology cluster
+
 bench-scheduler:    ## start lag, duplicates and idle load: 2 schedulers + 4 workers vs asynq's Scheduler
 	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 30m ./test/integration/
+
+bench-scheduler-ha: ## BenchmarkScheduler on single, Sentinel and Cluster in one run: start lag and idle commands/s per node
+	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 40m ./test/integration/ -args -sched.topology single,sentinel,cluster
+
+bench-ha-failover:  ## 5 master kills each on Sentinel and Cluster: kill to promotion and to the first Intraday enqueue on the new master
+	CI=true $(GO) test -count=1 -run '^$$' -bench HAFailover -benchtime 1x -timeout 20m ./test/integration/ -args -ha.kills 5
 
 e2e:                ## the compose topology as processes on loopback: a 70 s window, about 2 minutes in all
 	E2E=1 $(GO) test -count=1 -run E2E -timeout 10m ./test/e2e/

@@ -212,8 +212,20 @@ func (h failCommand) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
+// ProcessPipelineHook fails a pipeline holding the command (the run
+// history appends to two streams in one pipeline).
 func (h failCommand) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if cmd.Name() == h.name {
+				for _, c := range cmds {
+					c.SetErr(h.err)
+				}
+				return h.err
+			}
+		}
+		return next(ctx, cmds)
+	}
 }
 
 // TestWrapRedisFailures fails one Redis command of a run: taking the run

@@ -540,3 +540,39 @@ func (s *Sentinel) Rejoin(addr string, timeout time.Duration) {
 		}
 	}
 }
+
+// Rejoin restarts the cluster node at addr (killed by KillMasterOf; it
+// comes back with its nodes.conf but no data) and waits until it is a
+// replica in sync with its master and every live node reports
+// cluster_state:ok, so the next kill has as many replicas to promote.
+func (c *Cluster) Rejoin(addr string, timeout time.Duration) {
+	c.t.Helper()
+	var n *RedisServer
+	for _, node := range c.Nodes {
+		if node.Addr() == addr {
+			n = node
+		}
+	}
+	if n == nil {
+		c.t.Fatalf("no cluster node at %s", addr)
+	}
+	n.Start()
+	err := waitCond(timeout, func() (bool, error) {
+		if ok, err := linkedTo(addr); !ok || err != nil {
+			return false, fmt.Errorf("%s is not a linked replica yet (%v)", addr, err)
+		}
+		for _, other := range c.Nodes {
+			if !other.alive() {
+				continue
+			}
+			ci, err := clusterInfo(other.Addr())
+			if err != nil || ci["cluster_state"] != "ok" {
+				return false, fmt.Errorf("%s: cluster_state %q (%v)", other.Addr(), ci["cluster_state"], err)
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		c.t.Fatalf("cluster node %s did not rejoin as a replica within %s: %v", addr, timeout, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ var (
 	benchIdle   = flag.Duration("sched.idle", 25*time.Second, "BenchmarkScheduler: how long Redis commands are counted while idle (the end of the window, and the closed-market phase)")
 	benchPoll   = flag.Duration("sched.poll", 0, "BenchmarkScheduler: worker.poll_interval for Heartbeat's workers (0: the default)")
 	benchReport = flag.String("sched.report", "", "BenchmarkScheduler: also write the Markdown report to this file")
+	benchTopo   = flag.String("sched.topology", config.RedisSingle, "BenchmarkScheduler: the Redis topologies Heartbeat runs on, in turn: single, sentinel (a master, 2 replicas, 3 sentinels), cluster (3 masters, 3 replicas), comma-separated")
 )
 
 // BenchmarkScheduler runs Heartbeat (2 scheduler replicas, 4 workers, 4
@@ -55,9 +57,17 @@ func BenchmarkScheduler(b *testing.B) {
 	}
 	machine := fmt.Sprintf("machine: %d CPUs (%s), %s, redis-server %s, load average %s at start, %s", runtime.NumCPU(), cpuModel(),
 		runtime.Version(), redisVersion(), loadAverage(), time.Now().UTC().Format(time.RFC3339))
-	hb := benchHeartbeat(b)
+	var results []*hbResult
+	for _, topology := range strings.Split(*benchTopo, ",") {
+		results = append(results, benchHeartbeat(b, strings.TrimSpace(topology)))
+	}
+	hb := results[0]
 	base := benchAsynq(b)
-	report := machine + "\n\n" + hb.markdown() + "\n" + base.markdown() + "\n" + ratios(hb, base)
+	report := machine + "\n\n"
+	for _, r := range results {
+		report += r.markdown() + "\n"
+	}
+	report += base.markdown() + "\n" + ratios(hb, base) + topologyRatios(results)
 	fmt.Println(report) // b.Log would truncate it
 	if *benchReport != "" {
 		if err := os.WriteFile(*benchReport, []byte(report), 0o644); err != nil {
@@ -76,6 +86,10 @@ func BenchmarkScheduler(b *testing.B) {
 	b.ReportMetric(ms(base.lag.P99), "asynq-p99-ms")
 	b.ReportMetric(float64(base.duplicates), "asynq-dup-ticks")
 	b.ReportMetric(base.idle.perSecond, "asynq-cmd/s")
+	for _, r := range results[1:] {
+		b.ReportMetric(ms(r.jobs[jobs.Intraday].lag.P99), r.topology+"-intraday-p99-ms")
+		b.ReportMetric(slices.Max(r.idle.perNode), r.topology+"-busiest-node-cmd/s")
+	}
 	if hb.duplicates > 0 || hb.missed > 0 {
 		b.Errorf("Heartbeat ran %d duplicate and missed %d slots, want 0 and 0", hb.duplicates, hb.missed)
 	}
@@ -94,6 +108,7 @@ type jobResult struct {
 
 // hbResult is Heartbeat's run.
 type hbResult struct {
+	topology        string // redis.mode
 	window          [2]time.Time
 	jobs            map[jobs.Name]*jobResult
 	allLag          procs.LagStats
@@ -112,7 +127,8 @@ type hbResult struct {
 // busiest commands.
 type commandRate struct {
 	seconds   float64
-	perSecond float64
+	perSecond float64 // all data nodes together
+	perNode   []float64
 	top       []commandCount
 }
 
@@ -121,10 +137,10 @@ type commandCount struct {
 	calls int64
 }
 
-func benchHeartbeat(b *testing.B) *hbResult {
+func benchHeartbeat(b *testing.B, topology string) *hbResult {
 	const shards = 4
-	cfg := clusterConfig{schedulers: 2, workers: 4, concurrency: 8, shards: shards}
-	res := &hbResult{jobs: map[jobs.Name]*jobResult{}, workerPoll: config.Default().Worker.PollInterval.String() + " (default)"}
+	cfg := clusterConfig{schedulers: 2, workers: 4, concurrency: 8, shards: shards, topology: topology}
+	res := &hbResult{topology: topology, jobs: map[jobs.Name]*jobResult{}, workerPoll: config.Default().Worker.PollInterval.String() + " (default)"}
 	if *benchPoll > 0 {
 		cfg.workerEnv = []string{"HEARTBEAT_WORKER_POLL_INTERVAL=" + benchPoll.String()}
 		res.workerPoll = benchPoll.String()
@@ -137,7 +153,7 @@ func benchHeartbeat(b *testing.B) *hbResult {
 	end := start.Add(*benchWindow)
 	res.window = [2]time.Time{start, end}
 	sleepUntil(end.Add(-*benchIdle))
-	res.idle = countCommands(b, c.rdb, *benchIdle)
+	res.idle = countCommands(b, *benchIdle, c.dataNodes()...)
 	c.waitWindowRuns(res.window)
 	runs := c.mustRuns()
 	res.counted = map[string]float64{}
@@ -176,13 +192,48 @@ func benchHeartbeat(b *testing.B) *hbResult {
 	}); err != nil {
 		b.Fatalf("no leader on the closed market: %v", err)
 	}
-	res.closed = countCommands(b, c.rdb, *benchIdle)
+	res.closed = countCommands(b, *benchIdle, c.dataNodes()...)
 	// Quiet the machine for the baseline.
 	for _, n := range c.nodes() {
 		c.stop(n)
 	}
-	c.redis.Kill()
+	c.killRedis()
 	return res
+}
+
+// dataNodes returns a client of each Redis data node of the cluster's
+// topology (not the sentinels), closed when the test ends.
+func (c *cluster) dataNodes() []redis.UniversalClient {
+	var servers []*testinfra.RedisServer
+	switch {
+	case c.sentinel != nil:
+		servers = c.sentinel.Nodes
+	case c.redisCl != nil:
+		servers = c.redisCl.Nodes
+	default:
+		return []redis.UniversalClient{c.rdb}
+	}
+	out := make([]redis.UniversalClient, len(servers))
+	for i, n := range servers {
+		out[i] = n.Client()
+	}
+	return out
+}
+
+// killRedis kills every Redis process of the cluster's topology.
+func (c *cluster) killRedis() {
+	switch {
+	case c.sentinel != nil:
+		for _, n := range append(slices.Clone(c.sentinel.Nodes), c.sentinel.Sentinels...) {
+			n.Kill()
+		}
+	case c.redisCl != nil:
+		for _, n := range c.redisCl.Nodes {
+			n.Kill()
+		}
+	default:
+		c.redis.Kill()
+	}
 }
 
 // analyse computes the per-job figures of the runs whose slot is in the
@@ -308,8 +359,8 @@ type loadLag struct {
 
 func (r *hbResult) markdown() string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "Heartbeat: 2 scheduler replicas, 4 workers (concurrency 8, poll %s), ingest.shards 4, instruments BTCUSD and ETHUSD on ALWAYS, no feed; window %s .. %s (%s)\n\n",
-		r.workerPoll, r.window[0].Format("15:04:05"), r.window[1].Format("15:04:05"), r.window[1].Sub(r.window[0]))
+	fmt.Fprintf(&s, "Heartbeat on Redis %s: 2 scheduler replicas, 4 workers (concurrency 8, poll %s), ingest.shards 4, instruments BTCUSD and ETHUSD on ALWAYS, no feed; window %s .. %s (%s)\n\n",
+		r.topology, r.workerPoll, r.window[0].Format("15:04:05"), r.window[1].Format("15:04:05"), r.window[1].Sub(r.window[0]))
 	s.WriteString("| job | interval | parts | slot parts due | ok | other outcomes | lag p50 | lag p99 | lag max | duplicate | missed |\n")
 	s.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, spec := range jobs.Registry {
@@ -329,10 +380,11 @@ func (r *hbResult) markdown() string {
 	s.WriteString("\n")
 	fmt.Fprintf(&s, "Schedulers' heartbeat_slots_total over the whole run (both replicas): enqueued %g, duplicate_suppressed %g, missed %g, skipped_closed %g; mean enqueue time per slot:%s\n\n",
 		r.counted["enqueued"], r.counted["duplicate_suppressed"], r.counted["missed"], r.counted["skipped_closed"], r.enqueueDuration)
-	fmt.Fprintf(&s, "Redis while idle (no ticks), jobs firing on ALWAYS: %.0f commands/s over %.0f s; busiest: %s\n\n", r.idle.perSecond, r.idle.seconds, r.idle.topString())
+	fmt.Fprintf(&s, "Redis while idle (no ticks), jobs firing on ALWAYS: %.0f commands/s over %.0f s (per data node: %s); busiest: %s\n\n",
+		r.idle.perSecond, r.idle.seconds, r.idle.nodesString(), r.idle.topString())
 	if r.closedMarket != "" {
-		fmt.Fprintf(&s, "Redis while idle, every process restarted on a closed market (%s, nothing due): %.0f commands/s over %.0f s; busiest: %s\n",
-			r.closedMarket, r.closed.perSecond, r.closed.seconds, r.closed.topString())
+		fmt.Fprintf(&s, "Redis while idle, every process restarted on a closed market (%s, nothing due): %.0f commands/s over %.0f s (per data node: %s); busiest: %s\n",
+			r.closedMarket, r.closed.perSecond, r.closed.seconds, r.closed.nodesString(), r.closed.topString())
 	}
 	return s.String()
 }
@@ -401,7 +453,7 @@ func benchAsynq(b *testing.B) *asynqResult {
 	end := start.Add(*benchWindow)
 	res := &asynqResult{window: [2]time.Time{start, end}}
 	sleepUntil(end.Add(-*benchIdle))
-	res.idle = countCommands(b, srv.Client(), *benchIdle)
+	res.idle = countCommands(b, *benchIdle, srv.Client())
 	sleepUntil(end.Add(3 * time.Second))
 	for _, s := range schedulers {
 		s.Shutdown()
@@ -476,39 +528,84 @@ func ratios(hb *hbResult, base *asynqResult) string {
 		hb.duplicates, base.duplicates, base.ticks, times(hb.idle.perSecond, base.idle.perSecond), times(hb.closed.perSecond, base.idle.perSecond))
 }
 
-// countCommands resets Redis's statistics, waits d and returns the
+// topologyRatios compares each topology's Intraday start lag p99 and its
+// busiest data node's idle commands/s with the first topology's.
+func topologyRatios(results []*hbResult) string {
+	if len(results) < 2 {
+		return ""
+	}
+	base := results[0]
+	var s strings.Builder
+	fmt.Fprintf(&s, "\n| topology | Intraday lag p99 | ratio to %s | idle commands/s, busiest node | ratio to %s | all nodes |\n|---|---|---|---|---|---|\n", base.topology, base.topology)
+	for _, r := range results {
+		p99, busiest := r.jobs[jobs.Intraday].lag.P99, slices.Max(r.idle.perNode)
+		fmt.Fprintf(&s, "| %s | %s | %.2f | %.0f | %.2f | %.0f |\n", r.topology, lagMS(p99),
+			float64(p99)/float64(base.jobs[jobs.Intraday].lag.P99), busiest, busiest/slices.Max(base.idle.perNode), r.idle.perSecond)
+	}
+	return s.String()
+}
+
+// countCommands resets the statistics of every node, waits d and returns the
 // commands processed per second (INFO stats total_commands_processed,
 // which counts the commands Lua scripts call as well as the scripts).
-func countCommands(b *testing.B, rdb redis.UniversalClient, d time.Duration) commandRate {
+func countCommands(b *testing.B, d time.Duration, nodes ...redis.UniversalClient) commandRate {
 	ctx := context.Background()
-	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
-		b.Fatalf("CONFIG RESETSTAT: %v", err)
+	for _, rdb := range nodes {
+		if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+			b.Fatalf("CONFIG RESETSTAT: %v", err)
+		}
 	}
 	began := time.Now()
 	sleepUntil(began.Add(d))
-	stats, err := rdb.Info(ctx, "stats", "commandstats").Result()
-	took := time.Since(began).Seconds()
-	if err != nil {
-		b.Fatalf("INFO: %v", err)
-	}
-	var total int64
-	var top []commandCount
-	for _, line := range strings.Split(stats, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
-			total, _ = strconv.ParseInt(v, 10, 64)
+	calls := map[string]int64{}
+	var all int64
+	var perNode []int64
+	for _, rdb := range nodes {
+		stats, err := rdb.Info(ctx, "stats", "commandstats").Result()
+		if err != nil {
+			b.Fatalf("INFO: %v", err)
 		}
-		if rest, ok := strings.CutPrefix(line, "cmdstat_"); ok {
-			name, fields, _ := strings.Cut(rest, ":")
-			for _, f := range strings.Split(fields, ",") {
-				if v, ok := strings.CutPrefix(f, "calls="); ok {
-					n, _ := strconv.ParseInt(v, 10, 64)
-					top = append(top, commandCount{name, n})
+		var total int64
+		for _, line := range strings.Split(stats, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+				total, _ = strconv.ParseInt(v, 10, 64)
+			}
+			if rest, ok := strings.CutPrefix(line, "cmdstat_"); ok {
+				name, fields, _ := strings.Cut(rest, ":")
+				for _, f := range strings.Split(fields, ",") {
+					if v, ok := strings.CutPrefix(f, "calls="); ok {
+						n, _ := strconv.ParseInt(v, 10, 64)
+						calls[name] += n
+					}
 				}
 			}
 		}
+		all += total
+		perNode = append(perNode, total)
+	}
+	took := time.Since(began).Seconds()
+	var top []commandCount
+	for name, n := range calls {
+		top = append(top, commandCount{name, n})
 	}
 	sort.Slice(top, func(i, j int) bool { return top[i].calls > top[j].calls })
-	return commandRate{seconds: took, perSecond: float64(total) / took, top: top}
+	rate := commandRate{seconds: took, perSecond: float64(all) / took, top: top}
+	for _, n := range perNode {
+		rate.perNode = append(rate.perNode, float64(n)/took)
+	}
+	return rate
+}
+
+// nodesString lists the commands/s of each node, busiest first.
+func (c commandRate) nodesString() string {
+	sorted := slices.Clone(c.perNode)
+	slices.Sort(sorted)
+	slices.Reverse(sorted)
+	var parts []string
+	for _, v := range sorted {
+		parts = append(parts, fmt.Sprintf("%.0f", v))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (c commandRate) topString() string {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,6 +42,9 @@ type clusterConfig struct {
 	// redis-server), sentinel (a master, 2 replicas, 3 sentinels) or
 	// cluster (3 masters, 3 replicas).
 	topology string
+	// replicas is the replicas per master of the sentinel or cluster
+	// topology; 0 means 2 (sentinel) and 1 (cluster).
+	replicas int
 	feed     bool // run cmd/feed simulate too
 }
 
@@ -100,10 +104,10 @@ func setup(t testing.TB, cfg clusterConfig) *cluster {
 		c.redis = testinfra.StartRedis(t, opts...)
 		c.redisURL, c.redisMode, c.rdb = c.redis.URL(), config.RedisSingle, c.redis.Client()
 	case config.RedisSentinel:
-		c.sentinel = testinfra.StartSentinel(t, 2)
+		c.sentinel = testinfra.StartSentinel(t, cmp.Or(cfg.replicas, 2))
 		c.redisURL, c.redisMode, c.rdb = c.sentinel.URL(), config.RedisSentinel, c.sentinel.Client()
 	case config.RedisCluster:
-		c.redisCl = testinfra.StartCluster(t, 3, 1)
+		c.redisCl = testinfra.StartCluster(t, 3, cmp.Or(cfg.replicas, 1))
 		c.redisURL, c.redisMode, c.rdb = c.redisCl.URL(), config.RedisCluster, c.redisCl.Client()
 	default:
 		t.Fatalf("unknown topology %q", cfg.topology)

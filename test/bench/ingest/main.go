@@ -3,9 +3,13 @@
 // redis-server of its own, for a measured minute. It reports the
 // end-to-end tick rate, Intraday's run time per 1 s slot (p50/p99/max from
 // the run history), the worker's peak RSS, and the ratio of the tick rate
-// to `redis-benchmark -P 16 -t set -q` measured in the same run.
+// to `redis-benchmark -P 16 -t set -q` measured in the same run. With
+// --topology cluster the Redis is a 3-master cluster (no replicas) of its
+// own, in cluster mode, and redis-benchmark runs with --cluster. It also
+// reports the Redis CPU seconds (utime + stime of every redis-server
+// process, /proc/PID/stat) per 100,000 ticks consumed.
 //
-// Run: make bench-ingest (go run ./test/bench/ingest [-rate 100000] [-symbols 5000] [-shards 8]).
+// Run: make bench-ingest (go run ./test/bench/ingest [-rate 100000] [-symbols 5000] [-shards 8] [-topology single|cluster]).
 package main
 
 import (
@@ -47,7 +51,11 @@ func run() error {
 	warm := flag.Duration("warmup", 15*time.Second, "warm-up before measuring")
 	measure := flag.Duration("measure", 60*time.Second, "measured window")
 	quotes := flag.Bool("quotes", true, "the feed sends bid, ask and their sizes with every trade (8 fields a tick instead of 4)")
+	topology := flag.String("topology", "single", "the Redis: single (one redis-server) or cluster (3 masters, no replicas)")
 	flag.Parse()
+	if *topology != "single" && *topology != "cluster" {
+		return fmt.Errorf("--topology: want single or cluster, got %q", *topology)
+	}
 
 	dir, err := os.MkdirTemp("", "hb-ingest-")
 	if err != nil {
@@ -64,42 +72,60 @@ func run() error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	port := freePort()
-	redisCmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	redisCmd.Stdout = io.Discard
-	if err := redisCmd.Start(); err != nil {
-		return fmt.Errorf("start redis-server: %w", err)
+	servers, err := startRedis(*topology, dir)
+	defer func() {
+		for _, srv := range servers {
+			_ = srv.Process.Kill()
+			_ = srv.Wait()
+		}
+	}()
+	if err != nil {
+		return err
 	}
-	defer func() { _ = redisCmd.Process.Kill(); _ = redisCmd.Wait() }()
-	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	port := redisPort(servers[0])
+	var rdb redis.UniversalClient
+	url, mode := fmt.Sprintf("redis://127.0.0.1:%d/0", port), "single"
+	benchArgs := []string{"-p", strconv.Itoa(port), "-P", "16", "-t", "set", "-q", "-n", "2000000"}
+	if *topology == "cluster" {
+		var addrs []string
+		for _, srv := range servers {
+			addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", redisPort(srv)))
+		}
+		url, mode = "redis://"+addrs[0]+"?addr="+strings.Join(addrs[1:], "&addr="), "cluster"
+		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+		benchArgs = append(benchArgs, "--cluster")
+	} else {
+		rdb = redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	}
 	defer rdb.Close()
 	ctx := context.Background()
 	for i := 0; rdb.Ping(ctx).Err() != nil; i++ {
 		if i > 100 {
-			return fmt.Errorf("redis-server did not start")
+			return fmt.Errorf("redis did not start")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 
 	fmt.Println("baseline: redis-benchmark -P 16 -t set -q ...")
-	out, err := exec.Command("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-t", "set", "-q", "-n", "2000000").CombinedOutput()
+	out, err := exec.Command("redis-benchmark", benchArgs...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("redis-benchmark: %w: %s", err, out)
 	}
 	setRPS := parseRPS(string(out))
-	_ = rdb.FlushAll(ctx).Err()
+	if err := flushAll(ctx, rdb); err != nil {
+		return err
+	}
 
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := writeConfig(cfgPath, dir, *symbols, *shards, *rate); err != nil {
 		return err
 	}
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	env := append(os.Environ(), "HEARTBEAT_LOG_LEVEL=warn", "HEARTBEAT_LOG_FORMAT=json")
 	workerHTTP := fmt.Sprintf("127.0.0.1:%d", freePort())
 	procs := []*exec.Cmd{
-		exec.Command(dir+"/scheduler", "--config", cfgPath, "--redis", url, "--http", "", "--replica", "bench"),
-		exec.Command(dir+"/worker", "--config", cfgPath, "--redis", url, "--http", workerHTTP, "--name", "bench-worker", "--concurrency", strconv.Itoa(*shards)),
-		exec.Command(dir+"/feed", "simulate", "--config", cfgPath, "--redis", url, "--rate", strconv.Itoa(*rate), "--all-hours", "--seed", "7", "--quotes="+strconv.FormatBool(*quotes)),
+		exec.Command(dir+"/scheduler", "--config", cfgPath, "--redis", url, "--redis-mode", mode, "--http", "", "--replica", "bench"),
+		exec.Command(dir+"/worker", "--config", cfgPath, "--redis", url, "--redis-mode", mode, "--http", workerHTTP, "--name", "bench-worker", "--concurrency", strconv.Itoa(*shards)),
+		exec.Command(dir+"/feed", "simulate", "--config", cfgPath, "--redis", url, "--redis-mode", mode, "--rate", strconv.Itoa(*rate), "--all-hours", "--seed", "7", "--quotes="+strconv.FormatBool(*quotes)),
 	}
 	for _, p := range procs {
 		p.Env = env
@@ -129,11 +155,12 @@ func run() error {
 	}
 	lastID := lastRunID(ctx, rdb)
 	names := []string{"redis-server", "scheduler", "worker", "feed"}
-	pids := []int{redisCmd.Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid}
+	pids := []int{servers[0].Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid}
 	cpu0 := make([]float64, len(pids))
 	for i, pid := range pids {
 		cpu0[i] = cpuSeconds(pid)
 	}
+	redisCPU0 := redisCPU(servers)
 	var peakRSS int64
 	for time.Since(t0) < *measure {
 		time.Sleep(time.Second)
@@ -143,6 +170,7 @@ func run() error {
 		}
 	}
 	elapsed := time.Since(t0)
+	redisCPUUsed := redisCPU(servers) - redisCPU0
 	var cpuUse []string
 	for i, pid := range pids {
 		cpuUse = append(cpuUse, fmt.Sprintf("%s %.0f%%", names[i], (cpuSeconds(pid)-cpu0[i])/elapsed.Seconds()*100))
@@ -175,13 +203,16 @@ func run() error {
 	cpu := cpuModel()
 	fmt.Println()
 	fmt.Printf("machine: %d CPUs, %s, %s\n", runtime.NumCPU(), cpu, runtime.Version())
+	fmt.Printf("redis: %s (%d redis-server processes)\n", *topology, len(servers))
 	fmt.Printf("config: %d symbols, %d shards, feed rate %d ticks/s (quotes %v), measured %s after %s warm-up\n", *symbols, *shards, *rate, *quotes, elapsed.Round(time.Second), *warm)
 	fmt.Printf("redis-benchmark -P 16 -t set -q: %.0f SET/s\n", setRPS)
 	fmt.Printf("end-to-end ticks consumed by Intraday: %.0f ticks/s (ratio to redis-benchmark SET: %.3f)\n", tickRate, tickRate/setRPS)
 	fmt.Printf("backlog left in the tick streams at the end: %d ticks\n", backlog)
 	fmt.Printf("intraday runs: %d ok, outcomes %v; run time p50 %s, p99 %s, max %s\n", len(durs), outcomes, pct(durs, 0.5), pct(durs, 0.99), pct(durs, 1))
 	fmt.Printf("worker peak RSS: %.1f MB\n", float64(peakRSS)/1024/1024)
-	fmt.Printf("CPU over the window (100%% = one core): %s\n", strings.Join(cpuUse, ", "))
+	fmt.Printf("CPU over the window (100%% = one core; redis-server: the first node): %s\n", strings.Join(cpuUse, ", "))
+	fmt.Printf("Redis CPU (utime+stime of all %d redis-server processes): %.2f s over the window, %.3f s per 100,000 ticks consumed\n",
+		len(servers), redisCPUUsed, redisCPUUsed/(acc1-acc0)*100_000)
 	return nil
 }
 
@@ -243,12 +274,116 @@ func accepted(addr string) (float64, error) {
 	return total, sc.Err()
 }
 
-func lastRunID(ctx context.Context, rdb *redis.Client) string {
+func lastRunID(ctx context.Context, rdb redis.UniversalClient) string {
 	msgs, err := rdb.XRevRangeN(ctx, keys.Runs, "+", "-", 1).Result()
 	if err != nil || len(msgs) == 0 {
 		return "0-0"
 	}
 	return msgs[0].ID
+}
+
+// startRedis starts one redis-server (single) or three cluster-enabled
+// ones joined by redis-cli --cluster create with no replicas (cluster),
+// and waits for cluster_state:ok; each server's files go under parent. It
+// returns what it started even on error.
+func startRedis(topology, parent string) ([]*exec.Cmd, error) {
+	n := 1
+	var extra []string
+	if topology == "cluster" {
+		n = 3
+		extra = []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}
+	}
+	var servers []*exec.Cmd
+	var addrs []string
+	for range n {
+		dir, err := os.MkdirTemp(parent, "redis-")
+		if err != nil {
+			return servers, err
+		}
+		port := freePort()
+		for topology == "cluster" && !portFree(port+10000) {
+			port = freePort()
+		}
+		cmd := exec.Command("redis-server", append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, extra...)...)
+		cmd.Stdout = io.Discard
+		if err := cmd.Start(); err != nil {
+			return servers, fmt.Errorf("start redis-server: %w", err)
+		}
+		servers = append(servers, cmd)
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
+		c := redis.NewClient(&redis.Options{Addr: addrs[len(addrs)-1]})
+		for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
+			if i > 100 {
+				c.Close()
+				return servers, fmt.Errorf("redis-server on %s did not start", addrs[len(addrs)-1])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close()
+	}
+	if topology != "cluster" {
+		return servers, nil
+	}
+	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		return servers, fmt.Errorf("redis-cli --cluster create: %w: %s", err, out)
+	}
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		for i := 0; ; i++ {
+			info, _ := c.ClusterInfo(context.Background()).Result()
+			if strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if i > 200 {
+				c.Close()
+				return servers, fmt.Errorf("cluster node %s: cluster_state not ok", addr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close()
+	}
+	return servers, nil
+}
+
+// redisPort is the --port of a redis-server command.
+func redisPort(cmd *exec.Cmd) int {
+	for i, a := range cmd.Args {
+		if a == "--port" {
+			p, _ := strconv.Atoi(cmd.Args[i+1])
+			return p
+		}
+	}
+	return 0
+}
+
+func portFree(port int) bool {
+	if port > 65535 {
+		return false
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// flushAll empties the single server or every master of the cluster.
+func flushAll(ctx context.Context, rdb redis.UniversalClient) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() })
+	}
+	return rdb.FlushAll(ctx).Err()
+}
+
+// redisCPU is the CPU seconds (user + system) of every redis-server.
+func redisCPU(servers []*exec.Cmd) float64 {
+	var total float64
+	for _, srv := range servers {
+		total += cpuSeconds(srv.Process.Pid)
+	}
+	return total
 }
 
 // rss returns a process's resident set size in bytes.
