@@ -9,9 +9,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/config"
+	"heartbeat/internal/testinfra"
 )
 
 func redisCfg(mode, url string) config.Redis {
@@ -268,7 +272,8 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "heartbeat test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, DNSNames: []string{"redis.example"}}
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, DNSNames: []string{"redis.example"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
@@ -278,4 +283,40 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+// TestRedisTLSOnARealServer connects over rediss:// to a redis-server
+// serving TLS: with the CA (and a client certificate, which the server
+// asks for) it answers; without the CA the certificate is refused, since
+// verification is on by default.
+func TestRedisTLSOnARealServer(t *testing.T) {
+	t.Parallel()
+	certPEM, keyPEM := selfSigned(t)
+	ca := writeFile(t, "ca.pem", string(certPEM))
+	key := writeFile(t, "key.pem", string(keyPEM))
+	tlsPort := testinfra.FreePort(t)
+	testinfra.StartRedis(t, testinfra.WithArgs("--tls-port", strconv.Itoa(tlsPort), "--tls-cert-file", ca, "--tls-key-file", key,
+		"--tls-ca-cert-file", ca, "--tls-auth-clients", "yes"))
+	url := fmt.Sprintf("rediss://127.0.0.1:%d/0", tlsPort)
+	ctx := context.Background()
+
+	cfg := redisCfg(config.RedisSingle, url)
+	cfg.TLS = config.RedisTLS{CAFile: ca, CertFile: ca, KeyFile: key}
+	rdb, _, err := Redis(ctx, cfg)
+	if err != nil {
+		t.Fatalf("rediss:// with the CA and a client certificate: %v", err)
+	}
+	defer rdb.Close()
+	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	noCA := redisCfg(config.RedisSingle, url)
+	noCA.TLS = config.RedisTLS{CertFile: ca, KeyFile: key}
+	if rdb, _, err := Redis(ctx, noCA); err == nil {
+		rdb.Close()
+		t.Fatal("a certificate no configured CA signed was accepted")
+	} else if !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA: %v, want a certificate error", err)
+	}
 }
