@@ -96,8 +96,7 @@ func jan4(hh, mm, ss, ms int) time.Time {
 
 // Messages of the scheduler the coverage test expects.
 const (
-	msgCoverageEndsSoon = "calendar coverage ends soon: after it the market counts as closed; extend its holiday table"
-	msgCalendarCannot   = "calendar cannot answer: the market counts as closed (logged once an hour)"
+	msgCalendarCannot = "calendar cannot answer: the market counts as closed (logged once an hour)"
 )
 
 // TestSchedulerPastCoverage runs a leader whose only market, XSHG, is past
@@ -120,8 +119,11 @@ func TestSchedulerPastCoverage(t *testing.T) {
 	intraday := job(t, jobs.Intraday)
 	coverageEnd := time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai(t)) // the first instant not covered
 	startWarning := func(at time.Time) logLine {
-		return logLine{At: at, Level: "warn", Message: msgCoverageEndsSoon, Market: "XSHG",
-			DaysLeft: int(coverageEnd.Sub(at).Hours() / 24)}
+		msg := MsgCoverageEndsSoon
+		if !at.Before(coverageEnd) {
+			msg = MsgCoverageEnded // past it: not "ends soon"
+		}
+		return logLine{At: at, Level: "warn", Message: msg, Market: "XSHG", DaysLeft: int(coverageEnd.Sub(at).Hours() / 24)}
 	}
 	calendarWarning := func(at time.Time) logLine {
 		return logLine{At: at, Level: "warn", Message: msgCalendarCannot, Job: string(jobs.Intraday), Err: true}

@@ -237,14 +237,23 @@ const coverageNotice = 60 * 24 * time.Hour
 // warnCoverage warns about the markets whose calendar ends soon: past its
 // last date a market counts as closed (its holidays are announced by the
 // exchange and need a table update).
+// The start-up warnings about a calendar's coverage.
+const (
+	MsgCoverageEndsSoon = "calendar coverage ends soon: after it the market counts as closed; set covered_through in calendars.overrides"
+	MsgCoverageEnded    = "calendar coverage has ended: the market counts as closed unless calendars.on_coverage_end is weekdays; set covered_through in calendars.overrides"
+)
+
 func (s *Scheduler) warnCoverage(now time.Time) {
 	for _, cal := range s.d.Instruments.Calendars() {
 		_, last := cal.Coverage()
 		end := last.AddDays(1).At(cal.Location(), 0)
 		if left := end.Sub(now); left < coverageNotice {
+			msg := MsgCoverageEndsSoon
+			if left <= 0 {
+				msg = MsgCoverageEnded
+			}
 			s.log.Warn().Str("market", string(cal.Code())).Str("covered_through", last.String()).
-				Int("days_left", int(left.Hours()/24)).
-				Msg("calendar coverage ends soon: after it the market counts as closed; extend its holiday table")
+				Int("days_left", int(left.Hours()/24)).Msg(msg)
 		}
 	}
 }
