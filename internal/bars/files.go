@@ -133,6 +133,33 @@ func (f *Files) Upsert(ctx context.Context, bars []Bar) error {
 	return nil
 }
 
+// mergeRows applies incoming rows, in order, to rows: a row with a new
+// key is appended, one whose key is present replaces the present row when
+// replaces says so. It reports whether anything changed. The day files
+// of bars and the year files of daily aggregates both merge this way.
+func mergeRows[T any, K comparable](rows, incoming []T, keyOf func(T) K, replaces func(incoming, present T) bool) ([]T, bool) {
+	at := make(map[K]int, len(rows)+len(incoming))
+	for i, r := range rows {
+		at[keyOf(r)] = i
+	}
+	changed := false
+	for _, x := range incoming {
+		k := keyOf(x)
+		i, ok := at[k]
+		switch {
+		case !ok:
+			at[k] = len(rows)
+			rows = append(rows, x)
+		case replaces(x, rows[i]):
+			rows[i] = x
+		default:
+			continue
+		}
+		changed = true
+	}
+	return rows, changed
+}
+
 // merge applies bars, in order, to one day file.
 func (f *Files) merge(df dayFile, bars []Bar) error {
 	path := f.path(df)
@@ -140,25 +167,7 @@ func (f *Files) merge(df dayFile, bars []Bar) error {
 	if err != nil {
 		return err
 	}
-	at := make(map[key]int, len(rows)+len(bars))
-	for i, r := range rows {
-		at[keyOf(r)] = i
-	}
-	changed := false
-	for _, b := range bars {
-		k := keyOf(b)
-		i, ok := at[k]
-		switch {
-		case !ok:
-			at[k] = len(rows)
-			rows = append(rows, b)
-		case wins(b, rows[i]) && !same(b, rows[i]):
-			rows[i] = b
-		default:
-			continue
-		}
-		changed = true
-	}
+	rows, changed := mergeRows(rows, bars, keyOf, func(b, old Bar) bool { return wins(b, old) && !same(b, old) })
 	if !changed {
 		return nil
 	}

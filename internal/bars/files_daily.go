@@ -78,25 +78,7 @@ func (f *Files) mergeDaily(yf yearFile, days []Daily) error {
 	if err != nil {
 		return err
 	}
-	at := make(map[dailyKey]int, len(rows)+len(days))
-	for i, r := range rows {
-		at[dailyKeyOf(r)] = i
-	}
-	changed := false
-	for _, d := range days {
-		k := dailyKeyOf(d)
-		i, ok := at[k]
-		switch {
-		case !ok:
-			at[k] = len(rows)
-			rows = append(rows, d)
-		case winsDaily(d, rows[i]) && !sameDaily(d, rows[i]):
-			rows[i] = d
-		default:
-			continue
-		}
-		changed = true
-	}
+	rows, changed := mergeRows(rows, days, dailyKeyOf, func(d, old Daily) bool { return winsDaily(d, old) && !sameDaily(d, old) })
 	if !changed {
 		return nil
 	}

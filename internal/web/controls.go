@@ -101,14 +101,8 @@ func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := site.d.Log.With().Str("action", string(action)).Str("job", r.PathValue("job")).Str("remote", r.RemoteAddr).Logger()
-	if !site.limitControl(w, r) {
-		return
-	}
-	actor, err := site.authorize(r)
-	if err != nil {
-		log.Warn().Str("reason", err.Error()).Msg("control refused")
-		w.Header().Set("WWW-Authenticate", `Bearer realm="heartbeat"`)
-		writeError(w, http.StatusUnauthorized, err.Error())
+	actor, ok := site.guard(w, r, string(action))
+	if !ok {
 		return
 	}
 	job, err := jobName(r.PathValue("job"))
