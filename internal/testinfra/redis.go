@@ -3,11 +3,13 @@ package testinfra
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -130,14 +132,54 @@ func (s *RedisServer) Kill() {
 }
 
 // FreePort returns a TCP port that was free on loopback a moment ago.
+//
+// It picks from below Linux's ephemeral range (32768-60999), so an outgoing
+// connection cannot take the port between this call and the server's bind,
+// and it never hands out the same port twice in one test binary: binding
+// port 0 and closing it, as this used to, gave two processes of one test the
+// same port when the kernel reused it (CI saw a scheduler and a worker both
+// told to listen on one HTTP port).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
 		t.Fatalf("free port: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
+}
+
+var (
+	portsMu     sync.Mutex
+	portsGiven  = map[int]bool{}
+	portsRandom = rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))
+)
+
+// Ports handed out come from [portLow, portHigh): below the ephemeral range
+// and above the well-known services a test machine may run (PostgreSQL 5432,
+// Redis 6379, Prometheus 9090); a cluster node's bus port (port + 10000)
+// stays below the ephemeral range too.
+const (
+	portLow  = 12000
+	portHigh = 22700
+)
+
+func freePort() (int, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 1000 {
+		port := portLow + portsRandom.IntN(portHigh-portLow)
+		if portsGiven[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		portsGiven[port] = true
+		return port, nil
+	}
+	return 0, fmt.Errorf("no free port in [%d, %d) after 1000 tries", portLow, portHigh)
 }
 
 // Must fails the test on err; for terse setup code.
