@@ -40,15 +40,17 @@
 //
 //   - A wall-clock time the clocks skip (02:30 on 2027-03-14 in
 //     America/New_York, where 02:00 becomes 03:00) does not exist, so it
-//     does not run that day; it is not moved to 03:00. This is what
-//     robfig/cron does, and so Kubernetes CronJob, which uses it. ISC
-//     (Vixie) cron, by contrast, runs such jobs right after the change.
+//     does not run that day; it is not moved to 03:00. robfig/cron, which
+//     Kubernetes CronJob uses, does the same (TestCronAgainstRobfig);
+//     ISC (Vixie) cron's manual says it runs such jobs soon after the
+//     change instead.
 //   - A wall-clock time the clocks repeat (01:30 on 2026-11-01 in
 //     America/New_York, where 02:00 EDT becomes 01:00 EST) runs once, at
-//     its first occurrence (01:30 EDT). robfig/cron would run it twice.
-//     An expression whose hour field is * (every hour) is a cadence, not
-//     a time of day: it follows the clock through the repeated hour and
-//     runs in both, as ISC cron runs its wildcard-hour jobs.
+//     its first occurrence (01:30 EDT); robfig/cron runs it twice. An
+//     expression whose hour field allows every hour (*, 0-23) is a
+//     cadence rather than a time of day: it follows the clock through the
+//     repeated hour and runs in both, as ISC cron's manual says of its jobs
+//     with * in the hour.
 //
 // # At: one slot per session, anchored to a session event
 //

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,15 +23,17 @@ type gate interface {
 	String() string
 }
 
-func newGate(name string, predicate func(time.Time) bool) (gate, error) {
-	if predicate != nil {
-		if name != "" {
-			return nil, fmt.Errorf("gate: a predicate gate is set, so gate must be empty, got %q", name)
-		}
-		return predicateGate{predicate}, nil
-	}
-	if name == GateAlways {
+// newGate returns the gate named by Spec.Gate, or env's predicate.
+func newGate(name string, env Env) (gate, error) {
+	switch {
+	case env.Predicate != nil && name != "":
+		return nil, fmt.Errorf("gate: a predicate gate is set, so gate must be empty, got %q", name)
+	case env.Predicate != nil:
+		return predicateGate{env.Predicate}, nil
+	case name == GateAlways:
 		return alwaysGate{}, nil
+	case len(env.Markets) == 0:
+		return nil, errors.New("gate: open needs the job's markets; without any it would skip every slot (use always or a predicate)")
 	}
 	return openGate{}, nil
 }
@@ -66,20 +69,16 @@ func (predicateGate) why(enqueue bool) string {
 	return "skip (skipped_closed): the job's predicate refuses the slot"
 }
 
-// activity tells whether a job's markets are active at a slot: open, or
-// open during the look-back before it and not halted.
-type activity struct {
-	markets    market.Set
-	closeGrace time.Duration
-	env        Env
-}
+// activity tells whether a job's markets (Env.Markets) are active at a
+// slot: open, or open during the look-back before it and not halted.
+type activity struct{ env Env }
 
 // active reports whether a market is open at c, or was open at c-back or
-// c-closeGrace (when that is further back) and is not halted at c: a halt
+// c-CloseGrace (when that is further back) and is not halted at c: a halt
 // closes the gate at once, a close only after the grace. back is an
 // interval plan's interval, zero for cron.
 func (a activity) active(c time.Time, back time.Duration) bool {
-	for _, cal := range a.markets {
+	for _, cal := range a.env.Markets {
 		phase, err := cal.Phase(c)
 		if err != nil {
 			a.env.calendarError(err)
@@ -90,7 +89,7 @@ func (a activity) active(c time.Time, back time.Duration) bool {
 			return true
 		case phase == market.Halted:
 			continue
-		case back > 0 && a.openAt(cal, c.Add(-back)), a.closeGrace > back && a.openAt(cal, c.Add(-a.closeGrace)):
+		case back > 0 && a.openAt(cal, c.Add(-back)), a.env.CloseGrace > back && a.openAt(cal, c.Add(-a.env.CloseGrace)):
 			return true
 		}
 	}
@@ -109,7 +108,7 @@ func (a activity) openAt(cal *market.Calendar, t time.Time) bool {
 // openMarkets lists the markets open at any of the instants.
 func (a activity) openMarkets(at ...time.Time) []string {
 	var out []string
-	for _, cal := range a.markets {
+	for _, cal := range a.env.Markets {
 		for _, t := range at {
 			if open, err := cal.IsOpen(t); err == nil && open {
 				out = append(out, string(cal.Code()))
@@ -130,7 +129,7 @@ func (a activity) whyActive(slot time.Time, back time.Duration) string {
 	if open := a.openMarkets(at...); len(open) > 0 {
 		return "enqueue: open: " + strings.Join(open, " ")
 	}
-	return "enqueue: close grace: " + strings.Join(a.openMarkets(slot.Add(-a.closeGrace)), " ") + " closed within " + a.closeGrace.String()
+	return "enqueue: close grace: " + strings.Join(a.openMarkets(slot.Add(-a.env.CloseGrace)), " ") + " closed within " + a.env.CloseGrace.String()
 }
 
 // explain says why gate g decided d; closed is appended to the

@@ -252,7 +252,7 @@ func New(s Spec, env Env) (Plan, error) {
 	}
 	switch p.kind {
 	case kindEvery, kindCron:
-		g, err := newGate(s.Gate, env.Predicate)
+		g, err := newGate(s.Gate, env)
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +260,7 @@ func New(s Spec, env Env) (Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		act := activity{markets: env.Markets, closeGrace: env.CloseGrace, env: env}
+		act := activity{env}
 		if p.kind == kindEvery {
 			return &intervalPlan{every: s.Every, slow: env.Slow, gate: g, activity: act, parts: parts}, nil
 		}

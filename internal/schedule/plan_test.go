@@ -73,11 +73,12 @@ func TestNewErrors(t *testing.T) {
 		{"a predicate with a gate", Spec{Every: time.Second, Gate: GateOpen}, func(e *Env) { e.Predicate = always }, `gate: a predicate gate is set, so gate must be empty, got "open"`},
 		{"a predicate on a session plan", Spec{At: "XNYS.close"}, func(e *Env) { e.Predicate = always }, "gate: a predicate gate is only for every and cron schedules"},
 		{"shards without shards", Spec{Every: time.Second}, func(e *Env) { e.Split, e.Shards = SplitShard, 0 }, "split: shard needs Shards >= 1"},
-		{"per market without markets", Spec{Every: time.Second}, func(e *Env) { e.Split, e.Markets = SplitMarket, nil }, "split: market needs the job's markets"},
+		{"per market without markets", Spec{Every: time.Second, Gate: GateAlways}, func(e *Env) { e.Split, e.Markets = SplitMarket, nil }, "split: market needs the job's markets"},
 		{"a nil split function", Spec{Every: time.Second}, func(e *Env) { e.Split = SplitFunc(nil) }, "split: SplitFunc needs a function"},
 		{"shards on a session plan", Spec{At: "XNYS.close"}, func(e *Env) { e.Split = SplitShard }, "split: a session plan's parts are its markets' sessions; split shard does not apply"},
 		{"at without a book", Spec{At: "XNYS.close"}, func(e *Env) { e.Book = nil }, "at: Env.Book is required to find the anchor's market"},
 		{"at on a market the book lacks", Spec{At: "XFOO.close"}, func(e *Env) {}, "at: unknown market XFOO (known: [XNYS XTSE XMEX XLON XETR XTKS XSHG XHKG XBOM XASX CMES ALWAYS])"},
+		{"gate open without markets", Spec{Cron: "0 0 * * * *"}, func(e *Env) { e.Markets = nil }, "gate: open needs the job's markets; without any it would skip every slot (use always or a predicate)"},
 		{"within without markets", Spec{Within: "open-60s..open-1s"}, func(e *Env) { e.Markets = nil }, "within: the job has no markets"},
 	}
 	for _, tt := range tests {
