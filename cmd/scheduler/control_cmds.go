@@ -191,19 +191,26 @@ func runPreview(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		if jc.Spec.Name != jobs.Name(*job) {
 			continue
 		}
-		return writePreview(stdout, scheduler.JobPlan(sc, jc, instruments.Calendars()), jc.Enabled, after, *n)
+		p, err := scheduler.NewJobPlan(sc, jc.Spec, instruments.Calendars(), instruments.Book(), nil)
+		if err != nil {
+			return err
+		}
+		return writePreview(stdout, p, sc, jc.Enabled, after, *n)
 	}
 	return cli.Usagef("preview: job %q is not configured", *job)
 }
 
 // writePreview writes the header line and one row per slot.
-func writePreview(w io.Writer, p scheduler.Plan, enabled bool, after time.Time, n int) error {
+func writePreview(w io.Writer, p scheduler.JobPlan, sc scheduler.Config, enabled bool, after time.Time, n int) error {
 	state := ""
 	if !enabled {
 		state = " (disabled in config: the scheduler does not run it)"
 	}
-	fmt.Fprintf(w, "%s: interval %s, gate %s, slow tick %s, close grace %s, after %s%s\n", p.Job.Name, p.Job.Interval, p.Job.Gate, p.Slow,
-		p.CloseGrace, after.UTC().Format(time.RFC3339Nano), state)
+	settings := ""
+	if sch := p.Spec.Schedule; sch.Every > 0 && sch.Within == "" {
+		settings = fmt.Sprintf(", slow tick %s, close grace %s", sc.SlowTick, max(sc.CloseGrace, 2*sch.Every))
+	}
+	fmt.Fprintf(w, "%s: %s%s, after %s%s\n", p.Spec.Name, p, settings, after.UTC().Format(time.RFC3339Nano), state)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLOT (UTC)\tGAP\tTASKS\tDECISION")
 	prev := time.Time{}
@@ -213,7 +220,7 @@ func writePreview(w io.Writer, p scheduler.Plan, enabled bool, after time.Time, 
 			gap = d.Slot.Sub(prev).String()
 		}
 		prev = d.Slot
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Slot.UTC().Format("2006-01-02 15:04:05.000"), gap, len(d.Parts), scheduler.Explain(p, d))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Slot.UTC().Format("2006-01-02 15:04:05.000"), gap, len(d.Parts), d.Why)
 	}
 	return tw.Flush()
 }

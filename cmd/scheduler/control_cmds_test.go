@@ -101,12 +101,11 @@ func TestControlCommandErrors(t *testing.T) {
 
 func TestPreviewCommand(t *testing.T) {
 	t.Parallel()
-	r := runCLI(t, "preview", "--job", "pre_open_backtest", "--n", "3", "--at", "2026-03-02T14:29:00Z")
-	want := `pre_open_backtest: interval 30s, gate preopen, slow tick 1m0s, close grace 1m0s, after 2026-03-02T14:29:00Z
-SLOT (UTC)               GAP  TASKS  DECISION
-2026-03-02 14:29:30.000  -    3      enqueue: XNYS opens in 30s, XTSE opens in 30s, XMEX opens in 30s
-2026-03-02 14:30:00.000  30s  0      skip: no market opens 1-60 s after the slot
-2026-03-02 14:30:30.000  30s  0      skip: no market opens 1-60 s after the slot
+	r := runCLI(t, "preview", "--job", "pre_open_backtest", "--n", "2", "--at", "2026-03-02T14:28:59Z")
+	want := `pre_open_backtest: within open-1m..open-1s every 30s, after 2026-03-02T14:28:59Z
+SLOT (UTC)               GAP      TASKS  DECISION
+2026-03-02 14:29:00.000  -        3      XNYS session 2026-03-02: open 09:30 America/New_York; XTSE session 2026-03-02: open 09:30 America/Toronto; XMEX session 2026-03-02: open 08:30 America/Mexico_City: slot in window open-1m..open-1s on the 30s grid
+2026-03-02 22:59:00.000  8h30m0s  2      XASX session 2026-03-03: open 10:00 Australia/Sydney; CMES session 2026-03-03: open 17:00 America/Chicago: slot in window open-1m..open-1s on the 30s grid
 `
 	if r.code != cli.ExitOK || r.stdout != want {
 		t.Fatalf("code %d stderr %s\ngot:\n%s\nwant:\n%s", r.code, r.stderr, r.stdout, want)

@@ -17,6 +17,7 @@ import (
 
 	"heartbeat/internal/decimal"
 	"heartbeat/internal/jobs"
+	"heartbeat/internal/schedule"
 	"heartbeat/internal/market"
 )
 
@@ -145,6 +146,10 @@ type Scheduler struct {
 	// led: skip (count them missed) or latest (enqueue the latest one once
 	// and count the rest missed). Default skip. Jobs may override.
 	CatchUp string `mapstructure:"catch_up"`
+	// LookBack bounds how far back a new leader looks for slots missed
+	// while nobody led, for every schedule kind: older ones are neither
+	// counted nor caught up. Default 24h.
+	LookBack time.Duration `mapstructure:"look_back"`
 	// Retention keeps a finished task's ID reserved so the same slot
 	// cannot be enqueued again. Default 1h.
 	Retention time.Duration `mapstructure:"retention"`
@@ -182,17 +187,49 @@ type Worker struct {
 	Name string `mapstructure:"name"`
 }
 
-// Job overrides one registry entry.
+// Job overrides one registry entry. Setting any of interval, cron, at and
+// within replaces the registry's schedule with the ones set (interval may
+// accompany within as its slot grid); gate and tz apply to the result.
 type Job struct {
 	// Enabled turns the job on or off. Default true.
 	Enabled bool `mapstructure:"enabled"`
-	// Interval is the job's slot interval. Defaults: the registry's.
+	// Interval is a fixed slot interval, aligned to the epoch. Default:
+	// the registry's schedule.
 	Interval time.Duration `mapstructure:"interval"`
-	// Gate is open, preopen or always. Defaults: the registry's.
+	// Cron is a cron expression with seconds ("0 */5 * * * *") or without
+	// ("*/5 * * * *"), read in TZ. Default empty.
+	Cron string `mapstructure:"cron"`
+	// TZ is the IANA time zone of Cron. Default UTC.
+	TZ string `mapstructure:"tz"`
+	// At anchors one slot per session of a market: "XNYS.close+2m".
+	// Default empty.
+	At string `mapstructure:"at"`
+	// Within gives each market of the job one slot per session inside a
+	// window: "open-60s..open-1s" (on the interval's grid when interval
+	// is set). Default empty.
+	Within string `mapstructure:"within"`
+	// Gate is open or always, for interval and cron schedules. Default:
+	// the registry's.
 	Gate string `mapstructure:"gate"`
 	// CatchUp overrides scheduler.catch_up for this job; empty inherits.
 	CatchUp string `mapstructure:"catch_up"`
+	// Timeout bounds one run; zero: max(30s, 10 × interval).
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxRetry is how often a failed run is retried; -1: 3.
+	MaxRetry int `mapstructure:"max_retry"`
+	// StartDeadline is how long after its slot a task may still start;
+	// zero: the schedule's (the next slot for an interval).
+	StartDeadline time.Duration `mapstructure:"start_deadline"`
+	// Overlap is skip (a slot whose previous run of the same part still
+	// runs is skipped) or allow. Default skip.
+	Overlap string `mapstructure:"overlap"`
+	// Queue is the asynq queue (critical or default); empty: the
+	// registry's. Fixed at start.
+	Queue string `mapstructure:"queue"`
 }
+
+// schedule reports whether the override sets a schedule of its own.
+func (j Job) schedule() bool { return j.Interval != 0 || j.Cron != "" || j.At != "" || j.Within != "" }
 
 // Instrument maps a symbol to its market, with its weight in the market's
 // composite (MarketMetrics).
@@ -338,7 +375,7 @@ func Default() Config {
 	c := Config{
 		Redis:     Redis{Mode: RedisSingle, URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
 		Log:       Log{Level: "info", Format: "auto"},
-		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 1500 * time.Millisecond, RenewEvery: 375 * time.Millisecond, CatchUp: "skip", Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond, CloseGrace: 15 * time.Second},
+		Scheduler: Scheduler{HTTP: ":8080", FastTick: 1.0, SlowTick: 60.0, Lock: true, LeaseTTL: 1500 * time.Millisecond, RenewEvery: 375 * time.Millisecond, CatchUp: "skip", LookBack: 24 * time.Hour, Retention: time.Hour, EnqueueAhead: 100 * time.Millisecond, CloseGrace: 15 * time.Second},
 		Worker:    Worker{HTTP: ":8081", Concurrency: 8, ShutdownTimeout: 8 * time.Second, PollInterval: 50 * time.Millisecond},
 		Jobs:      map[jobs.Name]Job{},
 		Ingest:    Ingest{Shards: 4, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second, BatchSize: 200000, DeadLetterMaxLen: 100000, WaitReplicas: 0},
@@ -352,7 +389,7 @@ func Default() Config {
 		Markets:   map[string]Market{},
 	}
 	for _, s := range jobs.Registry {
-		c.Jobs[s.Name] = Job{Enabled: true, Interval: s.Interval, Gate: string(s.Gate)}
+		c.Jobs[s.Name] = Job{Enabled: true, MaxRetry: -1}
 	}
 	for _, sym := range []string{"ES", "NQ", "YM", "RTY", "CL", "GC", "SI", "HG", "ZB"} {
 		c.Instruments = append(c.Instruments, Instrument{Symbol: sym, Market: string(market.CMES), Weight: 1})
@@ -438,6 +475,9 @@ func (c Config) Validate() error {
 	if s.RenewEvery <= 0 || s.RenewEvery*2 > s.LeaseTTL {
 		bad("scheduler.renew_every", "must be > 0 and at most half of scheduler.lease_ttl (%s)", s.LeaseTTL)
 	}
+	if s.LookBack <= 0 {
+		bad("scheduler.look_back", "must be > 0")
+	}
 	if err := checkCatchUp(s.CatchUp); err != nil {
 		bad("scheduler.catch_up", "%v", err)
 	}
@@ -461,28 +501,46 @@ func (c Config) Validate() error {
 	if c.Worker.ShutdownTimeout <= 0 || c.Worker.ShutdownTimeout >= 10*time.Second {
 		bad("worker.shutdown_timeout", "must be > 0 and < 10s")
 	}
+	var book *market.Book
+	if in, err := c.MarketInstruments(); err == nil {
+		book = in.Book()
+	}
 	for name, j := range c.Jobs {
-		spec, ok := jobs.Lookup(name)
+		_, ok := jobs.Lookup(name)
 		field := "jobs." + string(name)
 		if !ok {
 			bad(field, "unknown job (known: %v)", jobs.Names())
 			continue
 		}
-		if j.Interval < s.FastTickDuration() {
+		if j.Interval != 0 && j.Interval < s.FastTickDuration() {
 			bad(field+".interval", "must be >= scheduler.fast_tick (%gs)", s.FastTick)
-		} else if j.Interval%time.Millisecond != 0 {
-			bad(field+".interval", "must be a whole number of milliseconds")
 		}
-		g, err := jobs.ParseGate(j.Gate)
-		if err != nil {
-			bad(field+".gate", "%v", err)
-		} else if (g == jobs.GatePreOpen) != (spec.Gate == jobs.GatePreOpen) {
-			bad(field+".gate", "preopen is only for pre_open_backtest, which needs it")
-		}
-		if j.CatchUp != "" {
-			if err := checkCatchUp(j.CatchUp); err != nil {
-				bad(field+".catch_up", "%v", err)
+		eff, _ := c.Job(name)
+		if err := eff.Schedule.Validate(book); err != nil {
+			for _, e := range unjoin(err) {
+				key, reason, _ := strings.Cut(e.Error(), ": ")
+				switch key {
+				case "every":
+					key = "interval"
+				case "schedule":
+					key, reason = "interval", e.Error()
+				}
+				bad(field+"."+key, "%s", reason)
 			}
+		}
+		policy := eff.Policy
+		if j.CatchUp == "" {
+			policy.CatchUp = "" // scheduler.catch_up, checked above
+		}
+		if err := policy.Validate(); err != nil {
+			key, reason, _ := strings.Cut(err.Error(), ": ")
+			bad(field+"."+key, "%s", reason)
+		}
+		if j.MaxRetry < -1 {
+			bad(field+".max_retry", "must be -1 (the default, 3) to 100, got %d", j.MaxRetry)
+		}
+		if j.Queue != "" && j.Queue != jobs.QueueCritical && j.Queue != jobs.QueueDefault {
+			bad(field+".queue", "must be %s or %s, got %q", jobs.QueueCritical, jobs.QueueDefault, j.Queue)
 		}
 	}
 	if len(c.Instruments) == 0 {
@@ -648,19 +706,47 @@ func ParseDistance(s string) (Distance, error) {
 }
 
 // Job returns the effective settings of a job: the registry's merged with
-// the config's override.
+// the config's override (scheduler.catch_up filling an empty catch_up).
 func (c Config) Job(name jobs.Name) (jobs.Spec, Job) {
 	spec, _ := jobs.Lookup(name)
 	j, ok := c.Jobs[name]
 	if !ok {
-		j = Job{Enabled: true, Interval: spec.Interval, Gate: string(spec.Gate)}
+		j = Job{Enabled: true, MaxRetry: -1}
 	}
 	if j.CatchUp == "" {
 		j.CatchUp = c.Scheduler.CatchUp
 	}
-	spec.Interval = j.Interval
-	spec.Gate = jobs.Gate(j.Gate)
+	if j.schedule() {
+		spec.Schedule = schedule.Spec{Every: j.Interval, Cron: j.Cron, At: j.At, Within: j.Within, Gate: spec.Schedule.Gate}
+		if j.At != "" || j.Within != "" {
+			spec.Schedule.Gate = ""
+		} else if spec.Schedule.Gate == "" {
+			spec.Schedule.Gate = schedule.GateOpen
+		}
+	}
+	if j.TZ != "" {
+		spec.Schedule.TZ = j.TZ
+	}
+	if j.Gate != "" {
+		spec.Schedule.Gate = j.Gate
+	}
+	if j.Queue != "" {
+		spec.Queue = j.Queue
+	}
+	spec.Policy = jobs.Policy{Timeout: j.Timeout, StartDeadline: j.StartDeadline, Overlap: j.Overlap, CatchUp: j.CatchUp}
+	if j.MaxRetry >= 0 {
+		n := j.MaxRetry
+		spec.Policy.MaxRetry = &n
+	}
 	return spec, j
+}
+
+// unjoin returns the errors an errors.Join combined, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // FastTickDuration returns scheduler.fast_tick as a duration.

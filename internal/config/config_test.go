@@ -130,8 +130,8 @@ func TestLoadFileThenEnv(t *testing.T) {
 	if c.Scheduler.FastTick != 0.5 || c.Scheduler.SlowTick != 30 || c.Redis.URL != "redis://10.0.0.1:6380/2" {
 		t.Fatalf("scheduler/redis = %+v %+v", c.Scheduler, c.Redis)
 	}
-	if j := c.Jobs["intraday"]; j.Interval != 2*time.Second || !j.Enabled || j.Gate != "open" {
-		t.Fatalf("jobs.intraday = %+v, want 2s, enabled, open", j)
+	if spec, j := c.Job("intraday"); spec.Schedule.Every != 2*time.Second || !j.Enabled || spec.Schedule.Gate != "open" {
+		t.Fatalf("jobs.intraday = %+v, %+v, want 2s, enabled, open", spec.Schedule, j)
 	}
 	if c.Jobs["closed_bars_flush"].Enabled {
 		t.Fatal("HEARTBEAT_JOBS_CLOSED_BARS_FLUSH_ENABLED=false was not applied")

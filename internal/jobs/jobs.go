@@ -1,17 +1,20 @@
-// Package jobs is the registry of Heartbeat's eight periodic jobs: their
-// names, task types, default intervals, gates and queues. It is the single
-// source of truth the config, the scheduler and the workers read.
+// Package jobs is the registry of Heartbeat's periodic jobs: each job's
+// name, task type, schedule (internal/schedule), split, queue and
+// policies. It is the single source of truth the config, the scheduler
+// and the workers read; it holds no job's code.
 package jobs
 
 import (
 	"fmt"
 	"time"
+
+	"heartbeat/internal/schedule"
 )
 
 // Name identifies a job in config, metrics, logs and the run history.
 type Name string
 
-// The eight jobs.
+// The eight built-in jobs.
 const (
 	Intraday          Name = "intraday"
 	Week52Extremes    Name = "week52_extremes"
@@ -23,73 +26,134 @@ const (
 	ClosedBarsFlush   Name = "closed_bars_flush"
 )
 
-// Gate decides when a job's slots are enqueued.
-type Gate string
-
-// The gates.
-const (
-	// GateOpen enqueues at the job's interval while at least one of its
-	// markets is open, and at max(interval, slow tick) otherwise.
-	GateOpen Gate = "open"
-	// GatePreOpen enqueues one task per market and session while that
-	// market's next open is 1 to 60 seconds away.
-	GatePreOpen Gate = "preopen"
-	// GateAlways enqueues at the job's interval while any market is open,
-	// and at max(interval, slow tick) otherwise, like GateOpen, but never
-	// skips a slot.
-	GateAlways Gate = "always"
-)
-
-// ParseGate checks a gate name.
-func ParseGate(s string) (Gate, error) {
-	switch g := Gate(s); g {
-	case GateOpen, GatePreOpen, GateAlways:
-		return g, nil
-	}
-	return "", fmt.Errorf("unknown gate %q (want open, preopen or always)", s)
-}
-
-// Partition says how a job's slot is split into tasks.
-type Partition string
-
-// The partitions.
-const (
-	// ByShard enqueues one task per tick shard.
-	ByShard Partition = "shard"
-	// ByMarket enqueues one task per market (the pre-open gate's markets).
-	ByMarket Partition = "market"
-	// Whole enqueues a single task.
-	Whole Partition = ""
-)
-
 // The asynq queues, by priority.
 const (
 	QueueCritical = "critical"
 	QueueDefault  = "default"
 )
 
-// Spec describes one job.
-type Spec struct {
-	Name      Name
-	Title     string // the original's class name, for logs
-	TaskType  string // the asynq task type
-	Interval  time.Duration
-	Gate      Gate
-	Queue     string
-	Partition Partition
+// What a new leader does with the slots missed while no replica led.
+const (
+	// CatchUpSkip counts them missed.
+	CatchUpSkip = "skip"
+	// CatchUpLatest enqueues the latest one once, if its start deadline
+	// has not passed, and counts the rest missed.
+	CatchUpLatest = "latest"
+)
+
+// What a slot does when the previous run of the same job part is still
+// running.
+const (
+	// OverlapSkip drops the slot, counted overlapping (a run lock per job
+	// part).
+	OverlapSkip = "skip"
+	// OverlapAllow runs it beside the other (no run lock): for jobs whose
+	// runs do not share state.
+	OverlapAllow = "allow"
+)
+
+// DefaultMaxRetry is how often a failed task is retried unless a job says
+// otherwise; a retry after the task's start deadline is dropped as
+// expired anyway.
+const DefaultMaxRetry = 3
+
+// Policy says how a job's tasks are run. Zero values take the defaults,
+// which are Heartbeat's behaviour before policies existed.
+type Policy struct {
+	// Timeout bounds one run. Zero: max(30 s, 10 × the interval), 30 s for
+	// a schedule without an interval.
+	Timeout time.Duration
+	// MaxRetry is how often a failed run is retried; nil: DefaultMaxRetry.
+	MaxRetry *int
+	// StartDeadline is how long after its slot a task may still start;
+	// later, it is dropped and counted expired. Zero: the schedule's own
+	// deadline (the next slot for an interval, see schedule.Decision).
+	StartDeadline time.Duration
+	// Overlap is OverlapSkip (default) or OverlapAllow.
+	Overlap string
+	// CatchUp is CatchUpSkip (default) or CatchUpLatest.
+	CatchUp string
 }
 
-// Registry lists the eight jobs with the intervals of the system Heartbeat
-// replaces.
+// Retries returns the effective retry count.
+func (p Policy) Retries() int {
+	if p.MaxRetry == nil {
+		return DefaultMaxRetry
+	}
+	return *p.MaxRetry
+}
+
+// RunTimeout returns the effective run timeout of a job with this
+// schedule.
+func (p Policy) RunTimeout(s schedule.Spec) time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return max(30*time.Second, 10*s.Every)
+}
+
+// Deadline returns the latest instant a task of a slot may start: the
+// slot plus the policy's start deadline, or the schedule's own deadline.
+func (p Policy) Deadline(slot, planned time.Time) time.Time {
+	if p.StartDeadline > 0 {
+		return slot.Add(p.StartDeadline)
+	}
+	return planned
+}
+
+// Validate checks the policy's values; errors name the policy's field as
+// config spells it.
+func (p Policy) Validate() error {
+	switch {
+	case p.Timeout < 0:
+		return fmt.Errorf("timeout: must be >= 0, got %s", p.Timeout)
+	case p.MaxRetry != nil && (*p.MaxRetry < 0 || *p.MaxRetry > 100):
+		return fmt.Errorf("max_retry: must be 0 to 100, got %d", *p.MaxRetry)
+	case p.StartDeadline < 0:
+		return fmt.Errorf("start_deadline: must be >= 0, got %s", p.StartDeadline)
+	case p.Overlap != "" && p.Overlap != OverlapSkip && p.Overlap != OverlapAllow:
+		return fmt.Errorf("overlap: must be skip or allow, got %q", p.Overlap)
+	case p.CatchUp != "" && p.CatchUp != CatchUpSkip && p.CatchUp != CatchUpLatest:
+		return fmt.Errorf("catch_up: must be skip or latest, got %q", p.CatchUp)
+	}
+	return nil
+}
+
+// Spec describes one job.
+type Spec struct {
+	Name     Name
+	Title    string // the original's class name, for logs
+	TaskType string // the asynq task type
+	// Schedule says when the job's slots are (interval, cron, at or
+	// within) and its gate.
+	Schedule schedule.Spec
+	// Split says how an interval or cron slot splits into tasks; a
+	// session schedule's parts are its markets' sessions.
+	Split  schedule.Split
+	Queue  string
+	Policy Policy
+}
+
+// Registry lists the eight built-in jobs with the intervals of the system
+// Heartbeat replaces. The pre-open backtest runs once per market and
+// session, 1 to 60 seconds before the open, on a 30 s grid.
 var Registry = []Spec{
-	{Intraday, "IntradayJob", "heartbeat:intraday", time.Second, GateOpen, QueueCritical, ByShard},
-	{Week52Extremes, "Week52ExtremesJob", "heartbeat:week52_extremes", 2 * time.Second, GateAlways, QueueCritical, ByShard},
-	{SessionVolume, "SessionVolumeJob", "heartbeat:session_volume", 10 * time.Second, GateAlways, QueueDefault, Whole},
-	{MarketMetrics, "MarketMetricsJob", "heartbeat:market_metrics", 10 * time.Second, GateAlways, QueueDefault, Whole},
-	{TwentyFourHour, "TwentyFourHourJob", "heartbeat:twenty_four_hour", 30 * time.Second, GateAlways, QueueDefault, ByShard},
-	{PreOpenBacktest, "PreOpenBacktestJob", "heartbeat:pre_open_backtest", 30 * time.Second, GatePreOpen, QueueDefault, ByMarket},
-	{VwapMinuteCapture, "VwapMinuteCaptureJob", "heartbeat:vwap_minute_capture", time.Minute, GateAlways, QueueDefault, ByShard},
-	{ClosedBarsFlush, "ClosedBarsFlushJob", "heartbeat:closed_bars_flush", time.Minute, GateOpen, QueueDefault, ByShard},
+	{Name: Intraday, Title: "IntradayJob", TaskType: "heartbeat:intraday", Queue: QueueCritical,
+		Schedule: schedule.Spec{Every: time.Second, Gate: schedule.GateOpen}, Split: schedule.SplitShard},
+	{Name: Week52Extremes, Title: "Week52ExtremesJob", TaskType: "heartbeat:week52_extremes", Queue: QueueCritical,
+		Schedule: schedule.Spec{Every: 2 * time.Second, Gate: schedule.GateAlways}, Split: schedule.SplitShard},
+	{Name: SessionVolume, Title: "SessionVolumeJob", TaskType: "heartbeat:session_volume", Queue: QueueDefault,
+		Schedule: schedule.Spec{Every: 10 * time.Second, Gate: schedule.GateAlways}, Split: schedule.SplitOne},
+	{Name: MarketMetrics, Title: "MarketMetricsJob", TaskType: "heartbeat:market_metrics", Queue: QueueDefault,
+		Schedule: schedule.Spec{Every: 10 * time.Second, Gate: schedule.GateAlways}, Split: schedule.SplitOne},
+	{Name: TwentyFourHour, Title: "TwentyFourHourJob", TaskType: "heartbeat:twenty_four_hour", Queue: QueueDefault,
+		Schedule: schedule.Spec{Every: 30 * time.Second, Gate: schedule.GateAlways}, Split: schedule.SplitShard},
+	{Name: PreOpenBacktest, Title: "PreOpenBacktestJob", TaskType: "heartbeat:pre_open_backtest", Queue: QueueDefault,
+		Schedule: schedule.Spec{Every: 30 * time.Second, Within: "open-60s..open-1s"}, Split: schedule.SplitMarket},
+	{Name: VwapMinuteCapture, Title: "VwapMinuteCaptureJob", TaskType: "heartbeat:vwap_minute_capture", Queue: QueueDefault,
+		Schedule: schedule.Spec{Every: time.Minute, Gate: schedule.GateAlways}, Split: schedule.SplitShard},
+	{Name: ClosedBarsFlush, Title: "ClosedBarsFlushJob", TaskType: "heartbeat:closed_bars_flush", Queue: QueueDefault,
+		Schedule: schedule.Spec{Every: time.Minute, Gate: schedule.GateOpen}, Split: schedule.SplitShard},
 }
 
 // Lookup returns the registry entry of a job.

@@ -55,14 +55,14 @@ func SchedulerConfig(cfg config.Config) scheduler.Config {
 	sc := scheduler.Config{
 		Replica: cfg.Scheduler.Replica, Lock: cfg.Scheduler.Lock, LeaseTTL: cfg.Scheduler.LeaseTTL, RenewEvery: cfg.Scheduler.RenewEvery,
 		FastTick: cfg.Scheduler.FastTickDuration(), SlowTick: cfg.Scheduler.SlowTickDuration(), CloseGrace: cfg.Scheduler.CloseGrace, EnqueueAhead: cfg.Scheduler.EnqueueAhead,
-		Retention: cfg.Scheduler.Retention, Shards: cfg.Ingest.Shards,
+		Retention: cfg.Scheduler.Retention, Shards: cfg.Ingest.Shards, LookBack: cfg.Scheduler.LookBack,
 	}
 	if sc.Replica == "" {
 		sc.Replica = DefaultName()
 	}
 	for _, name := range jobs.Names() {
 		spec, j := cfg.Job(name)
-		sc.Jobs = append(sc.Jobs, scheduler.JobConfig{Spec: spec, Enabled: j.Enabled, CatchUp: j.CatchUp})
+		sc.Jobs = append(sc.Jobs, scheduler.JobConfig{Spec: spec, Enabled: j.Enabled})
 	}
 	return sc
 }

@@ -64,6 +64,10 @@ type Plan interface {
 	Tasks(d Decision) int
 	// String is the schedule's canonical text, for status pages.
 	String() string
+	// Trigger is the slot a manual trigger at now runs, with its parts and
+	// start deadline, whatever the gate says: see each kind's Trigger. Its
+	// error wraps ErrNothingToTrigger when there is none.
+	Trigger(now time.Time) (Decision, error)
 }
 
 // Spec is a job's schedule as config and the public API fill it. Exactly

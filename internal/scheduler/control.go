@@ -18,6 +18,7 @@ import (
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
+	"heartbeat/internal/schedule"
 	"heartbeat/internal/tasks"
 )
 
@@ -45,8 +46,9 @@ var (
 	// ErrUnknownJob is returned for a job name not in the registry.
 	ErrUnknownJob = errors.New("unknown job")
 	// ErrNothingToTrigger is returned when a job has no task to enqueue
-	// at the trigger's slot: pre_open_backtest outside its window.
-	ErrNothingToTrigger = errors.New("nothing to trigger")
+	// at the trigger's instant: a window schedule (pre_open_backtest)
+	// outside its window, an at schedule with no recent session.
+	ErrNothingToTrigger = schedule.ErrNothingToTrigger
 	// ErrNoEnqueuer is returned by Trigger on Controls built without an
 	// Enqueuer.
 	ErrNoEnqueuer = errors.New("controls: no enqueuer: trigger unavailable")
@@ -132,7 +134,7 @@ type ControlDeps struct {
 // Controls carries out operator actions. It is safe for concurrent use.
 type Controls struct {
 	d         ControlDeps
-	plans     map[jobs.Name]Plan
+	plans     map[jobs.Name]JobPlan
 	retention time.Duration
 }
 
@@ -141,28 +143,25 @@ func NewControls(cfg Config, d ControlDeps) (*Controls, error) {
 	if d.Redis == nil || d.Instruments == nil || d.Clock == nil {
 		return nil, errors.New("controls: Redis, Instruments and Clock are required")
 	}
-	c := &Controls{d: d, plans: map[jobs.Name]Plan{}, retention: cfg.Retention}
+	c := &Controls{d: d, plans: map[jobs.Name]JobPlan{}, retention: cfg.Retention}
 	for _, jc := range cfg.Jobs {
-		c.plans[jc.Spec.Name] = JobPlan(cfg, jc, d.Instruments.Calendars())
+		p, err := NewJobPlan(cfg, jc.Spec, d.Instruments.Calendars(), d.Instruments.Book(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("controls: %w", err)
+		}
+		c.plans[jc.Spec.Name] = p
 	}
 	return c, nil
-}
-
-// JobPlan returns the plan of one job as a replica with cfg runs it, for
-// the controls, the preview and the status page.
-func JobPlan(cfg Config, jc JobConfig, markets market.Set) Plan {
-	return Plan{Job: jc.Spec, Markets: markets, Slow: cfg.SlowTick, Shards: max(cfg.Shards, 1),
-		CloseGrace: max(cfg.CloseGrace, 2*jc.Spec.Interval)}
 }
 
 // triggerHold is how long before its slot a triggered task becomes due.
 const triggerHold = 2 * time.Second
 
 // Plan returns a job's plan.
-func (c *Controls) Plan(job jobs.Name) (Plan, error) {
+func (c *Controls) Plan(job jobs.Name) (JobPlan, error) {
 	p, ok := c.plans[job]
 	if !ok {
-		return Plan{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, jobList())
+		return JobPlan{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, jobList())
 	}
 	return p, nil
 }
@@ -210,24 +209,12 @@ func (c *Controls) Resume(ctx context.Context, job jobs.Name, note, actor string
 	return c.audit(ctx, AuditEntry{Action: ActionResume, Job: job, Actor: actor, Note: note, Result: result})
 }
 
-// TriggerSlot returns the slot a trigger at now enqueues, for a job of this
-// interval: the slot in progress (the latest multiple of the interval at
-// or before now) while at least half of its interval is left, so a worker
-// starts it well before it expires at slot + interval; otherwise the next
-// slot, which begins within half an interval.
-func TriggerSlot(now time.Time, interval time.Duration) time.Time {
-	next := AlignedAfter(now, interval)
-	if next.Sub(now) >= interval/2 {
-		return next.Add(-interval)
-	}
-	return next
-}
-
-// Trigger enqueues a job's tasks for TriggerSlot(now) with their normal
-// task IDs: one per shard, one for the whole job, or for pre_open_backtest
-// one per market opening 1-60 s after the slot (ErrNothingToTrigger when
-// none does). Tasks the scheduler (or an earlier trigger) already enqueued
-// are reported as such, not enqueued again.
+// Trigger enqueues the tasks of the slot the job's schedule gives a
+// trigger at now (schedule.Plan.Trigger: for an interval, the slot in
+// progress or the next one; for a window schedule, the markets inside
+// their window, else ErrNothingToTrigger) with their normal task IDs.
+// Tasks the scheduler (or an earlier trigger) already enqueued are
+// reported as such, not enqueued again.
 func (c *Controls) Trigger(ctx context.Context, job jobs.Name, note, actor string) (AuditEntry, error) {
 	p, err := c.Plan(job)
 	if err != nil {
@@ -237,20 +224,17 @@ func (c *Controls) Trigger(ctx context.Context, job jobs.Name, note, actor strin
 		return AuditEntry{}, ErrNoEnqueuer
 	}
 	now := c.d.Clock.Now()
-	slot := TriggerSlot(now, p.Job.Interval)
-	parts := p.parts()
-	if p.Job.Gate == jobs.GatePreOpen {
-		if parts = p.preOpenParts(slot); len(parts) == 0 {
-			return AuditEntry{}, fmt.Errorf("%w: %s runs 1-60 s before a market opens, and none opens 1-60 s after %s",
-				ErrNothingToTrigger, job, slot.UTC().Format(time.RFC3339))
-		}
+	d, err := p.Trigger(now)
+	if err != nil {
+		return AuditEntry{}, fmt.Errorf("trigger %s: %w", job, err)
 	}
+	slot := d.Slot
 	e := AuditEntry{Action: ActionTrigger, Job: job, Actor: actor, Note: note, Slot: slot.UTC()}
 	var enqueued, existing int
 	var errs []error
-	for _, part := range parts {
-		pl := tasks.Payload{Job: job, Slot: slot.UTC(), Part: part.Name, Interval: p.Job.Interval, EnqueuedAt: now.UTC()}
-		task, opts, err := tasks.New(p.Job, pl, tasks.Options{Retention: c.retention})
+	for _, part := range d.Parts {
+		pl := p.Payload(d, part, 0, now)
+		task, opts, err := tasks.New(p.Spec, pl, tasks.Options{Retention: c.retention})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -376,66 +360,4 @@ func Replicas(ctx context.Context, rdb redis.UniversalClient) ([]ReplicaInfo, er
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Replica < out[j].Replica })
 	return out, nil
-}
-
-// Preview returns a plan's next n decisions after the instant after: the
-// slots the job would fire at and what its gate decides at each. It is a
-// pure function of the calendars.
-func Preview(p Plan, after time.Time, n int) []Decision {
-	out := make([]Decision, 0, max(n, 0))
-	for prev := after; len(out) < n; {
-		d := p.Next(prev)
-		out = append(out, d)
-		prev = d.Slot
-	}
-	return out
-}
-
-// Cadence is a job's effective cadence around a decision: its interval
-// while one of its markets is open (and always for pre-open jobs),
-// max(interval, slow tick) otherwise.
-func Cadence(p Plan, d Decision) time.Duration {
-	if d.Active || p.Job.Gate == jobs.GatePreOpen {
-		return p.Job.Interval
-	}
-	return max(p.Job.Interval, p.Slow)
-}
-
-// Explain says in words what the gate decides at d: enqueue or skip, and
-// why.
-func Explain(p Plan, d Decision) string {
-	if p.Job.Gate == jobs.GatePreOpen {
-		if !d.Enqueue {
-			return "skip: no market opens 1-60 s after the slot"
-		}
-		opens := make([]string, 0, len(d.Parts))
-		for _, part := range d.Parts {
-			opens = append(opens, fmt.Sprintf("%s opens in %s", part.Market, part.Session.Open.Sub(d.Slot)))
-		}
-		return "enqueue: " + strings.Join(opens, ", ")
-	}
-	if d.Active {
-		if open := p.openMarkets(d.Slot, d.Slot.Add(-p.Job.Interval)); len(open) > 0 {
-			return "enqueue: open: " + strings.Join(open, " ")
-		}
-		return "enqueue: close grace: " + strings.Join(p.openMarkets(d.Slot.Add(-p.CloseGrace)), " ") + " closed within " + p.CloseGrace.String()
-	}
-	if d.Enqueue {
-		return "enqueue: markets closed, slow cadence"
-	}
-	return "skip (skipped_closed): markets closed, slow cadence"
-}
-
-// openMarkets lists the plan's markets open at any of the instants.
-func (p Plan) openMarkets(at ...time.Time) []string {
-	var out []string
-	for _, cal := range p.Markets {
-		for _, t := range at {
-			if open, err := cal.IsOpen(t); err == nil && open {
-				out = append(out, string(cal.Code()))
-				break
-			}
-		}
-	}
-	return out
 }

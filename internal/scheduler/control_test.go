@@ -15,6 +15,7 @@ import (
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
+	"heartbeat/internal/market"
 	"heartbeat/internal/tasks"
 	"heartbeat/internal/testinfra"
 )
@@ -37,7 +38,7 @@ func setupControls(t *testing.T, now time.Time) controlFixture {
 	sc := Config{SlowTick: time.Minute, Shards: cfg.Ingest.Shards, Retention: time.Hour}
 	for _, name := range jobs.Names() {
 		spec, j := cfg.Job(name)
-		sc.Jobs = append(sc.Jobs, JobConfig{Spec: spec, Enabled: j.Enabled, CatchUp: j.CatchUp})
+		sc.Jobs = append(sc.Jobs, JobConfig{Spec: spec, Enabled: j.Enabled})
 	}
 	client := asynq.NewClient(asynq.RedisClientOpt{Addr: m.Addr()})
 	t.Cleanup(func() { client.Close() })
@@ -61,30 +62,6 @@ func at(t testing.TB, s string) time.Time {
 		t.Fatal(err)
 	}
 	return v
-}
-
-func TestTriggerSlot(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name     string
-		now      string
-		interval time.Duration
-		want     string
-	}{
-		{"on a slot: that slot", "2026-03-02T14:30:00Z", time.Second, "2026-03-02T14:30:00Z"},
-		{"early in a slot: the slot in progress", "2026-03-02T14:30:00.2Z", time.Second, "2026-03-02T14:30:00Z"},
-		{"exactly half left: the slot in progress", "2026-03-02T14:30:00.5Z", time.Second, "2026-03-02T14:30:00Z"},
-		{"late in a slot: the next one", "2026-03-02T14:30:00.6Z", time.Second, "2026-03-02T14:30:01Z"},
-		{"minute job at :20", "2026-03-02T14:30:20Z", time.Minute, "2026-03-02T14:30:00Z"},
-		{"minute job at :40", "2026-03-02T14:30:40Z", time.Minute, "2026-03-02T14:31:00Z"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if got := TriggerSlot(at(t, tc.now), tc.interval); !got.Equal(at(t, tc.want)) {
-				t.Fatalf("TriggerSlot(%s, %s) = %s, want %s", tc.now, tc.interval, got, tc.want)
-			}
-		})
-	}
 }
 
 func TestControlsPauseResume(t *testing.T) {
@@ -246,10 +223,11 @@ func TestPreviewAndExplain(t *testing.T) {
 			"2026-03-02T14:30:00Z enqueue: open: XNYS XTSE XMEX XLON XETR CMES ALWAYS",
 			"2026-03-02T14:30:01Z enqueue: open: XNYS XTSE XMEX XLON XETR CMES ALWAYS",
 		}, time.Second},
-		{"pre-open: one slot in the window, one after", jobs.PreOpenBacktest, "2026-03-02T14:29:00Z", 3, []string{
-			"2026-03-02T14:29:30Z enqueue: XNYS opens in 30s, XTSE opens in 30s, XMEX opens in 30s",
-			"2026-03-02T14:30:00Z skip: no market opens 1-60 s after the slot",
-			"2026-03-02T14:30:30Z skip: no market opens 1-60 s after the slot",
+		{"pre-open: one slot per session, the first of the grid in the window", jobs.PreOpenBacktest, "2026-03-02T14:28:59Z", 2, []string{
+			"2026-03-02T14:29:00Z XNYS session 2026-03-02: open 09:30 America/New_York; XTSE session 2026-03-02: open 09:30 America/Toronto; " +
+				"XMEX session 2026-03-02: open 08:30 America/Mexico_City: slot in window open-1m..open-1s on the 30s grid",
+			"2026-03-02T22:59:00Z XASX session 2026-03-03: open 10:00 Australia/Sydney; CMES session 2026-03-03: open 17:00 America/Chicago: " +
+				"slot in window open-1m..open-1s on the 30s grid",
 		}, 30 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -259,12 +237,12 @@ func TestPreviewAndExplain(t *testing.T) {
 			ds := Preview(p, at(t, tc.after), tc.n)
 			got := make([]string, len(ds))
 			for i, d := range ds {
-				got[i] = d.Slot.UTC().Format(time.RFC3339) + " " + Explain(p, d)
+				got[i] = d.Slot.UTC().Format(time.RFC3339) + " " + d.Why
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Fatalf("preview (-want +got):\n%s", diff)
 			}
-			if c := Cadence(p, ds[0]); c != tc.cadence {
+			if c := p.Cadence(ds[0]); c != tc.cadence {
 				t.Fatalf("cadence %s, want %s", c, tc.cadence)
 			}
 		})
@@ -274,23 +252,21 @@ func TestPreviewAndExplain(t *testing.T) {
 func TestPreviewClosedMarketsSlowCadence(t *testing.T) {
 	t.Parallel()
 	f := setupControls(t, at(t, "2026-03-02T14:30:00Z"))
-	p, err := f.controls.Plan(jobs.ClosedBarsFlush)
-	testinfra.Must(t, err, "plan")
-	p.Markets = p.Markets[:1] // XNYS only
-	p.Slow = 5 * time.Minute
+	spec, _ := jobs.Lookup(jobs.ClosedBarsFlush)
+	p := xnysPlan(t, f, spec, Config{SlowTick: 5 * time.Minute, Shards: 4})
 	ds := Preview(p, at(t, "2026-03-07T12:00:00Z"), 3) // a Saturday
 	for i, d := range ds {
 		if d.Enqueue || d.Active {
 			t.Fatalf("slot %d %s: enqueue %v active %v on a Saturday", i, d.Slot, d.Enqueue, d.Active)
 		}
-		if got := Explain(p, d); !strings.HasPrefix(got, "skip (skipped_closed)") {
+		if got := d.Why; !strings.HasPrefix(got, "skip (skipped_closed)") {
 			t.Fatalf("explain %q", got)
 		}
 		if i > 0 && d.Slot.Sub(ds[i-1].Slot) != 5*time.Minute {
 			t.Fatalf("slots %s then %s: want the slow tick between them", ds[i-1].Slot, d.Slot)
 		}
 	}
-	if c := Cadence(p, ds[0]); c != 5*time.Minute {
+	if c := p.Cadence(ds[0]); c != 5*time.Minute {
 		t.Fatalf("cadence %s, want 5m", c)
 	}
 }
@@ -318,13 +294,11 @@ func TestParseAuditRoundTrip(t *testing.T) {
 func TestExplainCloseGrace(t *testing.T) {
 	t.Parallel()
 	f := setupControls(t, at(t, "2026-03-02T21:00:00Z"))
-	p, err := f.controls.Plan(jobs.Intraday)
-	testinfra.Must(t, err, "plan")
-	p.Markets = p.Markets[:1] // XNYS only: closes at 21:00 UTC
-	p.CloseGrace = 15 * time.Second
+	spec, _ := jobs.Lookup(jobs.Intraday)
+	p := xnysPlan(t, f, spec, Config{SlowTick: time.Minute, Shards: 4, CloseGrace: 15 * time.Second}) // XNYS closes at 21:00 UTC
 	got := []string{}
 	for _, d := range Preview(p, at(t, "2026-03-02T21:00:13Z"), 3) {
-		got = append(got, d.Slot.Format("15:04:05")+" "+Explain(p, d))
+		got = append(got, d.Slot.Format("15:04:05")+" "+d.Why)
 	}
 	want := []string{
 		"21:00:14 enqueue: close grace: XNYS closed within 15s",
@@ -334,6 +308,16 @@ func TestExplainCloseGrace(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
+}
+
+// xnysPlan returns a job's plan with XNYS as its only market.
+func xnysPlan(t *testing.T, f controlFixture, spec jobs.Spec, sc Config) JobPlan {
+	t.Helper()
+	cal, err := f.controls.d.Instruments.Book().Lookup(market.XNYS)
+	testinfra.Must(t, err, "XNYS")
+	p, err := NewJobPlan(sc, spec, market.Set{cal}, f.controls.d.Instruments.Book(), nil)
+	testinfra.Must(t, err, "plan")
+	return p
 }
 
 func FuzzParseAudit(f *testing.F) {

@@ -18,20 +18,14 @@ import (
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
+	"heartbeat/internal/schedule"
 	"heartbeat/internal/tasks"
-)
-
-// Catch-up policies for slots missed while no replica led.
-const (
-	CatchUpSkip   = "skip"
-	CatchUpLatest = "latest"
 )
 
 // JobConfig is one job as the scheduler runs it.
 type JobConfig struct {
-	Spec    jobs.Spec // effective interval and gate
+	Spec    jobs.Spec // effective: schedule, split, queue and policy
 	Enabled bool
-	CatchUp string // CatchUpSkip or CatchUpLatest
 }
 
 // Config configures a Scheduler.
@@ -42,13 +36,14 @@ type Config struct {
 	RenewEvery   time.Duration
 	FastTick     time.Duration // pause refresh and replica heartbeat cadence
 	SlowTick     time.Duration
-	CloseGrace   time.Duration // see Plan.CloseGrace; each job gets at least twice its interval
+	CloseGrace   time.Duration // see schedule.Env.CloseGrace; each interval job gets at least twice its interval
 	EnqueueAhead time.Duration // tasks are enqueued this long before their slot; workers start them at the slot
 	Retention    time.Duration
 	Shards       int
 	Jobs         []JobConfig
-	// MaxCatchUp bounds how far back a new leader looks for missed slots.
-	MaxCatchUp time.Duration
+	// LookBack bounds how far back a new leader looks for missed slots,
+	// for every schedule kind. Default 24h.
+	LookBack time.Duration
 }
 
 // Enqueuer enqueues asynq tasks; *asynq.Client is one.
@@ -95,11 +90,11 @@ type Scheduler struct {
 // jobRunner is one job's loop state.
 type jobRunner struct {
 	cfg  JobConfig
-	plan Plan
+	plan JobPlan
 
 	mu           sync.Mutex
-	lastSlot     time.Time // last slot this replica decided as leader
-	next         Decision  // the slot the loop waits for
+	lastSlot     time.Time         // last slot this replica decided as leader
+	next         schedule.Decision // the slot the loop waits for
 	lastOutcome  string
 	calErrLogged time.Time
 	// unrecorded counts the tasks not run (failed enqueue, stall) since
@@ -108,16 +103,12 @@ type jobRunner struct {
 	// by its catch-up, which starts from the recorded slot: so each is
 	// counted exactly once.
 	unrecorded int
-	// preOpenSent remembers the pre-open parts (market:session) this
-	// replica enqueued: the window holds two 30 s slots, and the second
-	// must not enqueue (and count a duplicate) again.
-	preOpenSent map[string]time.Time
 }
 
 // ConfigError is New's error: it names the field of Config, or of Deps,
 // that is missing or out of range.
 type ConfigError struct {
-	Field  string // "LeaseTTL", "Deps.Clock", "Jobs[intraday].Spec.Interval"
+	Field  string // "LeaseTTL", "Deps.Clock", "Jobs[intraday].Spec.Schedule"
 	Reason string
 }
 
@@ -151,14 +142,8 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 			return nil, &ConfigError{Field: p.field, Reason: "must be > 0"}
 		}
 	}
-	for _, jc := range cfg.Jobs {
-		if jc.Enabled && jc.Spec.Interval <= 0 {
-			return nil, &ConfigError{Field: "Jobs[" + string(jc.Spec.Name) + "].Spec.Interval",
-				Reason: fmt.Sprintf("must be > 0, got %s", jc.Spec.Interval)}
-		}
-	}
-	if cfg.MaxCatchUp <= 0 {
-		cfg.MaxCatchUp = 24 * time.Hour
+	if cfg.LookBack <= 0 {
+		cfg.LookBack = 24 * time.Hour
 	}
 	s := &Scheduler{cfg: cfg, d: d, log: d.Log.With().Str("component", "scheduler").Str("replica", cfg.Replica).Logger(), paused: map[string]string{}}
 	for _, jc := range cfg.Jobs {
@@ -166,8 +151,11 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 			continue
 		}
 		j := &jobRunner{cfg: jc}
-		j.plan = JobPlan(cfg, jc, d.Instruments.Calendars())
-		j.plan.OnCalendarError = func(err error) { s.calendarError(j, err) }
+		plan, err := NewJobPlan(cfg, jc.Spec, d.Instruments.Calendars(), d.Instruments.Book(), func(err error) { s.calendarError(j, err) })
+		if err != nil {
+			return nil, &ConfigError{Field: "Jobs[" + string(jc.Spec.Name) + "].Spec.Schedule", Reason: err.Error()}
+		}
+		j.plan = plan
 		s.jobs = append(s.jobs, j)
 	}
 	if cfg.Lock {
@@ -213,19 +201,8 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.log.Info().Int("jobs", len(s.jobs)).Msgf("Heartbeat ready with %d jobs", len(s.jobs))
 	for _, j := range s.jobs {
 		d := j.Next()
-		state := "markets closed, slow cadence"
-		switch {
-		case j.cfg.Spec.Gate == jobs.GatePreOpen && d.Enqueue:
-			state = "due: a market opens within a minute"
-		case j.cfg.Spec.Gate == jobs.GatePreOpen:
-			state = "waiting for a market to be 1-60 s before its open"
-		case d.Active:
-			state = "due: markets open"
-		case d.Enqueue:
-			state = "due: markets closed, slow cadence"
-		}
-		s.log.Info().Str("job", string(j.cfg.Spec.Name)).Dur("interval", j.cfg.Spec.Interval).Str("gate", string(j.cfg.Spec.Gate)).
-			Time("next_slot", d.Slot).Msg(j.cfg.Spec.Title + " " + state)
+		s.log.Info().Str("job", string(j.cfg.Spec.Name)).Str("schedule", j.plan.String()).
+			Time("next_slot", d.Slot).Msg(j.cfg.Spec.Title + ": " + d.Why)
 	}
 	return nil
 }
@@ -483,7 +460,7 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 			s.catchUp(ctx, j, d.Slot, now, term)
 			servedGen, passed = gen, false
 		}
-		if now.After(d.Slot.Add(j.cfg.Spec.Interval)) {
+		if now.After(j.plan.StartBy(d)) {
 			// The process stalled past the slot's life.
 			if d.Enqueue {
 				j.addUnrecorded(j.tasks(d))
@@ -502,7 +479,7 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 // session), it decides again from now, so the change applies from the
 // next slot rather than after a long slow-cadence wait. ok is false when
 // ctx ended.
-func (s *Scheduler) waitForSlot(ctx context.Context, j *jobRunner, prev time.Time) (d Decision, ok bool) {
+func (s *Scheduler) waitForSlot(ctx context.Context, j *jobRunner, prev time.Time) (d schedule.Decision, ok bool) {
 	book := s.d.Instruments.Book()
 	version := book.Version()
 	d = j.plan.Next(prev)
@@ -536,25 +513,19 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// tasks is how many tasks a slot is (or would have been): one per shard
-// of a sharded job, one per market of a pre-open slot, else one.
+// tasks is how many tasks a slot is (or would have been): one per part.
 // heartbeat_slots_total counts tasks, so scheduler and worker outcomes add
 // up.
-func (j *jobRunner) tasks(d Decision) int {
-	if j.cfg.Spec.Gate == jobs.GatePreOpen {
-		return len(d.Parts)
-	}
-	return len(j.plan.parts())
-}
+func (j *jobRunner) tasks(d schedule.Decision) int { return j.plan.Tasks(d) }
 
-func (j *jobRunner) setNext(d Decision) {
+func (j *jobRunner) setNext(d schedule.Decision) {
 	j.mu.Lock()
 	j.next = d
 	j.mu.Unlock()
 }
 
 // Next returns the slot the job waits for.
-func (j *jobRunner) Next() Decision {
+func (j *jobRunner) Next() schedule.Decision {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.next
@@ -569,24 +540,19 @@ func (s *Scheduler) count(j *jobRunner, outcome string, n int) {
 
 // fire enqueues one slot's tasks, unless the job is paused or its gate is
 // shut.
-func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d Decision, term int64, now time.Time) {
+func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d schedule.Decision, term int64, now time.Time) {
 	spec := j.cfg.Spec
 	switch {
 	case s.isPaused(spec.Name):
 		s.count(j, metrics.SlotSkippedPaused, j.tasks(d))
 		return
 	case !d.Enqueue:
-		if spec.Gate != jobs.GatePreOpen {
-			s.count(j, metrics.SlotSkippedClosed, j.tasks(d))
-		}
+		s.count(j, metrics.SlotSkippedClosed, j.tasks(d))
 		return
 	}
-	began := time.Now()
+	began := s.d.Clock.Now()
 	for _, part := range d.Parts {
-		if spec.Gate == jobs.GatePreOpen && j.sentPreOpen(part.Name, d.Slot) {
-			continue
-		}
-		p := tasks.Payload{Job: spec.Name, Slot: d.Slot.UTC(), Part: part.Name, Interval: spec.Interval, Term: term, EnqueuedAt: now.UTC()}
+		p := j.plan.Payload(d, part, term, now)
 		outcome, err := s.enqueue(ctx, spec, p)
 		if err != nil {
 			s.redisResult(err, "enqueue")
@@ -596,7 +562,7 @@ func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d Decision, term int
 		s.redisResult(nil, "enqueue")
 		s.count(j, outcome, 1)
 	}
-	s.d.Metrics.Enqueues.WithLabelValues(string(spec.Name)).Observe(time.Since(began).Seconds())
+	s.d.Metrics.Enqueues.WithLabelValues(string(spec.Name)).Observe(s.d.Clock.Now().Sub(began).Seconds())
 }
 
 // enqueue enqueues one task; a task ID conflict means another replica (or
@@ -635,26 +601,6 @@ func (s *Scheduler) recordSlot(ctx context.Context, j *jobRunner, slot time.Time
 	}
 }
 
-// sentPreOpen reports whether this replica already enqueued a pre-open
-// part, and remembers it if not.
-func (j *jobRunner) sentPreOpen(part string, slot time.Time) bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for p, at := range j.preOpenSent {
-		if slot.Sub(at) > 2*PreOpenWindow[1] {
-			delete(j.preOpenSent, p)
-		}
-	}
-	if _, ok := j.preOpenSent[part]; ok {
-		return true
-	}
-	if j.preOpenSent == nil {
-		j.preOpenSent = map[string]time.Time{}
-	}
-	j.preOpenSent[part] = slot
-	return false
-}
-
 func (j *jobRunner) addUnrecorded(n int) {
 	j.mu.Lock()
 	j.unrecorded += n
@@ -664,7 +610,8 @@ func (j *jobRunner) addUnrecorded(n int) {
 // catchUp runs when this replica has just become leader: the slots between
 // the last one any leader decided and the current one were missed. They
 // are counted; with the latest policy the most recent one is enqueued once
-// if it is still within its interval.
+// if its start deadline has not passed. Only slots within the look-back
+// are considered.
 func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time.Time, term int64) {
 	last := time.Time{}
 	if v, err := s.d.Redis.HGet(ctx, keys.LastSlots(), string(j.cfg.Spec.Name)).Result(); err == nil {
@@ -688,10 +635,10 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 	if last.IsZero() || !last.Before(current) {
 		return
 	}
-	if floor := current.Add(-s.cfg.MaxCatchUp); last.Before(floor) {
+	if floor := current.Add(-s.cfg.LookBack); last.Before(floor) {
 		last = floor
 	}
-	var missed []Decision
+	var missed []schedule.Decision
 	for prev := last; ; {
 		d := j.plan.Next(prev)
 		if !d.Slot.Before(current) {
@@ -705,9 +652,9 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 	if len(missed) == 0 {
 		return
 	}
-	if j.cfg.CatchUp == CatchUpLatest {
+	if j.cfg.Spec.Policy.CatchUp == jobs.CatchUpLatest {
 		latest := missed[len(missed)-1]
-		if now.Before(latest.Slot.Add(j.cfg.Spec.Interval)) && !s.isPaused(j.cfg.Spec.Name) {
+		if now.Before(j.plan.StartBy(latest)) && !s.isPaused(j.cfg.Spec.Name) {
 			s.fire(ctx, j, latest, term, now)
 			missed = missed[:len(missed)-1]
 		}
@@ -732,7 +679,8 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 // JobStatus is one job as the status page shows it.
 type JobStatus struct {
 	Spec        jobs.Spec
-	Next        Decision
+	Plan        JobPlan
+	Next        schedule.Decision
 	LastSlot    time.Time
 	LastOutcome string
 }
@@ -742,7 +690,7 @@ func (s *Scheduler) Status(now time.Time) (leader bool, term int64, js []JobStat
 	leader, _, term = s.leadership(now)
 	for _, j := range s.jobs {
 		j.mu.Lock()
-		js = append(js, JobStatus{Spec: j.cfg.Spec, Next: j.next, LastSlot: j.lastSlot, LastOutcome: j.lastOutcome})
+		js = append(js, JobStatus{Spec: j.cfg.Spec, Plan: j.plan, Next: j.next, LastSlot: j.lastSlot, LastOutcome: j.lastOutcome})
 		j.mu.Unlock()
 	}
 	return leader, term, js

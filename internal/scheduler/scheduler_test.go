@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
+	"heartbeat/internal/schedule"
 	"heartbeat/internal/tasks"
 	"heartbeat/internal/testinfra"
 )
@@ -258,17 +260,35 @@ func (r *replica) counts(name jobs.Name) map[string]float64 {
 	return out
 }
 
-// expect is what a replica enqueues for one slot of a job at at: one task
-// per part.
+// expect is what a replica enqueues for one slot of an interval job at at:
+// one task per part, identified by part ("all" for the whole job) and
+// slot, which may start until the next slot.
 func expect(j JobConfig, term int64, slot, at time.Time, parts ...string) []enqueued {
 	var out []enqueued
+	every := j.Spec.Schedule.Every
 	for _, part := range parts {
+		key := part
+		if key == "" {
+			key = "all"
+		}
+		key += fmt.Sprintf(":%d", slot.UnixMilli())
 		out = append(out, enqueued{
-			ID: tasks.TaskID(j.Spec.Name, part, slot), Queue: j.Spec.Queue, At: at,
-			Payload: tasks.Payload{Job: j.Spec.Name, Slot: slot, Part: part, Interval: j.Spec.Interval, Term: term, EnqueuedAt: at},
+			ID: string(j.Spec.Name) + ":" + key, Queue: j.Spec.Queue, At: at,
+			Payload: tasks.Payload{Job: j.Spec.Name, Slot: slot, Part: part, Key: key, Interval: every,
+				Deadline: slot.Add(every), Term: term, EnqueuedAt: at},
 		})
 	}
 	return out
+}
+
+// expectSession is what a replica enqueues for one part of a session
+// schedule's slot: identified by its session, startable until deadline.
+func expectSession(j JobConfig, term int64, slot, at, deadline time.Time, part string) []enqueued {
+	return []enqueued{{
+		ID: string(j.Spec.Name) + ":" + part, Queue: j.Spec.Queue, At: at,
+		Payload: tasks.Payload{Job: j.Spec.Name, Slot: slot, Part: part, Key: part, Interval: j.Spec.Schedule.Every,
+			Deadline: deadline, Term: term, EnqueuedAt: at},
+	}}
 }
 
 // onTime is expect for every slot of a job from first to last (by
@@ -276,7 +296,7 @@ func expect(j JobConfig, term int64, slot, at time.Time, parts ...string) []enqu
 // for a whole job, its single part.
 func onTime(j JobConfig, term int64, slots ...time.Time) []enqueued {
 	parts := []string{"0", "1"}
-	if j.Spec.Partition == jobs.Whole {
+	if j.Spec.Split.String() == schedule.SplitOne.String() {
 		parts = []string{""}
 	}
 	var out []enqueued
@@ -362,7 +382,7 @@ func TestSchedulerEnqueuesSlots(t *testing.T) {
 		{
 			name: "pre-open: one task per session; the second slot in the window enqueues nothing", job: preOpen,
 			start: mon(14, 28, 45, 0), until: mon(14, 31, 0, 0),
-			want:   expect(preOpen, 1, mon(14, 29, 0, 0), mon(14, 28, 59, 900), "XNYS:2026-11-23"),
+			want:   expectSession(preOpen, 1, mon(14, 29, 0, 0), mon(14, 28, 59, 900), mon(14, 29, 59, 0), "XNYS:2026-11-23"),
 			counts: map[string]float64{metrics.SlotEnqueued: 1},
 		},
 	}
@@ -528,18 +548,18 @@ func TestSchedulerFailover(t *testing.T) {
 		wantMissed float64
 	}{
 		{
-			name: "renew every 500 ms: no slot lost", renewEvery: 500 * time.Millisecond, leaseTTL: 2 * time.Second, catchUp: CatchUpSkip,
+			name: "renew every 500 ms: no slot lost", renewEvery: 500 * time.Millisecond, leaseTTL: 2 * time.Second, catchUp: jobs.CatchUpSkip,
 			stopAt: mon(15, 0, 5, 0), takeover: mon(15, 0, 5, 500),
 			wantB: onTime(intraday, 2, every(mon(15, 0, 6, 0), mon(15, 0, 10, 0), time.Second)...),
 		},
 		{
-			name: "renew every 2 s, catch-up skip: the slots before the takeover are missed", renewEvery: 2 * time.Second, leaseTTL: 5 * time.Second, catchUp: CatchUpSkip,
+			name: "renew every 2 s, catch-up skip: the slots before the takeover are missed", renewEvery: 2 * time.Second, leaseTTL: 5 * time.Second, catchUp: jobs.CatchUpSkip,
 			stopAt: mon(15, 0, 5, 600), takeover: mon(15, 0, 7, 500),
 			wantB:      onTime(intraday, 2, every(mon(15, 0, 8, 0), mon(15, 0, 10, 0), time.Second)...),
 			wantMissed: 4, // two slots × two shards
 		},
 		{
-			name: "renew every 2 s, catch-up latest: the latest missed slot is enqueued late, once", renewEvery: 2 * time.Second, leaseTTL: 5 * time.Second, catchUp: CatchUpLatest,
+			name: "renew every 2 s, catch-up latest: the latest missed slot is enqueued late, once", renewEvery: 2 * time.Second, leaseTTL: 5 * time.Second, catchUp: jobs.CatchUpLatest,
 			stopAt: mon(15, 0, 5, 600), takeover: mon(15, 0, 7, 500),
 			wantB: append(expect(intraday, 2, mon(15, 0, 7, 0), mon(15, 0, 7, 900), "0", "1"),
 				onTime(intraday, 2, every(mon(15, 0, 8, 0), mon(15, 0, 10, 0), time.Second)...)...),
@@ -551,7 +571,7 @@ func TestSchedulerFailover(t *testing.T) {
 			t.Parallel()
 			f := setup(t, mon(14, 59, 59, 500))
 			j := intraday
-			j.CatchUp = tt.catchUp
+			j.Spec.Policy.CatchUp = tt.catchUp
 			cfg := func(name string) Config {
 				c := testConfig(name, j)
 				c.RenewEvery, c.LeaseTTL = tt.renewEvery, tt.leaseTTL
@@ -610,47 +630,47 @@ func TestSchedulerCatchUp(t *testing.T) {
 		counts     map[string]float64
 	}{
 		{
-			name: "skip: the slots in between are missed", catchUp: CatchUpSkip, last: mon(15, 0, 0, 0),
+			name: "skip: the slots in between are missed", catchUp: jobs.CatchUpSkip, last: mon(15, 0, 0, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
 			counts: map[string]float64{metrics.SlotMissed: 8, metrics.SlotEnqueued: 2},
 		},
 		{
-			name: "latest: the latest is enqueued, the rest missed", catchUp: CatchUpLatest, last: mon(15, 0, 0, 0),
+			name: "latest: the latest is enqueued, the rest missed", catchUp: jobs.CatchUpLatest, last: mon(15, 0, 0, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want: append(expect(intraday, 1, mon(15, 0, 4, 0), mon(15, 0, 4, 900), "0", "1"),
 				onTime(intraday, 1, mon(15, 0, 5, 0))...),
 			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotEnqueued: 4},
 		},
 		{
-			name: "latest, paused: nothing enqueued", catchUp: CatchUpLatest, last: mon(15, 0, 0, 0), paused: true,
+			name: "latest, paused: nothing enqueued", catchUp: jobs.CatchUpLatest, last: mon(15, 0, 0, 0), paused: true,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			counts: map[string]float64{metrics.SlotSkippedPaused: 10},
 		},
 		{
-			name: "across the close: only slots that would have run are missed", catchUp: CatchUpSkip, last: mon(20, 59, 58, 0),
+			name: "across the close: only slots that would have run are missed", catchUp: jobs.CatchUpSkip, last: mon(20, 59, 58, 0),
 			start: mon(21, 2, 30, 0), until: mon(21, 3, 0, 0),
 			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotSkippedClosed: 2},
 		},
 		{
-			name: "latest across the close: the latest is past its interval, so missed too", catchUp: CatchUpLatest, last: mon(20, 59, 58, 0),
+			name: "latest across the close: the latest is past its interval, so missed too", catchUp: jobs.CatchUpLatest, last: mon(20, 59, 58, 0),
 			start: mon(21, 2, 30, 0), until: mon(21, 3, 0, 0),
 			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotSkippedClosed: 2},
 		},
 		{
-			name: "bounded by MaxCatchUp", catchUp: CatchUpSkip, last: mon(14, 0, 0, 0), maxCatchUp: 10 * time.Second,
+			name: "bounded by the look-back", catchUp: jobs.CatchUpSkip, last: mon(14, 0, 0, 0), maxCatchUp: 10 * time.Second,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
 			counts: map[string]float64{metrics.SlotMissed: 18, metrics.SlotEnqueued: 2},
 		},
 		{
-			name: "last slot is the current one: nothing missed", catchUp: CatchUpSkip, last: mon(15, 0, 5, 0),
+			name: "last slot is the current one: nothing missed", catchUp: jobs.CatchUpSkip, last: mon(15, 0, 5, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 6, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0), mon(15, 0, 6, 0)),
 			counts: map[string]float64{metrics.SlotEnqueued: 4},
 		},
 		{
-			name: "nothing recorded: nothing missed", catchUp: CatchUpLatest,
+			name: "nothing recorded: nothing missed", catchUp: jobs.CatchUpLatest,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
 			counts: map[string]float64{metrics.SlotEnqueued: 2},
@@ -669,9 +689,9 @@ func TestSchedulerCatchUp(t *testing.T) {
 				f.mr.HSet(keys.Paused(), string(jobs.Intraday), "paused by a test")
 			}
 			j := intraday
-			j.CatchUp = tt.catchUp
+			j.Spec.Policy.CatchUp = tt.catchUp
 			cfg := testConfig("a", j)
-			cfg.MaxCatchUp = tt.maxCatchUp
+			cfg.LookBack = tt.maxCatchUp
 			r := f.start(t, cfg)
 			f.runUntil(t, tt.until)
 			if diff := cmp.Diff(tt.want, r.rec.enqueued()); diff != "" {
@@ -797,7 +817,7 @@ func TestNew(t *testing.T) {
 	}
 	deps := Deps{Redis: rdb, Enqueuer: &recorder{}, Instruments: in, Clock: clock.NewFake(mon(15, 0, 0, 0)), Log: zerolog.Nop(), Metrics: metrics.New()}
 	zeroInterval := job(t, jobs.Intraday)
-	zeroInterval.Spec.Interval = 0
+	zeroInterval.Spec.Schedule.Every = 0
 	disabledZero := zeroInterval
 	disabledZero.Enabled = false
 	tests := []struct {
@@ -819,7 +839,7 @@ func TestNew(t *testing.T) {
 		{"no renew interval", func(c *Config) { c.RenewEvery = 0 }, nil, "RenewEvery"},
 		{"no fast tick", func(c *Config) { c.FastTick = 0 }, nil, "FastTick"},
 		{"no shards", func(c *Config) { c.Shards = 0 }, nil, "Shards"},
-		{"a job with a zero interval", func(c *Config) { c.Jobs = []JobConfig{zeroInterval} }, nil, "Jobs[intraday].Spec.Interval"},
+		{"a job with a zero interval", func(c *Config) { c.Jobs = []JobConfig{zeroInterval} }, nil, "Jobs[intraday].Spec.Schedule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -180,31 +180,23 @@ func (h *Handlers) wrap(name jobs.Name, body job) asynq.HandlerFunc {
 		}
 		run := runlog.Run{Job: string(p.Job), Slot: p.Slot, Part: p.Part, TaskID: p.ID(), Term: p.Term,
 			EnqueuedAt: p.EnqueuedAt, StartedAt: h.clock.Now(), Worker: h.worker}
-		if run.StartedAt.After(p.Slot.Add(p.Interval)) {
+		if run.StartedAt.After(p.StartBy()) {
 			return h.finish(ctx, run, runlog.Expired, nil)
 		}
-		lock, ok, err := acquireRunLock(ctx, h.rdb, keys.RunLock(string(p.Job), p.Part), lockTTL(p.Interval))
-		if err != nil {
-			return h.finish(ctx, run, runlog.Error, err)
-		}
-		if !ok {
-			return h.finish(ctx, run, runlog.SkippedOverlap, nil)
-		}
-		h.metrics.StartLag.WithLabelValues(string(p.Job)).Observe(run.StartedAt.Sub(p.Slot).Seconds())
-		lockCtx, stopLock := context.WithCancel(ctx)
-		renewing := make(chan struct{})
-		go func() {
-			defer close(renewing)
-			lock.keepAlive(lockCtx, h.clock, func(err error) {
-				h.log.Warn().Err(err).Str("job", string(p.Job)).Str("part", p.Part).Str("task_id", p.ID()).
-					Msg("run lock renewal failed: the run goes on; its commit is checkpoint-checked")
-			})
-		}()
-		runErr := body(ctx, p, run.StartedAt)
-		stopLock()
-		<-renewing
-		if err := lock.release(context.WithoutCancel(ctx)); err != nil {
-			h.log.Warn().Err(err).Str("job", string(p.Job)).Msg("run lock not released; it expires by itself")
+		var runErr error
+		if p.Overlap == jobs.OverlapAllow {
+			h.metrics.StartLag.WithLabelValues(string(p.Job)).Observe(run.StartedAt.Sub(p.Slot).Seconds())
+			runErr = body(ctx, p, run.StartedAt)
+		} else {
+			lock, ok, err := acquireRunLock(ctx, h.rdb, keys.RunLock(string(p.Job), p.Part), lockTTL(p.Interval))
+			if err != nil {
+				return h.finish(ctx, run, runlog.Error, err)
+			}
+			if !ok {
+				return h.finish(ctx, run, runlog.SkippedOverlap, nil)
+			}
+			h.metrics.StartLag.WithLabelValues(string(p.Job)).Observe(run.StartedAt.Sub(p.Slot).Seconds())
+			runErr = h.underLock(ctx, lock, p, func() error { return body(ctx, p, run.StartedAt) })
 		}
 		outcome := runlog.OK
 		if runErr != nil {
@@ -216,6 +208,26 @@ func (h *Handlers) wrap(name jobs.Name, body job) asynq.HandlerFunc {
 		}
 		return err
 	}
+}
+
+// underLock runs fn while keeping the run lock alive, then releases it.
+func (h *Handlers) underLock(ctx context.Context, lock *runLock, p Payload, fn func() error) error {
+	lockCtx, stopLock := context.WithCancel(ctx)
+	renewing := make(chan struct{})
+	go func() {
+		defer close(renewing)
+		lock.keepAlive(lockCtx, h.clock, func(err error) {
+			h.log.Warn().Err(err).Str("job", string(p.Job)).Str("part", p.Part).Str("task_id", p.ID()).
+				Msg("run lock renewal failed: the run goes on; its commit is checkpoint-checked")
+		})
+	}()
+	err := fn()
+	stopLock()
+	<-renewing
+	if err := lock.release(context.WithoutCancel(ctx)); err != nil {
+		h.log.Warn().Err(err).Str("job", string(p.Job)).Msg("run lock not released; it expires by itself")
+	}
+	return err
 }
 
 // finish records a run and returns what asynq should see: the run's error

@@ -437,7 +437,7 @@ func TestRegister(t *testing.T) {
 	notAShard.Part = "x"
 	job := func(name jobs.Name, part string) Payload {
 		spec, _ := jobs.Lookup(name)
-		return Payload{Job: name, Slot: slot, Part: part, Interval: spec.Interval, Term: 1, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
+		return Payload{Job: name, Slot: slot, Part: part, Interval: spec.Schedule.Every, Term: 1, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
 	}
 	// Monday 2026-11-23 15:00 UTC: XNYS is open; its next session is
 	// Tuesday's.

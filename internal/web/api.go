@@ -20,6 +20,7 @@ import (
 	"heartbeat/internal/market"
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/runlog"
+	"heartbeat/internal/schedule"
 	"heartbeat/internal/scheduler"
 	"heartbeat/internal/ticks"
 )
@@ -307,11 +308,11 @@ type PreviewSlot struct {
 // PreviewSlots returns a plan's next n slots after an instant with their
 // gate decisions: what `scheduler preview` prints and
 // GET /api/v1/jobs/{job}/preview returns.
-func PreviewSlots(p scheduler.Plan, after time.Time, n int) []PreviewSlot {
+func PreviewSlots(p schedule.Plan, after time.Time, n int) []PreviewSlot {
 	ds := scheduler.Preview(p, after, n)
 	out := make([]PreviewSlot, 0, len(ds))
 	for _, d := range ds {
-		ps := PreviewSlot{Slot: d.Slot.UTC(), Enqueue: d.Enqueue, MarketsOpen: d.Active, Parts: []string{}, Decision: scheduler.Explain(p, d)}
+		ps := PreviewSlot{Slot: d.Slot.UTC(), Enqueue: d.Enqueue, MarketsOpen: d.Active, Parts: []string{}, Decision: d.Why}
 		for _, part := range d.Parts {
 			name := part.Name
 			if name == "" {

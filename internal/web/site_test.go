@@ -80,7 +80,7 @@ func setupSite(t testing.TB, token string, now time.Time, edits ...func(*config.
 		FastTick: time.Second, SlowTick: time.Minute, Retention: time.Hour, Shards: cfg.Ingest.Shards}
 	for _, name := range jobs.Names() {
 		spec, j := cfg.Job(name)
-		sc.Jobs = append(sc.Jobs, scheduler.JobConfig{Spec: spec, Enabled: j.Enabled && name != jobs.ClosedBarsFlush, CatchUp: j.CatchUp})
+		sc.Jobs = append(sc.Jobs, scheduler.JobConfig{Spec: spec, Enabled: j.Enabled && name != jobs.ClosedBarsFlush})
 	}
 	sched, err := scheduler.New(sc, scheduler.Deps{Redis: rdb, Enqueuer: client, Instruments: instruments, Clock: fc, Log: zerolog.Nop(), Metrics: m})
 	testinfra.Must(t, err, "scheduler")

@@ -166,16 +166,43 @@ type MarketView struct {
 	Rejected  []RejectedView `json:"rejected,omitempty"`
 }
 
+// PolicyView is a job's effective policy (see jobs.Policy).
+type PolicyView struct {
+	TimeoutSeconds       float64 `json:"timeout_s"`
+	MaxRetry             int     `json:"max_retry"`
+	StartDeadlineSeconds float64 `json:"start_deadline_s,omitempty"` // zero: the schedule's own (the next slot)
+	Overlap              string  `json:"overlap"`
+	CatchUp              string  `json:"catch_up"`
+}
+
+func policyView(spec jobs.Spec) PolicyView {
+	p := spec.Policy
+	v := PolicyView{TimeoutSeconds: p.RunTimeout(spec.Schedule).Seconds(), MaxRetry: p.Retries(),
+		StartDeadlineSeconds: p.StartDeadline.Seconds(), Overlap: p.Overlap, CatchUp: p.CatchUp}
+	if v.Overlap == "" {
+		v.Overlap = jobs.OverlapSkip
+	}
+	if v.CatchUp == "" {
+		v.CatchUp = jobs.CatchUpSkip
+	}
+	return v
+}
+
 // JobView is one row of the jobs table.
 type JobView struct {
-	Job             jobs.Name          `json:"job"`
-	Title           string             `json:"title"`
-	TaskType        string             `json:"task_type"`
-	Queue           string             `json:"queue"`
-	Enabled         bool               `json:"enabled"`
-	IntervalSeconds float64            `json:"interval_s"`
-	Gate            jobs.Gate          `json:"gate"`
-	CadenceSeconds  float64            `json:"cadence_s"` // effective now: the interval, or max(interval, slow tick) while markets are closed
+	Job      jobs.Name `json:"job"`
+	Title    string    `json:"title"`
+	TaskType string    `json:"task_type"`
+	Queue    string    `json:"queue"`
+	Enabled  bool      `json:"enabled"`
+	// Schedule is the schedule's canonical text: "every 1s, gate open",
+	// `cron "0 30 9 * * 1-5" in America/New_York, gate open`,
+	// "at XNYS.close+2m", "within open-1m..open-1s every 30s".
+	Schedule        string             `json:"schedule"`
+	IntervalSeconds float64            `json:"interval_s"` // zero for cron and at schedules
+	Gate            string             `json:"gate"`       // open, always or empty (at, within)
+	Policy          PolicyView         `json:"policy"`
+	CadenceSeconds  float64            `json:"cadence_s"` // effective now: the interval, or max(interval, slow tick) while markets are closed; zero for cron and at
 	MarketsOpen     bool               `json:"markets_open"`
 	LastSlot        *time.Time         `json:"last_slot,omitempty"`
 	NextSlot        *time.Time         `json:"next_slot,omitempty"`
@@ -349,10 +376,11 @@ func (site *Site) jobs(ctx context.Context, now time.Time, recent []runlog.Run, 
 			errs = append(errs, err)
 			continue
 		}
-		spec := plan.Job
+		spec := plan.Spec
 		st, enabled := byName[name]
 		v := JobView{Job: name, Title: spec.Title, TaskType: spec.TaskType, Queue: spec.Queue, Enabled: enabled,
-			IntervalSeconds: spec.Interval.Seconds(), Gate: spec.Gate, RunOutcomes: map[string]int{}, SlotOutcomes: counts[string(name)]}
+			Schedule: plan.String(), IntervalSeconds: spec.Schedule.Every.Seconds(), Gate: spec.Schedule.Gate,
+			Policy: policyView(spec), RunOutcomes: map[string]int{}, SlotOutcomes: counts[string(name)]}
 		if v.SlotOutcomes == nil {
 			v.SlotOutcomes = map[string]float64{}
 		}
@@ -361,10 +389,10 @@ func (site *Site) jobs(ctx context.Context, now time.Time, recent []runlog.Run, 
 			next = plan.Next(now)
 		}
 		v.MarketsOpen = next.Active
-		v.CadenceSeconds = scheduler.Cadence(plan, next).Seconds()
+		v.CadenceSeconds = plan.Cadence(next).Seconds()
 		if enabled {
 			at := next.Slot.UTC()
-			v.NextSlot, v.NextDecision = &at, scheduler.Explain(plan, next)
+			v.NextSlot, v.NextDecision = &at, next.Why
 		}
 		if t, ok := last[name]; ok {
 			v.LastSlot = &t
@@ -375,9 +403,9 @@ func (site *Site) jobs(ctx context.Context, now time.Time, recent []runlog.Run, 
 		v.PauseNote, v.Paused = paused[name]
 		v.PauseUnknown = !withRedis
 		if withRedis && v.LastSlot != nil {
-			page, err := runlog.New(site.d.Redis, 0).Page(ctx, runlog.Query{Job: string(name), Limit: StripSlots * max(plan.Shards, 1)})
+			page, err := runlog.New(site.d.Redis, 0).Page(ctx, runlog.Query{Job: string(name), Limit: StripSlots * max(plan.Tasks(next), 1)})
 			errs = append(errs, err)
-			v.RecentSlots = jobStrip(page.Runs, spec.Interval, *v.LastSlot, StripSlots)
+			v.RecentSlots = jobStrip(page.Runs, spec.Schedule.Every, *v.LastSlot, StripSlots)
 			v.Strip, v.Lag = stripSVG(v.RecentSlots), lagSVG(page.Runs)
 		}
 		jr := runs[string(name)]

@@ -8,7 +8,7 @@ import (
 
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/runlog"
-	"heartbeat/internal/scheduler"
+	"heartbeat/internal/schedule"
 	"heartbeat/test/procs"
 )
 
@@ -32,7 +32,7 @@ type window struct {
 
 // parts returns the task parts of a job: one per shard, or one whole.
 func parts(spec jobs.Spec) []string {
-	if spec.Partition == jobs.ByShard {
+	if spec.Split.String() == "shard" {
 		out := make([]string, shards)
 		for i := range out {
 			out[i] = strconv.Itoa(i)
@@ -54,8 +54,8 @@ func analyse(runs []runlog.Run, from, to time.Time) window {
 	byJob := map[string]*jobWindow{}
 	for _, spec := range jobs.Registry {
 		j := &jobWindow{spec: spec, outcomes: map[runlog.Outcome]int{}}
-		if spec.Gate != jobs.GatePreOpen {
-			for s := scheduler.AlignedAfter(from.Add(-time.Nanosecond), spec.Interval); s.Before(to); s = s.Add(spec.Interval) {
+		if spec.Schedule.Within == "" {
+			for s := schedule.AlignedAfter(from.Add(-time.Nanosecond), spec.Schedule.Every); s.Before(to); s = s.Add(spec.Schedule.Every) {
 				for _, p := range parts(spec) {
 					j.due = append(j.due, procs.SlotKey{Job: string(spec.Name), Part: p, Slot: s})
 				}
@@ -100,10 +100,10 @@ func (w window) table() string {
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, j := range w.jobs {
 		due := strconv.Itoa(len(j.due))
-		if j.spec.Gate == jobs.GatePreOpen {
+		if j.spec.Schedule.Within != "" {
 			due = "n/a"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s | %d | %s |\n", j.spec.Name, j.spec.Interval, j.spec.Gate, due,
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s | %d | %s |\n", j.spec.Name, j.spec.Schedule.Every, j.spec.Schedule.Gate, due,
 			j.outcomes[runlog.OK], procs.OtherOutcomes(j.outcomes), len(j.missing), j.lag.Cells())
 	}
 	fmt.Fprintf(&b, "all jobs: start lag %s\n", w.all)

@@ -22,7 +22,7 @@ import (
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
 	"heartbeat/internal/runlog"
-	"heartbeat/internal/scheduler"
+	"heartbeat/internal/schedule"
 	"heartbeat/internal/testinfra"
 	"heartbeat/test/procs"
 )
@@ -272,7 +272,7 @@ func (r *hbResult) analyse(runs []runlog.Run, shards int) {
 				distinct++
 			}
 		}
-		if j.spec.Gate != jobs.GatePreOpen {
+		if j.spec.Schedule.Within == "" {
 			j.missed = j.expected - distinct
 		}
 		r.duplicates += j.duplicates
@@ -302,7 +302,7 @@ func (r *hbResult) analyse(runs []runlog.Run, shards int) {
 
 // taskParts is how many tasks a slot of the job has.
 func taskParts(spec jobs.Spec, shards int) int {
-	if spec.Partition == jobs.ByShard {
+	if spec.Split.String() == "shard" {
 		return shards
 	}
 	return 1
@@ -311,11 +311,11 @@ func taskParts(spec jobs.Spec, shards int) int {
 // dueSlotParts is how many slot parts of the job are due in the window
 // (none for the pre-open job: no market opens).
 func dueSlotParts(spec jobs.Spec, window [2]time.Time, shards int) int {
-	if spec.Gate == jobs.GatePreOpen {
+	if spec.Schedule.Within != "" {
 		return 0
 	}
 	n := 0
-	for s := scheduler.AlignedAfter(window[0].Add(-time.Nanosecond), spec.Interval); s.Before(window[1]); s = s.Add(spec.Interval) {
+	for s := schedule.AlignedAfter(window[0].Add(-time.Nanosecond), spec.Schedule.Every); s.Before(window[1]); s = s.Add(spec.Schedule.Every) {
 		n += taskParts(spec, shards)
 	}
 	return n
@@ -366,10 +366,10 @@ func (r *hbResult) markdown() string {
 	for _, spec := range jobs.Registry {
 		j := r.jobs[spec.Name]
 		due, missed := strconv.Itoa(j.expected), strconv.Itoa(j.missed)
-		if spec.Gate == jobs.GatePreOpen {
+		if spec.Schedule.Within != "" {
 			due, missed = "n/a (no market opens)", "n/a"
 		}
-		fmt.Fprintf(&s, "| %s | %s | %d | %s | %d | %s | %s | %d | %s |\n", spec.Name, spec.Interval, j.parts, due,
+		fmt.Fprintf(&s, "| %s | %s | %d | %s | %d | %s | %s | %d | %s |\n", spec.Name, spec.Schedule.Every, j.parts, due,
 			j.outcomes[runlog.OK], procs.OtherOutcomes(j.outcomes), j.lag.Cells(), j.duplicates, missed)
 	}
 	fmt.Fprintf(&s, "| **all** | | | | %d runs | | %s | %d | %d |\n\n", r.allLag.N, r.allLag.Cells(), r.duplicates, r.missed)
