@@ -167,6 +167,8 @@ func TestWrap(t *testing.T) {
 		now      time.Time // the clock when the worker picks the task up
 		startAt  time.Time // zero: the task is picked up at or after its slot
 		heldLock bool      // another run of the job part holds the run lock
+		deadline time.Time // the payload's start deadline; zero: slot + interval
+		overlap  string    // the payload's overlap policy
 		took     time.Duration
 		bodyErr  error
 		wantRan  bool
@@ -197,6 +199,24 @@ func TestWrap(t *testing.T) {
 				"started_at": "2026-11-23T15:00:01.001000Z", "finished_at": "2026-11-23T15:00:01.001000Z"},
 		},
 		{
+			name: "a start deadline policy: picked up after slot + interval, before the deadline: runs", now: slot.Add(2 * time.Second),
+			deadline: slot.Add(5 * time.Second), wantRan: true,
+			want: map[string]any{"outcome": "ok", "error": "",
+				"started_at": "2026-11-23T15:00:02.000000Z", "finished_at": "2026-11-23T15:00:02.000000Z"},
+		},
+		{
+			name: "a start deadline policy: picked up after it: expired", now: slot.Add(5*time.Second + time.Millisecond),
+			deadline: slot.Add(5 * time.Second),
+			want: map[string]any{"outcome": "expired", "error": "",
+				"started_at": "2026-11-23T15:00:05.001000Z", "finished_at": "2026-11-23T15:00:05.001000Z"},
+		},
+		{
+			name: "overlap allowed: runs although the run lock is held", now: slot, heldLock: true, overlap: jobs.OverlapAllow,
+			wantRan: true,
+			want: map[string]any{"outcome": "ok", "error": "",
+				"started_at": "2026-11-23T15:00:00.000000Z", "finished_at": "2026-11-23T15:00:00.000000Z"},
+		},
+		{
 			name: "the run lock is held: skipped_overlap, not run", now: slot, heldLock: true,
 			want: map[string]any{"outcome": "skipped_overlap", "error": "",
 				"started_at": "2026-11-23T15:00:00.000000Z", "finished_at": "2026-11-23T15:00:00.000000Z"},
@@ -219,6 +239,7 @@ func TestWrap(t *testing.T) {
 			t.Parallel()
 			f := setup(t, tt.now)
 			p := intradayPayload()
+			p.Deadline, p.Overlap = tt.deadline, tt.overlap
 			lockKey := keys.RunLock(string(p.Job), p.Part)
 			if tt.heldLock {
 				if err := f.rdb.Set(context.Background(), lockKey, "another run", time.Minute).Err(); err != nil {
