@@ -17,7 +17,6 @@ import (
 
 	"heartbeat/internal/decimal"
 	"heartbeat/internal/jobs"
-	"heartbeat/internal/schedule"
 	"heartbeat/internal/market"
 )
 
@@ -515,32 +514,25 @@ func (c Config) Validate() error {
 		if j.Interval != 0 && j.Interval < s.FastTickDuration() {
 			bad(field+".interval", "must be >= scheduler.fast_tick (%gs)", s.FastTick)
 		}
-		eff, _ := c.Job(name)
-		if err := eff.Schedule.Validate(book); err != nil {
-			for _, e := range unjoin(err) {
-				key, reason, _ := strings.Cut(e.Error(), ": ")
-				switch key {
-				case "every":
-					key = "interval"
-				case "schedule":
-					key, reason = "interval", e.Error()
-				}
-				bad(field+"."+key, "%s", reason)
+		base, _ := jobs.Lookup(name)
+		set := j.Settings()
+		if j.CatchUp == "" {
+			delete(set, "catch_up") // scheduler.catch_up, checked above
+		}
+		eff, _, err := jobs.Apply(base, j.Enabled, set)
+		for _, e := range unjoin(err) {
+			var fe *jobs.FieldError
+			if errors.As(e, &fe) {
+				bad(field+"."+fe.Field, "%s", fe.Reason)
 			}
 		}
-		policy := eff.Policy
-		if j.CatchUp == "" {
-			policy.CatchUp = "" // scheduler.catch_up, checked above
-		}
-		if err := policy.Validate(); err != nil {
-			key, reason, _ := strings.Cut(err.Error(), ": ")
-			bad(field+"."+key, "%s", reason)
+		if err == nil && book != nil && eff.Schedule.At != "" {
+			if err := eff.Schedule.Validate(book); err != nil {
+				bad(field+".at", "%s", strings.TrimPrefix(err.Error(), "at: "))
+			}
 		}
 		if j.MaxRetry < -1 {
 			bad(field+".max_retry", "must be -1 (the default, 3) to 100, got %d", j.MaxRetry)
-		}
-		if j.Queue != "" && j.Queue != jobs.QueueCritical && j.Queue != jobs.QueueDefault {
-			bad(field+".queue", "must be %s or %s, got %q", jobs.QueueCritical, jobs.QueueDefault, j.Queue)
 		}
 	}
 	if len(c.Instruments) == 0 {
@@ -705,8 +697,10 @@ func ParseDistance(s string) (Distance, error) {
 	return Distance{Value: v, Percent: pct}, nil
 }
 
-// Job returns the effective settings of a job: the registry's merged with
-// the config's override (scheduler.catch_up filling an empty catch_up).
+// Job returns the effective settings of a job: the registry's with the
+// config's override applied by jobs.Apply (scheduler.catch_up filling an
+// empty catch_up). An override that does not apply leaves the registry's
+// entry; Validate reports it.
 func (c Config) Job(name jobs.Name) (jobs.Spec, Job) {
 	spec, _ := jobs.Lookup(name)
 	j, ok := c.Jobs[name]
@@ -716,37 +710,40 @@ func (c Config) Job(name jobs.Name) (jobs.Spec, Job) {
 	if j.CatchUp == "" {
 		j.CatchUp = c.Scheduler.CatchUp
 	}
-	if j.schedule() {
-		spec.Schedule = schedule.Spec{Every: j.Interval, Cron: j.Cron, At: j.At, Within: j.Within, Gate: spec.Schedule.Gate}
-		if j.At != "" || j.Within != "" {
-			spec.Schedule.Gate = ""
-		} else if spec.Schedule.Gate == "" {
-			spec.Schedule.Gate = schedule.GateOpen
-		}
-	}
-	if j.TZ != "" {
-		spec.Schedule.TZ = j.TZ
-	}
-	if j.Gate != "" {
-		spec.Schedule.Gate = j.Gate
-	}
-	if j.Queue != "" {
-		spec.Queue = j.Queue
-	}
-	spec.Policy = jobs.Policy{Timeout: j.Timeout, StartDeadline: j.StartDeadline, Overlap: j.Overlap, CatchUp: j.CatchUp}
-	if j.MaxRetry >= 0 {
-		n := j.MaxRetry
-		spec.Policy.MaxRetry = &n
+	if eff, _, err := jobs.Apply(spec, j.Enabled, j.Settings()); err == nil {
+		spec = eff
 	}
 	return spec, j
 }
 
-// unjoin returns the errors an errors.Join combined, or err alone.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+// Settings returns the override as jobs.Settings: its non-zero fields.
+func (j Job) Settings() jobs.Settings {
+	s := jobs.Settings{}
+	put := func(k, v string) {
+		if v != "" {
+			s[k] = v
+		}
 	}
-	return []error{err}
+	dur := func(k string, d time.Duration) {
+		if d != 0 {
+			s[k] = d.String()
+		}
+	}
+	dur("interval", j.Interval)
+	put("cron", j.Cron)
+	put("tz", j.TZ)
+	put("at", j.At)
+	put("within", j.Within)
+	put("gate", j.Gate)
+	put("catch_up", j.CatchUp)
+	dur("timeout", j.Timeout)
+	dur("start_deadline", j.StartDeadline)
+	put("overlap", j.Overlap)
+	put("queue", j.Queue)
+	if j.MaxRetry >= 0 {
+		s["max_retry"] = strconv.Itoa(j.MaxRetry)
+	}
+	return s
 }
 
 // FastTickDuration returns scheduler.fast_tick as a duration.
@@ -868,4 +865,16 @@ func (m Market) definition(code string) (market.Definition, error) {
 		return d, bad(".covered_through", "%v", err)
 	}
 	return d, nil
+}
+
+// unjoin returns the errors an errors.Join combined, or err alone (none
+// for nil).
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -32,6 +32,15 @@ func TestRepoConfigIsTheDefault(t *testing.T) {
 	}
 }
 
+// job edits one job's override.
+func job(name jobs.Name, edit func(*Job)) func(*Config) {
+	return func(c *Config) {
+		j := c.Jobs[name]
+		edit(&j)
+		c.Jobs[name] = j
+	}
+}
+
 func TestValidateNamesTheField(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -66,6 +75,18 @@ func TestValidateNamesTheField(t *testing.T) {
 			j.Gate = "preopen"
 			c.Jobs["intraday"] = j
 		}, "jobs.intraday.gate"},
+		{"bad cron", job("session_volume", func(j *Job) { j.Cron = "0 0 32 * * *" }), "jobs.session_volume.cron"},
+		{"cron and interval", job("session_volume", func(j *Job) { j.Cron = "0 * * * * *"; j.Interval = time.Minute }), "jobs.session_volume.interval"},
+		{"unknown tz", job("session_volume", func(j *Job) { j.Cron = "0 * * * * *"; j.TZ = "Mars/Olympus" }), "jobs.session_volume.tz"},
+		{"at unknown market", job("session_volume", func(j *Job) { j.At = "XPAR.close+2m" }), "jobs.session_volume.at"},
+		{"at bad event", job("session_volume", func(j *Job) { j.At = "XNYS.lunch+2m" }), "jobs.session_volume.at"},
+		{"within bad window", job("pre_open_backtest", func(j *Job) { j.Within = "open-60s" }), "jobs.pre_open_backtest.within"},
+		{"gate on an at schedule", job("session_volume", func(j *Job) { j.At = "XNYS.close+2m"; j.Gate = "open" }), "jobs.session_volume.gate"},
+		{"overlap", job("intraday", func(j *Job) { j.Overlap = "sometimes" }), "jobs.intraday.overlap"},
+		{"max_retry", job("intraday", func(j *Job) { j.MaxRetry = 101 }), "jobs.intraday.max_retry"},
+		{"queue", job("intraday", func(j *Job) { j.Queue = "low" }), "jobs.intraday.queue"},
+		{"timeout", job("intraday", func(j *Job) { j.Timeout = -time.Second }), "jobs.intraday.timeout"},
+		{"look back", func(c *Config) { c.Scheduler.LookBack = 0 }, "scheduler.look_back"},
 		{"unknown market", func(c *Config) { c.Instruments[0].Market = "XPAR" }, "instruments[0].market"},
 		{"duplicate symbol", func(c *Config) { c.Instruments[1].Symbol = c.Instruments[0].Symbol }, "instruments[1].symbol"},
 		{"shards", func(c *Config) { c.Ingest.Shards = 0 }, "ingest.shards"},
