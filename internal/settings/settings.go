@@ -2,8 +2,8 @@
 // deploy: entries stored in one Redis hash (keys.Settings) with a
 // revision counter (keys.SettingsRevision) bumped by the same script, so
 // every process notices a change with one GET per fast tick and re-reads
-// the entries only then. Calendar overrides are its first users; each
-// entry records who made it and when.
+// the entries only then. Calendar overrides and jobs' runtime settings
+// use it; each entry records who made it and when.
 package settings
 
 import (
@@ -23,7 +23,7 @@ import (
 // Entry is one runtime setting.
 type Entry struct {
 	ID    string          `json:"id"`   // unique within the store, "kind:..."
-	Kind  string          `json:"kind"` // what reads it: "calendar"
+	Kind  string          `json:"kind"` // what reads it: "calendar", "job"
 	Value json.RawMessage `json:"value"`
 	Actor string          `json:"actor"` // who made it: "cli:user@host", "http:NAME"
 	At    time.Time       `json:"at"`    // when
@@ -74,6 +74,20 @@ func (s *Store) Create(ctx context.Context, e Entry) (int64, error) {
 		return 0, fmt.Errorf("settings: store %s: %w", e.ID, err)
 	case rev == -1:
 		return 0, fmt.Errorf("%w: %s", ErrExists, e.ID)
+	}
+	return rev, nil
+}
+
+// Put stores e under e.ID, replacing an entry there; it returns the new
+// revision.
+func (s *Store) Put(ctx context.Context, e Entry) (int64, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return 0, fmt.Errorf("settings: encode %s: %w", e.ID, err)
+	}
+	rev, err := changeScript.Run(ctx, s.rdb, []string{keys.Settings(), keys.SettingsRevision()}, e.ID, string(b), "0").Int64()
+	if err != nil {
+		return 0, fmt.Errorf("settings: store %s: %w", e.ID, err)
 	}
 	return rev, nil
 }
