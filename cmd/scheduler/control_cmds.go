@@ -68,6 +68,39 @@ func parseJobArgs(fs *flag.FlagSet, args []string) (jobs.Name, error) {
 	return jobs.Name(job), nil
 }
 
+// parseSetArgs parses "set JOB FIELD=VALUE..." with flags anywhere.
+func parseSetArgs(fs *flag.FlagSet, args []string) (jobs.Name, jobs.Settings, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", nil, err
+			}
+			return "", nil, cli.UsageError{Err: err}
+		}
+		if args = fs.Args(); len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	if len(pos) == 0 {
+		return "", nil, cli.Usagef("set: a JOB is required (one of %s)", jobNames())
+	}
+	job := jobs.Name(pos[0])
+	if _, ok := jobs.Lookup(job); !ok {
+		return "", nil, cli.Usagef("set: unknown job %q (one of %s)", job, jobNames())
+	}
+	set := jobs.Settings{}
+	for _, kv := range pos[1:] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return "", nil, cli.Usagef("set: %q is not FIELD=VALUE (fields: %s)", kv, strings.Join(jobs.Fields(), ", "))
+		}
+		set[k] = v
+	}
+	return job, set, nil
+}
+
 func jobNames() string {
 	var names []string
 	for _, n := range jobs.Names() {
@@ -93,17 +126,47 @@ func cliActor() string {
 	return "cli:" + name + "@" + host
 }
 
-// runControl pauses, resumes or triggers a job.
+// runSet changes a job's runtime settings, or with --reset returns it to
+// its config: set JOB FIELD=VALUE... [--reset] [--note TEXT].
+func runSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runControl(ctx, scheduler.ActionSet, args, stdout, stderr)
+}
+
+// runControl pauses, resumes, triggers or sets a job.
 func runControl(ctx context.Context, action scheduler.Action, args []string, stdout, stderr io.Writer) error {
 	name := string(action)
 	fs := cli.NewFlags(name, stderr)
 	common := cli.AddCommon(fs)
 	note := fs.String("note", "", "why, for the audit stream (and, for pause, shown on the status page)")
+	usage := "JOB"
+	var reset *bool
+	if action == scheduler.ActionSet {
+		usage = "JOB FIELD=VALUE... | JOB --reset"
+		reset = fs.Bool("reset", false, "remove the job's runtime settings: it returns to its config")
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: scheduler %s JOB [--note TEXT] [--config FILE] [--redis URL]\n", name)
+		fmt.Fprintf(stderr, "usage: scheduler %s %s [--note TEXT] [--config FILE] [--redis URL]\n", name, usage)
+		if action == scheduler.ActionSet {
+			fmt.Fprintf(stderr, "fields: %s\n", strings.Join(jobs.Fields(), ", "))
+		}
 		fs.PrintDefaults()
 	}
-	job, err := parseJobArgs(fs, args)
+	var (
+		job jobs.Name
+		set jobs.Settings
+		err error
+	)
+	if action == scheduler.ActionSet {
+		job, set, err = parseSetArgs(fs, args)
+		if err == nil && *reset {
+			if len(set) > 0 {
+				return cli.Usagef("set: --reset takes no FIELD=VALUE")
+			}
+			action = scheduler.ActionReset
+		}
+	} else {
+		job, err = parseJobArgs(fs, args)
+	}
 	if err != nil {
 		return err
 	}
@@ -126,17 +189,12 @@ func runControl(ctx context.Context, action scheduler.Action, args []string, std
 	if err != nil {
 		return err
 	}
-	var e scheduler.AuditEntry
-	switch action {
-	case scheduler.ActionPause:
-		e, err = controls.Pause(ctx, job, *note, cliActor())
-	case scheduler.ActionResume:
-		e, err = controls.Resume(ctx, job, *note, cliActor())
-	default:
-		e, err = controls.Trigger(ctx, job, *note, cliActor())
-	}
+	e, err := controls.Do(ctx, scheduler.Request{Action: action, Job: job, Note: *note, Actor: cliActor(), Settings: set})
 	if e.Action != "" {
 		printAudit(stdout, e)
+	}
+	if errors.Is(err, scheduler.ErrInvalidSetting) {
+		return cli.UsageError{Err: err}
 	}
 	return err
 }

@@ -32,6 +32,7 @@ func commands() []cli.Command {
 		{Name: "pause", Summary: "pause a job on every replica: pause JOB [--note TEXT]", Run: runPause},
 		{Name: "resume", Summary: "resume a paused job: resume JOB [--note TEXT]", Run: runResume},
 		{Name: "trigger", Summary: "enqueue a job's current slot now, once: trigger JOB [--note TEXT]", Run: runTrigger},
+		{Name: "set", Summary: "change a job's schedule, enablement or policies on every replica: set JOB FIELD=VALUE... | set JOB --reset", Run: runSet},
 		{Name: "healthcheck", Summary: "exit 0 when this host's scheduler is ready (GET /readyz): healthcheck [--addr HOST:PORT]", Run: runHealthcheck},
 		{Name: "preview", Summary: "list a job's next slots and gate decisions: preview --job JOB [--n 10] [--at T]", Run: runPreview},
 	}

@@ -21,6 +21,17 @@ type Settings map[string]string
 // scheduleFields replace the schedule as a whole when one of them is set.
 var scheduleFields = []string{"interval", "cron", "at", "within"}
 
+// SetsSchedule reports whether s sets a schedule: one of interval, cron,
+// at and within.
+func (s Settings) SetsSchedule() bool {
+	for _, f := range scheduleFields {
+		if s[f] != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Fields lists every settings field, sorted.
 func Fields() []string {
 	return []string{"at", "catch_up", "cron", "enabled", "gate", "interval", "max_retry", "overlap", "queue", "start_deadline", "timeout", "tz", "within"}
@@ -74,13 +85,7 @@ func Apply(spec Spec, enabled bool, s Settings) (Spec, bool, error) {
 		}
 		enabled = b
 	}
-	replace := false
-	for _, f := range scheduleFields {
-		if s[f] != "" {
-			replace = true
-		}
-	}
-	if replace {
+	if s.SetsSchedule() {
 		gate := spec.Schedule.Gate
 		spec.Schedule = schedule.Spec{Cron: s["cron"], At: s["at"], Within: s["within"]}
 		if d, ok := duration("interval"); ok {

@@ -17,7 +17,7 @@ import (
 // are considered.
 func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time.Time, term int64) {
 	last := time.Time{}
-	if v, err := s.d.Redis.HGet(ctx, keys.LastSlots(), string(j.cfg.Spec.Name)).Result(); err == nil {
+	if v, err := s.d.Redis.HGet(ctx, keys.LastSlots(), string(j.name)).Result(); err == nil {
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
 			last = time.UnixMilli(ms).UTC()
 		}
@@ -38,12 +38,19 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 	if last.IsZero() || !last.Before(current) {
 		return
 	}
-	if floor := current.Add(-s.cfg.LookBack); last.Before(floor) {
+	_, plan, _ := j.snapshot()
+	floor := current.Add(-s.cfg.LookBack)
+	j.mu.Lock()
+	if j.enabledSince.After(floor) {
+		floor = j.enabledSince // nothing was owed while the job was disabled
+	}
+	j.mu.Unlock()
+	if last.Before(floor) {
 		last = floor
 	}
 	var missed []schedule.Decision
 	for prev := last; ; {
-		d := j.plan.Next(prev)
+		d := plan.Next(prev)
 		if !d.Slot.Before(current) {
 			break
 		}
@@ -55,26 +62,26 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 	if len(missed) == 0 {
 		return
 	}
-	if j.cfg.Spec.Policy.CatchUp == jobs.CatchUpLatest {
+	if plan.Spec.Policy.CatchUp == jobs.CatchUpLatest {
 		latest := missed[len(missed)-1]
-		if now.Before(j.plan.StartBy(latest)) && !s.isPaused(j.cfg.Spec.Name) {
-			s.fire(ctx, j, latest, term, now)
+		if now.Before(plan.StartBy(latest)) && !s.isPaused(j.name) {
+			s.fire(ctx, j, plan, latest, term, now)
 			missed = missed[:len(missed)-1]
 		}
 	}
 	if len(missed) > 0 {
 		n := 0
 		for _, d := range missed {
-			n += j.tasks(d)
+			n += plan.Tasks(d)
 		}
 		// A job paused now was (most likely) paused while nobody led:
 		// its slots would not have run anyway.
 		outcome := metrics.SlotMissed
-		if s.isPaused(j.cfg.Spec.Name) {
+		if s.isPaused(j.name) {
 			outcome = metrics.SlotSkippedPaused
 		}
 		s.count(j, outcome, n)
-		s.log.Warn().Str("job", string(j.cfg.Spec.Name)).Int("missed", len(missed)).Time("from", missed[0].Slot).
+		s.log.Warn().Str("job", string(j.name)).Int("missed", len(missed)).Time("from", missed[0].Slot).
 			Time("to", missed[len(missed)-1].Slot).Msg("slots not run while no replica led")
 	}
 }

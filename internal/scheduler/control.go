@@ -19,6 +19,7 @@ import (
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
 	"heartbeat/internal/schedule"
+	"heartbeat/internal/settings"
 	"heartbeat/internal/tasks"
 )
 
@@ -62,6 +63,10 @@ const (
 	ActionPause   Action = "pause"
 	ActionResume  Action = "resume"
 	ActionTrigger Action = "trigger"
+	// ActionSet and ActionReset change a job's runtime settings and
+	// return it to its config (scheduler set).
+	ActionSet   Action = "set"
+	ActionReset Action = "reset"
 	// ActionCalendarAdd and ActionCalendarRemove enter and remove a
 	// runtime calendar entry (Market and Entry say which).
 	ActionCalendarAdd    Action = "calendar_add"
@@ -134,7 +139,10 @@ type ControlDeps struct {
 // Controls carries out operator actions. It is safe for concurrent use.
 type Controls struct {
 	d         ControlDeps
+	cfg       Config
+	base      map[jobs.Name]JobConfig
 	plans     map[jobs.Name]JobPlan
+	store     *settings.Store
 	retention time.Duration
 }
 
@@ -143,8 +151,10 @@ func NewControls(cfg Config, d ControlDeps) (*Controls, error) {
 	if d.Redis == nil || d.Instruments == nil || d.Clock == nil {
 		return nil, errors.New("controls: Redis, Instruments and Clock are required")
 	}
-	c := &Controls{d: d, plans: map[jobs.Name]JobPlan{}, retention: cfg.Retention}
+	c := &Controls{d: d, cfg: cfg, base: map[jobs.Name]JobConfig{}, plans: map[jobs.Name]JobPlan{}, store: settings.New(d.Redis),
+		retention: cfg.Retention}
 	for _, jc := range cfg.Jobs {
+		c.base[jc.Spec.Name] = jc
 		p, err := NewJobPlan(cfg, jc.Spec, d.Instruments.Calendars(), d.Instruments.Book(), nil)
 		if err != nil {
 			return nil, fmt.Errorf("controls: %w", err)
@@ -157,7 +167,7 @@ func NewControls(cfg Config, d ControlDeps) (*Controls, error) {
 // triggerHold is how long before its slot a triggered task becomes due.
 const triggerHold = 2 * time.Second
 
-// Plan returns a job's plan.
+// Plan returns a job's plan from its config (without runtime settings).
 func (c *Controls) Plan(job jobs.Name) (JobPlan, error) {
 	p, ok := c.plans[job]
 	if !ok {
@@ -216,7 +226,7 @@ func (c *Controls) Resume(ctx context.Context, job jobs.Name, note, actor string
 // Tasks the scheduler (or an earlier trigger) already enqueued are
 // reported as such, not enqueued again.
 func (c *Controls) Trigger(ctx context.Context, job jobs.Name, note, actor string) (AuditEntry, error) {
-	p, err := c.Plan(job)
+	p, _, err := c.Effective(ctx, job)
 	if err != nil {
 		return AuditEntry{}, err
 	}

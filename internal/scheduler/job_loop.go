@@ -14,7 +14,9 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// jobLoop waits for each slot of one job and fires it while leading.
+// jobLoop waits for each slot of one job and fires it while leading. A
+// disabled job's loop waits for its settings to change; enabled again,
+// it starts from the next slot after that instant.
 func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 	defer s.wg.Done()
 	var servedGen uint64
@@ -23,9 +25,19 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 	// the slots nobody enqueued are caught up.
 	passed := false
 	for {
-		d, ok := s.waitForSlot(ctx, j, prev)
+		if cfg, _, version := j.snapshot(); !cfg.Enabled {
+			if !s.waitForChange(ctx, j, version) {
+				return
+			}
+			prev = s.d.Clock.Now().Add(-s.cfg.EnqueueAhead)
+			continue
+		}
+		d, plan, ok := s.waitForSlot(ctx, j, prev)
 		if !ok {
 			return
+		}
+		if d.Slot.IsZero() {
+			continue // disabled while waiting
 		}
 		now := s.d.Clock.Now()
 		lead, gen, term := s.leadership(now)
@@ -38,29 +50,47 @@ func (s *Scheduler) jobLoop(ctx context.Context, j *jobRunner, prev time.Time) {
 			s.catchUp(ctx, j, d.Slot, now, term)
 			servedGen, passed = gen, false
 		}
-		if now.After(j.plan.StartBy(d)) {
+		if now.After(plan.StartBy(d)) {
 			// The process stalled past the slot's life.
 			if d.Enqueue {
-				j.addUnrecorded(j.tasks(d))
+				j.addUnrecorded(plan.Tasks(d))
 			}
 		} else {
-			s.fire(ctx, j, d, term, now)
+			s.fire(ctx, j, plan, d, term, now)
 		}
 		s.recordSlot(ctx, j, d.Slot)
 		prev = d.Slot
 	}
 }
 
+// waitForChange sleeps a fast tick at a time until the job's settings
+// change from version; false when ctx ended.
+func (s *Scheduler) waitForChange(ctx context.Context, j *jobRunner, version uint64) bool {
+	for !j.changed(version) {
+		if s.d.Clock.SleepUntil(ctx, s.d.Clock.Now().Add(s.cfg.FastTick)) != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // waitForSlot decides the first slot after prev and sleeps until its
-// enqueue instant. While it waits it looks at the calendars once a fast
-// tick: when a runtime entry changed them (a closure, a halt, an extra
-// session), it decides again from now, so the change applies from the
-// next slot rather than after a long slow-cadence wait. ok is false when
-// ctx ended.
-func (s *Scheduler) waitForSlot(ctx context.Context, j *jobRunner, prev time.Time) (d schedule.Decision, ok bool) {
+// enqueue instant, returning it with the plan that decided it. While it
+// waits it looks once a fast tick at the calendars and at the job's
+// settings: when a runtime entry changed the calendars (a closure, a
+// halt, an extra session) or `scheduler set` changed the job, it decides
+// again from now, so the change applies from the next slot boundary —
+// no slot of the old plan after prev is run, none of the new plan before
+// now is owed. A decision with a zero slot means the job was disabled.
+// ok is false when ctx ended.
+func (s *Scheduler) waitForSlot(ctx context.Context, j *jobRunner, prev time.Time) (d schedule.Decision, plan JobPlan, ok bool) {
 	book := s.d.Instruments.Book()
-	version := book.Version()
-	d = j.plan.Next(prev)
+	bookVersion := book.Version()
+	cfg, plan, version := j.snapshot()
+	if !cfg.Enabled {
+		return schedule.Decision{}, plan, true
+	}
+	d = plan.Next(prev)
 	j.setNext(d)
 	for {
 		target := d.Slot.Add(-s.cfg.EnqueueAhead)
@@ -69,17 +99,20 @@ func (s *Scheduler) waitForSlot(ctx context.Context, j *jobRunner, prev time.Tim
 			wake = now.Add(s.cfg.FastTick)
 		}
 		if s.d.Clock.SleepUntil(ctx, wake) != nil {
-			return d, false
+			return d, plan, false
 		}
 		now := s.d.Clock.Now()
-		if v := book.Version(); v != version {
-			version = v
-			d = j.plan.Next(maxTime(prev, now))
+		if v := book.Version(); v != bookVersion || j.changed(version) {
+			bookVersion = v
+			if cfg, plan, version = j.snapshot(); !cfg.Enabled {
+				return schedule.Decision{}, plan, true
+			}
+			d = plan.Next(maxTime(prev, now))
 			j.setNext(d)
 			continue
 		}
 		if !now.Before(target) {
-			return d, true
+			return d, plan, true
 		}
 	}
 }
@@ -90,11 +123,6 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
-
-// tasks is how many tasks a slot is (or would have been): one per part.
-// heartbeat_slots_total counts tasks, so scheduler and worker outcomes add
-// up.
-func (j *jobRunner) tasks(d schedule.Decision) int { return j.plan.Tasks(d) }
 
 func (j *jobRunner) setNext(d schedule.Decision) {
 	j.mu.Lock()
@@ -110,7 +138,7 @@ func (j *jobRunner) Next() schedule.Decision {
 }
 
 func (s *Scheduler) count(j *jobRunner, outcome string, n int) {
-	s.d.Metrics.Slots.WithLabelValues(string(j.cfg.Spec.Name), outcome).Add(float64(n))
+	s.d.Metrics.Slots.WithLabelValues(string(j.name), outcome).Add(float64(n))
 	j.mu.Lock()
 	j.lastOutcome = outcome
 	j.mu.Unlock()
@@ -118,19 +146,21 @@ func (s *Scheduler) count(j *jobRunner, outcome string, n int) {
 
 // fire enqueues one slot's tasks, unless the job is paused or its gate is
 // shut.
-func (s *Scheduler) fire(ctx context.Context, j *jobRunner, d schedule.Decision, term int64, now time.Time) {
-	spec := j.cfg.Spec
+// heartbeat_slots_total counts tasks (plan.Tasks), so scheduler and
+// worker outcomes add up.
+func (s *Scheduler) fire(ctx context.Context, j *jobRunner, plan JobPlan, d schedule.Decision, term int64, now time.Time) {
+	spec := plan.Spec
 	switch {
 	case s.isPaused(spec.Name):
-		s.count(j, metrics.SlotSkippedPaused, j.tasks(d))
+		s.count(j, metrics.SlotSkippedPaused, plan.Tasks(d))
 		return
 	case !d.Enqueue:
-		s.count(j, metrics.SlotSkippedClosed, j.tasks(d))
+		s.count(j, metrics.SlotSkippedClosed, plan.Tasks(d))
 		return
 	}
 	began := s.d.Clock.Now()
 	for _, part := range d.Parts {
-		p := j.plan.Payload(d, part, term, now)
+		p := plan.Payload(d, part, term, now)
 		outcome, err := s.enqueue(ctx, spec, p)
 		if err != nil {
 			s.redisResult(err, "enqueue")
@@ -165,7 +195,7 @@ func (s *Scheduler) recordSlot(ctx context.Context, j *jobRunner, slot time.Time
 	j.mu.Lock()
 	j.lastSlot = slot
 	j.mu.Unlock()
-	err := s.d.Redis.HSet(ctx, keys.LastSlots(), string(j.cfg.Spec.Name), slot.UnixMilli()).Err()
+	err := s.d.Redis.HSet(ctx, keys.LastSlots(), string(j.name), slot.UnixMilli()).Err()
 	s.redisResult(err, "record slot")
 	if err != nil {
 		return

@@ -17,6 +17,7 @@ import (
 	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/schedule"
+	"heartbeat/internal/settings"
 )
 
 // JobConfig is one job as the scheduler runs it.
@@ -82,24 +83,11 @@ type Scheduler struct {
 	stopOnce sync.Once
 	stopErr  error
 	lease    *Lease
-}
-
-// jobRunner is one job's loop state.
-type jobRunner struct {
-	cfg  JobConfig
-	plan JobPlan
-
-	mu           sync.Mutex
-	lastSlot     time.Time         // last slot this replica decided as leader
-	next         schedule.Decision // the slot the loop waits for
-	lastOutcome  string
-	calErrLogged time.Time
-	// unrecorded counts the tasks not run (failed enqueue, stall) since
-	// the last slot whose decision reached Redis. They are counted missed
-	// once a later slot is recorded — or, if another replica leads first,
-	// by its catch-up, which starts from the recorded slot: so each is
-	// counted exactly once.
-	unrecorded int
+	store    *settings.Store
+	// settingsRev is the settings-store revision the jobs' runtime
+	// settings were last read at (settings loop only).
+	settingsRev  int64
+	settingsRead bool
 }
 
 // ConfigError is New's error: it names the field of Config, or of Deps,
@@ -144,17 +132,15 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 	}
 	s := &Scheduler{cfg: cfg, d: d, log: d.Log.With().Str("component", "scheduler").Str("replica", cfg.Replica).Logger(), paused: map[string]string{}}
 	for _, jc := range cfg.Jobs {
-		if !jc.Enabled {
-			continue
-		}
-		j := &jobRunner{cfg: jc}
+		j := &jobRunner{name: jc.Spec.Name, base: jc, cfg: jc}
 		plan, err := NewJobPlan(cfg, jc.Spec, d.Instruments.Calendars(), d.Instruments.Book(), func(err error) { s.calendarError(j, err) })
-		if err != nil {
+		if err != nil && jc.Enabled {
 			return nil, &ConfigError{Field: "Jobs[" + string(jc.Spec.Name) + "].Spec.Schedule", Reason: err.Error()}
 		}
 		j.plan = plan
 		s.jobs = append(s.jobs, j)
 	}
+	s.store = settings.New(d.Redis)
 	if cfg.Lock {
 		s.lease = NewLease(d.Redis, cfg.Replica, cfg.LeaseTTL)
 	}
@@ -179,27 +165,35 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		s.log.Info().Msg("leader lock off: this replica enqueues every slot; duplicates are suppressed by task ID")
 	}
 	s.refreshPauses(ctx)
+	s.refreshSettings(ctx)
 	// One attempt before the loops start, so a slot due right away is
 	// already decided by a replica that knows whether it leads.
 	first, cancelFirst := context.WithTimeout(ctx, s.cfg.LeaseTTL)
 	s.tryLease(first, s.d.Clock.Now())
 	cancelFirst()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.leaseLoop(ctx)
 	go s.pauseLoop(ctx)
+	go s.settingsLoop(ctx)
 	now := s.d.Clock.Now()
 	for _, j := range s.jobs {
-		d := j.plan.Next(now.Add(-s.cfg.EnqueueAhead))
-		j.setNext(d)
+		if cfg, plan, _ := j.snapshot(); cfg.Enabled {
+			j.setNext(plan.Next(now.Add(-s.cfg.EnqueueAhead)))
+		}
 		s.wg.Add(1)
 		go s.jobLoop(ctx, j, now.Add(-s.cfg.EnqueueAhead))
 	}
 	s.warnCoverage(s.started)
 	s.log.Info().Int("jobs", len(s.jobs)).Msgf("Heartbeat ready with %d jobs", len(s.jobs))
 	for _, j := range s.jobs {
+		cfg, plan, _ := j.snapshot()
+		if !cfg.Enabled {
+			s.log.Info().Str("job", string(j.name)).Msg(cfg.Spec.Title + ": disabled")
+			continue
+		}
 		d := j.Next()
-		s.log.Info().Str("job", string(j.cfg.Spec.Name)).Str("schedule", j.plan.String()).
-			Time("next_slot", d.Slot).Msg(j.cfg.Spec.Title + ": " + d.Why)
+		s.log.Info().Str("job", string(j.name)).Str("schedule", plan.String()).
+			Time("next_slot", d.Slot).Msg(cfg.Spec.Title + ": " + d.Why)
 	}
 	return nil
 }
@@ -295,24 +289,30 @@ func (s *Scheduler) calendarError(j *jobRunner, err error) {
 		return
 	}
 	j.calErrLogged = now
-	s.log.Warn().Err(err).Str("job", string(j.cfg.Spec.Name)).Msg("calendar cannot answer: the market counts as closed (logged once an hour)")
+	s.log.Warn().Err(err).Str("job", string(j.name)).Msg("calendar cannot answer: the market counts as closed (logged once an hour)")
 }
 
 // JobStatus is one job as the status page shows it.
 type JobStatus struct {
-	Spec        jobs.Spec
-	Plan        JobPlan
+	Spec    jobs.Spec // effective: config and runtime settings applied
+	Plan    JobPlan
+	Enabled bool
+	// Runtime are the job's runtime settings (scheduler set), nil when it
+	// runs on its config alone.
+	Runtime     *RuntimeSettings
 	Next        schedule.Decision
 	LastSlot    time.Time
 	LastOutcome string
 }
 
-// Status returns the leader state and each job's next slot.
+// Status returns the leader state and each job's next slot and effective
+// settings.
 func (s *Scheduler) Status(now time.Time) (leader bool, term int64, js []JobStatus) {
 	leader, _, term = s.leadership(now)
 	for _, j := range s.jobs {
 		j.mu.Lock()
-		js = append(js, JobStatus{Spec: j.cfg.Spec, Plan: j.plan, Next: j.next, LastSlot: j.lastSlot, LastOutcome: j.lastOutcome})
+		js = append(js, JobStatus{Spec: j.cfg.Spec, Plan: j.plan, Enabled: j.cfg.Enabled, Runtime: j.runtime, Next: j.next,
+			LastSlot: j.lastSlot, LastOutcome: j.lastOutcome})
 		j.mu.Unlock()
 	}
 	return leader, term, js

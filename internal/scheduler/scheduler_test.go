@@ -109,12 +109,9 @@ func (f *fixture) start(t *testing.T, cfg Config) *replica {
 // startWith is start with the recorder passing tasks on to next.
 func (f *fixture) startWith(t *testing.T, cfg Config, next Enqueuer) *replica {
 	t.Helper()
-	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: next}, loops: 2}
-	for _, j := range cfg.Jobs {
-		if j.Enabled {
-			r.loops++
-		}
-	}
+	// The lease, pause and settings loops, and one loop per job (a
+	// disabled job's waits for its settings to change).
+	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: next}, loops: 3 + len(cfg.Jobs)}
 	s, err := New(cfg, Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m})
 	if err != nil {
 		t.Fatal(err)

@@ -74,6 +74,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, scheduler.ErrNothingToTrigger):
 		return http.StatusConflict
+	case errors.Is(err, scheduler.ErrInvalidSetting):
+		return http.StatusBadRequest
 	case errors.Is(err, scheduler.ErrNoEnqueuer):
 		return http.StatusServiceUnavailable
 	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded), errors.Is(err, redis.ErrClosed):
@@ -204,6 +206,8 @@ func (site *Site) apiIndex(*http.Request) (any, error) {
 		"POST " + APIPrefix + "/jobs/{job}/pause   (Authorization: Bearer TOKEN; body {\"note\": \"...\"})",
 		"POST " + APIPrefix + "/jobs/{job}/resume  (Authorization: Bearer TOKEN)",
 		"POST " + APIPrefix + "/jobs/{job}/trigger (Authorization: Bearer TOKEN)",
+		"POST " + APIPrefix + "/jobs/{job}/set     (Authorization: Bearer TOKEN; body {\"settings\": {\"interval\": \"2s\"}, \"note\": \"...\"})",
+		"POST " + APIPrefix + "/jobs/{job}/reset   (Authorization: Bearer TOKEN)",
 	}}, nil
 }
 

@@ -55,7 +55,7 @@ func TestAPIErrors(t *testing.T) {
 		{"GET", "/api/v1/symbols/SPY/bars?source=disk", 400, "source: want all, redis or store"},
 		{"GET", "/api/v1/symbols/SPY/vwap?limit=-1", 400, "limit: want an integer"},
 		{"GET", "/api/v1/jobs/intraday/pause", 405, "pause needs POST"},
-		{"POST", "/api/v1/jobs/intraday/explode", 404, "actions are pause, resume and trigger"},
+		{"POST", "/api/v1/jobs/intraday/explode", 404, "actions are pause, resume, trigger, set and reset"},
 		{"POST", "/api/v1/markets", 404, "no endpoint POST /api/v1/markets"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {

@@ -131,11 +131,12 @@ func (site *Site) serveCalendarRemove(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	note, err := readNote(r)
+	body, err := readControlBody(r, false)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	note := body.Note
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	e, err := site.d.Controls.CalendarRemove(ctx, r.PathValue("id"), note, actor)

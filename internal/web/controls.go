@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"heartbeat/internal/jobs"
 	"heartbeat/internal/scheduler"
 )
 
@@ -21,6 +20,8 @@ import (
 //	POST /api/v1/jobs/{job}/pause    body {"note": "..."} (optional)
 //	POST /api/v1/jobs/{job}/resume
 //	POST /api/v1/jobs/{job}/trigger
+//	POST /api/v1/jobs/{job}/set      body {"settings": {"interval": "2s"}, "note": "..."}
+//	POST /api/v1/jobs/{job}/reset
 //
 // Each needs "Authorization: Bearer <http.token>". With no token
 // configured the API is read-only: every POST is refused with 401 and
@@ -90,9 +91,9 @@ func (site *Site) authorize(r *http.Request) (actor string, err error) {
 func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 	action := scheduler.Action(r.PathValue("action"))
 	switch action {
-	case scheduler.ActionPause, scheduler.ActionResume, scheduler.ActionTrigger:
+	case scheduler.ActionPause, scheduler.ActionResume, scheduler.ActionTrigger, scheduler.ActionSet, scheduler.ActionReset:
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s; actions are pause, resume and trigger", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s; actions are pause, resume, trigger, set and reset", r.Method, r.URL.Path))
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -110,14 +111,15 @@ func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	note, err := readNote(r)
+	body, err := readControlBody(r, action == scheduler.ActionSet)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	note := body.Note
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	e, err := site.control(ctx, action, job, note, actor)
+	e, err := site.d.Controls.Do(ctx, scheduler.Request{Action: action, Job: job, Note: note, Actor: actor, Settings: body.Settings})
 	if err != nil && e.Action == "" {
 		status := statusOf(err)
 		log.Warn().Err(err).Int("status", status).Msg("control failed")
@@ -134,36 +136,37 @@ func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ControlResponse{OK: true, Audit: e})
 }
 
-func (site *Site) control(ctx context.Context, a scheduler.Action, job jobs.Name, note, actor string) (scheduler.AuditEntry, error) {
-	c := site.d.Controls
-	switch a {
-	case scheduler.ActionPause:
-		return c.Pause(ctx, job, note, actor)
-	case scheduler.ActionResume:
-		return c.Resume(ctx, job, note, actor)
-	}
-	return c.Trigger(ctx, job, note, actor)
+// controlBody is a control's optional JSON body.
+type controlBody struct {
+	Note     string            `json:"note"`
+	Settings map[string]string `json:"settings"` // set only
 }
 
-// readNote reads the optional JSON body {"note": "..."}.
-func readNote(r *http.Request) (string, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxNote+256))
+// readControlBody reads the optional JSON body {"note": "..."}, with
+// "settings" for set.
+func readControlBody(r *http.Request, withSettings bool) (controlBody, error) {
+	var b controlBody
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxNote+4096))
 	if err != nil {
-		return "", fmt.Errorf("read body: %w", err)
+		return b, fmt.Errorf("read body: %w", err)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return "", nil
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return b, nil
 	}
-	var b struct {
-		Note string `json:"note"`
+	want := `{"note": "..."}`
+	if withSettings {
+		want = `{"settings": {"FIELD": "VALUE"}, "note": "..."}`
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return "", fmt.Errorf(`body: want {"note": "..."}: %w`, err)
+		return b, fmt.Errorf("body: want %s: %w", want, err)
 	}
 	if len(b.Note) > maxNote {
-		return "", errors.New("note: longer than 1024 bytes")
+		return b, errors.New("note: longer than 1024 bytes")
 	}
-	return b.Note, nil
+	if b.Settings != nil && !withSettings {
+		return b, fmt.Errorf("body: want %s: settings are for set only", want)
+	}
+	return b, nil
 }

@@ -8,8 +8,10 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/scheduler"
+	"heartbeat/internal/settings"
 	"heartbeat/internal/testinfra"
 )
 
@@ -159,5 +161,56 @@ func TestControlsBadRequests(t *testing.T) {
 	defer insp.Close()
 	if qs, _ := insp.Queues(); len(qs) != 0 {
 		t.Fatalf("queues %v", qs)
+	}
+}
+
+// TestControlsSetReset: set stores a job's runtime settings (merged with
+// earlier ones) and audits them; a bad value is a 400 naming the field
+// and changes nothing; reset removes them.
+func TestControlsSetReset(t *testing.T) {
+	t.Parallel()
+	f := setupSite(t, "s3cret", at(t, monday))
+	ctx := context.Background()
+	var res ControlResponse
+	status, _, body := f.call(t, "POST", "/api/v1/jobs/intraday/set", "s3cret",
+		map[string]any{"settings": map[string]string{"interval": "2s"}, "note": "calmer"}, &res)
+	if status != 200 || res.Audit.Action != scheduler.ActionSet || !strings.Contains(res.Audit.Result, "interval=2s") {
+		t.Fatalf("set: %d %s", status, body)
+	}
+	status, _, body = f.call(t, "POST", "/api/v1/jobs/intraday/set", "s3cret",
+		map[string]any{"settings": map[string]string{"overlap": "allow"}}, &res)
+	if status != 200 || !strings.Contains(res.Audit.Result, "runtime settings now interval=2s overlap=allow") {
+		t.Fatalf("second set: %d %s", status, body)
+	}
+	for _, tc := range []struct {
+		body map[string]any
+		msg  string
+	}{
+		{map[string]any{"settings": map[string]string{"interval": "soon"}}, "interval: want a duration"},
+		{map[string]any{"settings": map[string]string{"queue": "default"}}, "queue: fixed at start"},
+		{map[string]any{"settings": map[string]string{"at": "XPAR.close"}}, "at: unknown market"},
+		{map[string]any{"settings": map[string]string{}}, "no FIELD=VALUE given"},
+	} {
+		var e errorBody
+		status, _, body = f.call(t, "POST", "/api/v1/jobs/intraday/set", "s3cret", tc.body, &e)
+		if status != 400 || !strings.Contains(e.Error, tc.msg) {
+			t.Fatalf("set %v: %d %s, want 400 %q", tc.body, status, body, tc.msg)
+		}
+	}
+	all, _, err := scheduler.ReadJobSettings(ctx, settings.New(f.rdb))
+	testinfra.Must(t, err, "read settings")
+	if rs := all[jobs.Intraday]; rs == nil || rs.Settings["interval"] != "2s" || rs.Settings["overlap"] != "allow" || len(rs.Settings) != 2 ||
+		!strings.HasPrefix(rs.Actor, "http:127.0.0.1:") || rs.Note != "" {
+		t.Fatalf("stored settings %+v", rs)
+	}
+	status, _, body = f.call(t, "POST", "/api/v1/jobs/intraday/reset", "s3cret", nil, &res)
+	if status != 200 || res.Audit.Result != "reset to the config; applied at the next slot boundary" {
+		t.Fatalf("reset: %d %s", status, body)
+	}
+	if all, _, _ := scheduler.ReadJobSettings(ctx, settings.New(f.rdb)); len(all) != 0 {
+		t.Fatalf("settings after reset %+v", all)
+	}
+	if status, _, _ = f.call(t, "POST", "/api/v1/jobs/intraday/set", "", map[string]any{"settings": map[string]string{"interval": "5s"}}, nil); status != 401 {
+		t.Fatalf("set without a token: %d", status)
 	}
 }

@@ -188,6 +188,22 @@ func policyView(spec jobs.Spec) PolicyView {
 	return v
 }
 
+// RuntimeView is a job's runtime settings: each field's value, who set
+// them and when.
+type RuntimeView struct {
+	Settings map[string]string `json:"settings"`
+	Actor    string            `json:"actor"`
+	At       time.Time         `json:"at"`
+	Note     string            `json:"note,omitempty"`
+}
+
+func runtimeView(rs *scheduler.RuntimeSettings) *RuntimeView {
+	if rs == nil {
+		return nil
+	}
+	return &RuntimeView{Settings: rs.Settings, Actor: rs.Actor, At: rs.At.UTC(), Note: rs.Note}
+}
+
 // JobView is one row of the jobs table.
 type JobView struct {
 	Job      jobs.Name `json:"job"`
@@ -198,23 +214,26 @@ type JobView struct {
 	// Schedule is the schedule's canonical text: "every 1s, gate open",
 	// `cron "0 30 9 * * 1-5" in America/New_York, gate open`,
 	// "at XNYS.close+2m", "within open-1m..open-1s every 30s".
-	Schedule        string             `json:"schedule"`
-	IntervalSeconds float64            `json:"interval_s"` // zero for cron and at schedules
-	Gate            string             `json:"gate"`       // open, always or empty (at, within)
-	Policy          PolicyView         `json:"policy"`
-	CadenceSeconds  float64            `json:"cadence_s"` // effective now: the interval, or max(interval, slow tick) while markets are closed; zero for cron and at
-	MarketsOpen     bool               `json:"markets_open"`
-	LastSlot        *time.Time         `json:"last_slot,omitempty"`
-	NextSlot        *time.Time         `json:"next_slot,omitempty"`
-	NextDecision    string             `json:"next_decision,omitempty"`
-	LastDurationMS  *float64           `json:"last_duration_ms,omitempty"`
-	StartLagP50MS   *float64           `json:"start_lag_p50_ms,omitempty"`
-	StartLagP99MS   *float64           `json:"start_lag_p99_ms,omitempty"`
-	Runs            int                `json:"runs"` // runs of the job among the newest statsWindow runs
-	RunOutcomes     map[string]int     `json:"run_outcomes"`
-	SlotOutcomes    map[string]float64 `json:"slot_outcomes"` // this replica's scheduler, since it started
-	Paused          bool               `json:"paused"`
-	PauseNote       string             `json:"pause_note,omitempty"`
+	Schedule        string     `json:"schedule"`
+	IntervalSeconds float64    `json:"interval_s"` // zero for cron and at schedules
+	Gate            string     `json:"gate"`       // open, always or empty (at, within)
+	Policy          PolicyView `json:"policy"`
+	// Runtime are the settings `scheduler set` changed, with who and
+	// when; absent when the job runs on its config alone.
+	Runtime        *RuntimeView       `json:"runtime,omitempty"`
+	CadenceSeconds float64            `json:"cadence_s"` // effective now: the interval, or max(interval, slow tick) while markets are closed; zero for cron and at
+	MarketsOpen    bool               `json:"markets_open"`
+	LastSlot       *time.Time         `json:"last_slot,omitempty"`
+	NextSlot       *time.Time         `json:"next_slot,omitempty"`
+	NextDecision   string             `json:"next_decision,omitempty"`
+	LastDurationMS *float64           `json:"last_duration_ms,omitempty"`
+	StartLagP50MS  *float64           `json:"start_lag_p50_ms,omitempty"`
+	StartLagP99MS  *float64           `json:"start_lag_p99_ms,omitempty"`
+	Runs           int                `json:"runs"` // runs of the job among the newest statsWindow runs
+	RunOutcomes    map[string]int     `json:"run_outcomes"`
+	SlotOutcomes   map[string]float64 `json:"slot_outcomes"` // this replica's scheduler, since it started
+	Paused         bool               `json:"paused"`
+	PauseNote      string             `json:"pause_note,omitempty"`
 	// PauseUnknown: Redis did not answer, so whether the job is paused is
 	// not known.
 	PauseUnknown bool `json:"pause_unknown,omitempty"`
@@ -376,11 +395,15 @@ func (site *Site) jobs(ctx context.Context, now time.Time, recent []runlog.Run, 
 			errs = append(errs, err)
 			continue
 		}
+		st, known := byName[name]
+		enabled := known && st.Enabled
+		if known && st.Plan.Plan != nil {
+			plan = st.Plan // with the runtime settings
+		}
 		spec := plan.Spec
-		st, enabled := byName[name]
 		v := JobView{Job: name, Title: spec.Title, TaskType: spec.TaskType, Queue: spec.Queue, Enabled: enabled,
 			Schedule: plan.String(), IntervalSeconds: spec.Schedule.Every.Seconds(), Gate: spec.Schedule.Gate,
-			Policy: policyView(spec), RunOutcomes: map[string]int{}, SlotOutcomes: counts[string(name)]}
+			Policy: policyView(spec), Runtime: runtimeView(st.Runtime), RunOutcomes: map[string]int{}, SlotOutcomes: counts[string(name)]}
 		if v.SlotOutcomes == nil {
 			v.SlotOutcomes = map[string]float64{}
 		}
