@@ -46,8 +46,8 @@ var uses = []atomicUse{
 	{"internal/scheduler/lease.go:acquireScript", func() [][]string { return [][]string{{keys.Lease(), keys.Term()}} }},
 	{"internal/scheduler/lease.go:renewScript", func() [][]string { return [][]string{{keys.Lease()}} }},
 	{"internal/scheduler/lease.go:releaseScript", func() [][]string { return [][]string{{keys.Lease()}} }},
-	{"internal/tasks/lock.go:renewLockScript", func() [][]string { return [][]string{{keys.RunLock("intraday", "0")}} }},
-	{"internal/tasks/lock.go:releaseLockScript", func() [][]string { return [][]string{{keys.RunLock("session_volume", "all")}} }},
+	{"internal/runner/lock.go:renewLockScript", func() [][]string { return [][]string{{keys.RunLock("intraday", "0")}} }},
+	{"internal/runner/lock.go:releaseLockScript", func() [][]string { return [][]string{{keys.RunLock("session_volume", "all")}} }},
 	{"internal/marketdata/metrics.go:metricsScript", func() [][]string { return [][]string{{keys.MarketMetrics("CMES")}} }},
 	{"internal/marketdata/commit.go:commitScript", func() [][]string {
 		var out [][]string

@@ -1,6 +1,8 @@
-// Package tasks owns the asynq tasks of the eight jobs: their payload and
-// identity (what the scheduler enqueues) and their handlers (what the
-// workers run), registered in one place.
+// Package tasks owns the asynq tasks of the eight jobs as the scheduler
+// enqueues them: their payload, their identity (TaskID), their enqueue
+// options and the retry policy. It depends on no handler, no market-data
+// engine and no store, so the scheduler imports it alone; the handlers
+// that run the tasks are in package runner.
 package tasks
 
 import (
@@ -46,8 +48,7 @@ func (p Payload) ID() string { return TaskID(p.Job, p.Part, p.Slot) }
 func (p Payload) Shard() (int, error) {
 	n, err := strconv.Atoi(p.Part)
 	if err != nil {
-		// Retrying cannot fix the payload.
-		return 0, fmt.Errorf("task %s: part %q is not a shard: %w: %w", p.ID(), p.Part, err, asynq.SkipRetry)
+		return 0, Permanent(fmt.Errorf("task %s: part %q is not a shard: %w", p.ID(), p.Part, err))
 	}
 	return n, nil
 }
@@ -59,8 +60,7 @@ type Options struct {
 }
 
 // New builds the asynq task of a payload with its options: its TaskID, its
-// job's queue, the retention, a timeout, and a few quick retries (a task
-// retried after its slot + interval is dropped as expired anyway).
+// job's queue, the retention, a timeout, and MaxRetry retries.
 func New(spec jobs.Spec, p Payload, o Options) (*asynq.Task, []asynq.Option, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -70,7 +70,7 @@ func New(spec jobs.Spec, p Payload, o Options) (*asynq.Task, []asynq.Option, err
 		asynq.TaskID(p.ID()),
 		asynq.Queue(spec.Queue),
 		asynq.Retention(o.Retention),
-		asynq.MaxRetry(3),
+		asynq.MaxRetry(MaxRetry),
 		asynq.Timeout(RunTimeout(spec.Interval)),
 	}
 	return asynq.NewTask(spec.TaskType, b), opts, nil
