@@ -38,6 +38,11 @@ var seams = []struct {
 			"heartbeat/internal/node", "heartbeat/internal/web", "github.com/jackc/pgx/v5"},
 	},
 	{
+		// The token lock is a Redis primitive: go-redis and nothing of ours.
+		pkg:  "heartbeat/internal/tokenlock",
+		only: []string{"heartbeat/internal/tokenlock", "github.com/redis/go-redis/v9", "go.uber.org/atomic", "github.com/cespare/xxhash/v2", "golang.org/x/sys"},
+	},
+	{
 		// The schedule strategies are pure: the scheduler and the public
 		// job API import them.
 		pkg: "heartbeat/internal/schedule",

@@ -44,10 +44,13 @@ func asynqQueueKeys(q string) []string {
 // uses lists every script and MULTI of the code base with its keys.
 var uses = []atomicUse{
 	{"internal/scheduler/lease.go:acquireScript", func() [][]string { return [][]string{{keys.Lease(), keys.Term()}} }},
-	{"internal/scheduler/lease.go:renewScript", func() [][]string { return [][]string{{keys.Lease()}} }},
-	{"internal/scheduler/lease.go:releaseScript", func() [][]string { return [][]string{{keys.Lease()}} }},
-	{"internal/runner/lock.go:renewLockScript", func() [][]string { return [][]string{{keys.RunLock("intraday", "0")}} }},
-	{"internal/runner/lock.go:releaseLockScript", func() [][]string { return [][]string{{keys.RunLock("session_volume", "all")}} }},
+	// tokenlock's scripts take one key: the lease or a run lock.
+	{"internal/tokenlock/tokenlock.go:renewScript", func() [][]string {
+		return [][]string{{keys.Lease()}, {keys.RunLock("intraday", "0")}}
+	}},
+	{"internal/tokenlock/tokenlock.go:releaseScript", func() [][]string {
+		return [][]string{{keys.Lease()}, {keys.RunLock("session_volume", "all")}}
+	}},
 	{"internal/marketdata/metrics.go:metricsScript", func() [][]string { return [][]string{{keys.MarketMetrics("CMES")}} }},
 	{"internal/marketdata/commit.go:commitScript", func() [][]string {
 		var out [][]string
