@@ -121,9 +121,6 @@ func (e *Engine) Settings() Settings { return e.set }
 // Instruments returns the configured instruments.
 func (e *Engine) Instruments() *market.Instruments { return e.instr }
 
-// ShardSymbols returns the configured symbols of a shard, sorted.
-func (e *Engine) ShardSymbols(shard int) []string { return e.byShard[shard] }
-
 func (e *Engine) step(name string) error {
 	if e.fault == nil {
 		return nil

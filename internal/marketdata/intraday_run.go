@@ -37,14 +37,6 @@ type IntradayStats struct {
 	CaughtUp         bool // the run read everything the stream had
 }
 
-// deadLetter is a rejected tick on its way to the dead-letter stream.
-type deadLetter struct {
-	reason ticks.Reason
-	id     string
-	detail string
-	fields string // the entry's fields, as JSON
-}
-
 // hourMS is an hour in milliseconds: minute bars are kept in one sorted
 // set per UTC hour.
 const hourMS = int64(time.Hour / time.Millisecond)
@@ -302,17 +294,6 @@ func xrange(ctx context.Context, rdb redis.UniversalClient, key, start string, c
 	return out, nil
 }
 
-// reject turns a stream entry into a dead letter, logging the reason at
-// most once a minute.
-func (e *Engine) reject(m streamEntry, reason ticks.Reason, detail string, shard int, now time.Time) deadLetter {
-	raw, _ := json.Marshal(m.fields())
-	if e.dlLog.allow(string(reason), now, time.Minute) {
-		e.log.Warn().Str("reason", string(reason)).Str("detail", detail).Int("shard", shard).
-			Str("entry", m.id).RawJSON("fields", raw).Msg("tick rejected to the dead-letter stream (logged at most once a minute per reason)")
-	}
-	return deadLetter{reason: reason, id: m.id, detail: detail, fields: string(raw)}
-}
-
 // loadStates puts the states of syms into updates: from cached when it
 // has them, else read from Redis.
 func (e *Engine) loadStates(ctx context.Context, shard int, updates map[string]*symbolUpdate, syms []string, cached map[string]*SymbolState) error {
@@ -423,15 +404,7 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt, newID string, updates m
 			}
 		}
 	}
-	counts := map[string]int{}
-	for _, d := range dead {
-		c.op("XADDCAP", keys.DeadLetter(shard), e.set.DeadLetterMaxLen, "reason", string(d.reason), "id", d.id,
-			"detail", d.detail, "shard", shard, "at", now.UTC().Format(time.RFC3339Nano), "fields", d.fields)
-		counts[string(d.reason)]++
-	}
-	for _, r := range sortedKeys(counts) {
-		c.op("HINCRBY", keys.DeadLetterCounts(shard), r, counts[r])
-	}
+	e.writeDeadLetters(commitDeadLetters{c}, shard, dead, now)
 	if newID != "" && st.Read > 0 {
 		c.op("XTRIMMINID", keys.Ticks(shard), newID)
 	}

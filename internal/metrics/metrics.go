@@ -9,17 +9,14 @@ import (
 	"heartbeat/internal/buildinfo"
 )
 
-// Slot outcomes counted by heartbeat_slots_total.
+// The scheduler's slot outcomes counted by heartbeat_slots_total; the
+// workers count theirs (runlog.Outcome) under the same metric.
 const (
 	SlotEnqueued            = "enqueued"
 	SlotDuplicateSuppressed = "duplicate_suppressed"
 	SlotSkippedClosed       = "skipped_closed"
 	SlotSkippedPaused       = "skipped_paused"
-	SlotSkippedOverlap      = "skipped_overlap"
-	SlotExpired             = "expired"
 	SlotMissed              = "missed"
-	SlotOK                  = "ok"
-	SlotError               = "error"
 )
 
 // Metrics are the collectors every component updates.

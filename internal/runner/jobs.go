@@ -11,6 +11,7 @@ import (
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
 	"heartbeat/internal/tasks"
+	"heartbeat/internal/ticks"
 )
 
 // job is the body of one job's handler: the computation for a payload,
@@ -87,7 +88,7 @@ func (h *Handlers) flush(ctx context.Context, p tasks.Payload, now time.Time) er
 	st, err := h.eng.FlushClosedBars(ctx, shard, now)
 	h.metrics.Bars.WithLabelValues("flushed").Add(float64(st.Written))
 	if st.Corrupt > 0 {
-		h.metrics.DeadLetters.WithLabelValues("corrupt_bar").Add(float64(st.Corrupt))
+		h.metrics.DeadLetters.WithLabelValues(string(ticks.ReasonCorruptBar)).Add(float64(st.Corrupt))
 	}
 	return err
 }
