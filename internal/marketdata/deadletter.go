@@ -25,10 +25,8 @@ type deadLetter struct {
 // most once a minute.
 func (e *Engine) reject(m streamEntry, reason ticks.Reason, detail string, shard int, now time.Time) deadLetter {
 	raw, _ := json.Marshal(m.fields())
-	if e.dlLog.allow(string(reason), now, time.Minute) {
-		e.log.Warn().Str("reason", string(reason)).Str("detail", detail).Int("shard", shard).
-			Str("entry", m.id).RawJSON("fields", raw).Msg("tick rejected to the dead-letter stream (logged at most once a minute per reason)")
-	}
+	e.dlLog.Warn(string(reason), now).Str("reason", string(reason)).Str("detail", detail).Int("shard", shard).
+		Str("entry", m.id).RawJSON("fields", raw).Msg("entry rejected to the dead-letter stream (logged at most once a minute per reason)")
 	return deadLetter{reason: reason, id: m.id, detail: detail, fields: string(raw)}
 }
 
