@@ -117,7 +117,7 @@ func (h *Handlers) finish(ctx context.Context, run runlog.Run, outcome runlog.Ou
 		run.Error = runErr.Error()
 	}
 	job := run.Job
-	h.metrics.Slots.WithLabelValues(job, string(outcome)).Inc()
+	h.metrics.CountSlots(job, outcome, 1)
 	if outcome == runlog.OK {
 		h.metrics.LastSuccess.WithLabelValues(job).Set(float64(run.FinishedAt.UnixMilli()) / 1000)
 	}

@@ -355,9 +355,7 @@ func (site *Site) apiRuns(r *http.Request) (any, error) {
 			return nil, badRequest("job: %v", err)
 		}
 	}
-	switch query.Outcome {
-	case "", runlog.OK, runlog.Error, runlog.Expired, runlog.SkippedOverlap:
-	default:
+	if query.Outcome != "" && !query.Outcome.Recorded() {
 		return nil, badRequest("outcome: must be ok, error, expired or skipped_overlap, got %q", query.Outcome)
 	}
 	if len(query.Part) > 64 {
