@@ -30,7 +30,7 @@ type atomicUse struct {
 func shardKeys(n int) []string {
 	return []string{keys.Checkpoints(n), keys.Ticks(n), keys.Quotes(n), keys.Intraday(n), keys.OpenBars(n), keys.ClosedBars(n),
 		keys.MinuteBars(n, "ES", 491234), keys.MinuteBars(n, "BTCUSD", 491235), keys.DailyBars(n, "SPY"), keys.VwapLast(n),
-		keys.DeadLetter(n), keys.DeadLetterCounts(n), keys.Week52(n), keys.SessionVolume(n), keys.Rolling24h(n), keys.VwapSeries(n, "7203.T")}
+		keys.DeadLetter(n), keys.DeadLetterCounts(n), keys.Amended(n), keys.Week52(n), keys.SessionVolume(n), keys.Rolling24h(n), keys.VwapSeries(n, "7203.T")}
 }
 
 // asynqQueueKeys are the keys asynq's memory usage script gets for queue

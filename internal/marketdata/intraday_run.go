@@ -49,10 +49,11 @@ const minuteBarRetention = 25 * time.Hour
 // weeks Week52Extremes looks at, plus a week.
 const dailyRetentionDays = 53 * 7
 
-// ckptVwapRecapture is the checkpoint field with the first minute a late
-// tick amended after VwapMinuteCapture had captured it: the capture does
-// those minutes again.
-const ckptVwapRecapture = "vwap_recapture"
+// amendedEarliest is the field of keys.Amended with the start of the
+// earliest minute a late tick amended: Intraday publishes it (the lowest
+// wins until a reader takes it), VwapMinuteCapture reads it and captures
+// those minutes again if it had captured them already.
+const amendedEarliest = "earliest"
 
 // intradayPage is how many stream entries Intraday reads at a time.
 const intradayPage = 4096
@@ -71,19 +72,12 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 		return st, err
 	}
 	pipe := e.rdb.Pipeline()
-	ckptCmd := pipe.HMGet(ctx, keys.Checkpoints(shard), ckptIntraday, ckptVwap)
+	ckptCmd := pipe.HGet(ctx, keys.Checkpoints(shard), ckptIntraday)
 	dueCmd := pipe.ZRangeByScore(ctx, keys.OpenBars(shard), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10)})
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return st, fmt.Errorf("intraday shard %d: read checkpoint: %w", shard, err)
 	}
-	ck := ckptCmd.Val()
-	old, _ := ck[0].(string)
-	vwapCaptured := int64(-1) // the last minute VwapMinuteCapture captured
-	if v, ok := ck[1].(string); ok {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			vwapCaptured = n
-		}
-	}
+	old := ckptCmd.Val() // "" when absent
 	rev, lastID, err := parseIntradayCheckpoint(old)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
@@ -205,8 +199,8 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 			reopened = u.reopened
 		}
 	}
-	if reopened >= 0 && reopened <= vwapCaptured {
-		c.op("HMIN", keys.Checkpoints(shard), ckptVwapRecapture, reopened)
+	if reopened >= 0 {
+		c.op("HMIN", keys.Amended(shard), amendedEarliest, reopened)
 	}
 	res, err := c.run(ctx, e, "intraday", now)
 	if err != nil {
