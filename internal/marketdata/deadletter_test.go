@@ -1,13 +1,19 @@
 package marketdata
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"heartbeat/internal/keys"
+	"heartbeat/internal/testinfra"
 	"heartbeat/internal/ticks"
 )
 
@@ -69,5 +75,33 @@ func TestDeadLettersSameThroughBothSinks(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("dead letters (-want +got):\n%s", diff)
+	}
+}
+
+// TestRejectLogsOncePerReasonAndMinute: a run that rejects several ticks
+// for one reason logs one line for it; the next run within the minute
+// none; a run a minute later one again.
+func TestRejectLogsOncePerReasonAndMinute(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	_, rdb := testinfra.Mini(t)
+	f := setupOn(t, rdb, testSettings(), func(d *Deps) { d.Log = zerolog.New(&logs) })
+	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	ms := strconv.FormatInt(now.UnixMilli(), 10)
+	lines := func() int { return strings.Count(logs.String(), "rejected to the dead-letter stream") }
+	for i, run := range []struct {
+		at   time.Duration
+		bad  int
+		want int // lines logged so far
+	}{
+		{0, 3, 1}, {30 * time.Second, 2, 1}, {time.Minute, 1, 2},
+	} {
+		for j := range run.bad {
+			f.add(t, fmt.Sprintf("%d-%d", i+1, j), ticks.FieldSymbol, "SPY", ticks.FieldPrice, "0", ticks.FieldSize, "1", ticks.FieldTS, ms)
+		}
+		f.intradayAll(t, now.Add(run.at))
+		if got := lines(); got != run.want {
+			t.Fatalf("run %d: %d lines logged, want %d:\n%s", i, got, run.want, logs.String())
+		}
 	}
 }
