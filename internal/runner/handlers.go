@@ -48,7 +48,7 @@ type HandlerDeps struct {
 // NewHandlers returns the handlers.
 func NewHandlers(d HandlerDeps) (*Handlers, error) {
 	if d.Engine == nil || d.Redis == nil || d.Runs == nil || d.Clock == nil || d.Metrics == nil || d.Worker == "" {
-		return nil, errors.New("tasks: Engine, Redis, Runs, Clock, Metrics and Worker are required")
+		return nil, errors.New("runner: Engine, Redis, Runs, Clock, Metrics and Worker are required")
 	}
 	return &Handlers{eng: d.Engine, runs: d.Runs, rdb: d.Redis, clock: d.Clock, log: d.Log, metrics: d.Metrics, worker: d.Worker}, nil
 }
