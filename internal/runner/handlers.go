@@ -3,7 +3,7 @@
 // holds the job part's run lock, records the run's outcome in the run
 // history and the metrics) and the job bodies themselves, which call the
 // market-data engine. The tasks themselves (payload, identity, options,
-// retry policy) are package tasks'.
+// retry policy) are in package tasks.
 package runner
 
 import (
