@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
-MUTATED ?= ./internal/decimal ./internal/tasks ./internal/scheduler ./internal/market ./internal/marketdata
+MUTATED ?= ./internal/decimal ./internal/tasks ./internal/runner ./internal/scheduler ./internal/market ./internal/marketdata
 
 .PHONY: run test test-race test-integration test-process test-ha test-ha-loss test-ha-e2e fuzz mutation lint bench bench-backfill bench-ingest bench-ingest-cluster bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build secrets
 

@@ -23,7 +23,7 @@ import (
 	"heartbeat/internal/config"
 	"heartbeat/internal/feed"
 	"heartbeat/internal/logging"
-	"heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 	"heartbeat/internal/ticks"
 )
 
@@ -87,8 +87,8 @@ func setup(ctx context.Context, cfg config.Config, stderr io.Writer, cmd string)
 		return zerolog.Logger{}, nil, err
 	}
 	log := logging.New(cfg.Log, stderr).With().Str("cmd", cmd).Logger()
-	node.RouteRedisLogs(log)
-	rdb, _, err := node.Redis(ctx, cfg.Redis)
+	redisconn.RouteRedisLogs(log)
+	rdb, _, err := redisconn.Redis(ctx, cfg.Redis)
 	return log, rdb, err
 }
 

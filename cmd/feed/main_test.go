@@ -112,7 +112,7 @@ func TestUnreachableRedisExits1Quickly(t *testing.T) {
 				t.Fatalf("exit %d, want %d with a clear message:\n%s", code, cli.ExitError, stderr)
 			}
 			// The command's own deadline is redis.dial_timeout + 1 s
-			// (node.Redis); without one, go-redis would retry for as
+			// (redisconn.Redis); without one, go-redis would retry for as
 			// long as the context lasts. The margin is for a loaded
 			// machine, where the race detector's build has taken 13 s.
 			ping := config.Default().Redis.DialTimeout + time.Second

@@ -13,6 +13,7 @@ import (
 	"heartbeat/internal/config"
 	"heartbeat/internal/market"
 	"heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 	"heartbeat/internal/scheduler"
 )
 
@@ -122,7 +123,7 @@ func runCalendar(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // calendarControls connects to Redis and returns the controls with the
 // runtime calendar entries on the config's book.
 func calendarControls(ctx context.Context, cfg config.Config, instruments *market.Instruments) (*scheduler.Controls, *calendars.Runtime, func(), error) {
-	rdb, _, err := node.Redis(ctx, cfg.Redis)
+	rdb, _, err := redisconn.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return nil, nil, nil, err
 	}

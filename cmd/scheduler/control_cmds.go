@@ -20,6 +20,7 @@ import (
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
 	"heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 	"heartbeat/internal/scheduler"
 )
 
@@ -174,7 +175,7 @@ func runControl(ctx context.Context, action scheduler.Action, args []string, std
 	if err != nil {
 		return err
 	}
-	rdb, conn, err := node.Redis(ctx, cfg.Redis)
+	rdb, conn, err := redisconn.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}

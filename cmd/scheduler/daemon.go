@@ -11,6 +11,7 @@ import (
 	"heartbeat/internal/config"
 	"heartbeat/internal/embedded"
 	"heartbeat/internal/logging"
+	"heartbeat/internal/redisconn"
 
 	"github.com/rs/zerolog"
 	"heartbeat/internal/metrics"
@@ -43,7 +44,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := logging.New(cfg.Log, stderr)
-	node.RouteRedisLogs(log)
+	redisconn.RouteRedisLogs(log)
 	if *f.embedded {
 		return runEmbedded(ctx, cfg, log)
 	}
@@ -89,7 +90,7 @@ func serve(ctx context.Context, c component) error {
 }
 
 func runScheduler(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	rdb, conn, err := node.Redis(ctx, cfg.Redis)
+	rdb, conn, err := redisconn.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}

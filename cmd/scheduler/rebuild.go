@@ -10,7 +10,7 @@ import (
 	"heartbeat/internal/clock"
 	"heartbeat/internal/logging"
 	"heartbeat/internal/marketdata"
-	"heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 )
 
 // runRebuild restores, from the durable store, the state the jobs keep only
@@ -48,7 +48,7 @@ func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer, clk c
 	if err != nil {
 		return cli.UsageError{Err: err}
 	}
-	rdb, _, err := node.Redis(ctx, cfg.Redis)
+	rdb, _, err := redisconn.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}

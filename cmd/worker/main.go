@@ -16,6 +16,7 @@ import (
 	"heartbeat/internal/logging"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 )
 
 func main() {
@@ -56,8 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := logging.New(cfg.Log, stderr)
-	node.RouteRedisLogs(log)
-	rdb, conn, err := node.Redis(ctx, cfg.Redis)
+	redisconn.RouteRedisLogs(log)
+	rdb, conn, err := redisconn.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"heartbeat/internal/feed"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 	"heartbeat/internal/ticks"
 )
 
@@ -75,7 +76,7 @@ func (s *System) Start(ctx context.Context) (err error) {
 	// The in-memory Redis is one node without credentials, whatever the
 	// configured connection.
 	s.cfg.Redis = config.Redis{Mode: config.RedisSingle, URL: "redis://" + s.mr.Addr() + "/0", DialTimeout: s.cfg.Redis.DialTimeout}
-	rdb, conn, err := node.Redis(ctx, s.cfg.Redis)
+	rdb, conn, err := redisconn.Redis(ctx, s.cfg.Redis)
 	if err != nil {
 		return err
 	}

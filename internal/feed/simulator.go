@@ -18,6 +18,7 @@ import (
 	"heartbeat/internal/config"
 	"heartbeat/internal/decimal"
 	"heartbeat/internal/market"
+	"heartbeat/internal/ratelog"
 	"heartbeat/internal/ticks"
 )
 
@@ -244,7 +245,7 @@ func NewSimulator(cfg SimConfig, deps SimDeps) (*Simulator, error) {
 		})
 	}
 	s.gate.open = make([]bool, len(s.gate.cals))
-	s.gate.log = &s.log
+	s.gate.warned = ratelog.New(s.log, 0)
 	return s, nil
 }
 
@@ -461,9 +462,8 @@ type gate struct {
 	cals    []*market.Calendar
 	open    []bool
 	anyOpen bool
-	until   time.Time // the cached phases hold for instants before until
-	log     *zerolog.Logger
-	warned  map[market.Code]bool
+	until   time.Time       // the cached phases hold for instants before until
+	warned  *ratelog.Logger // once per market: New(log, 0)
 }
 
 // at brings the cache up to date for t; slot times never go backwards.
@@ -488,13 +488,7 @@ func (g *gate) at(t time.Time) {
 			// Outside the calendar's coverage: treat as closed, look again
 			// in an hour, and say so once.
 			open, next = false, t.Add(time.Hour)
-			if !g.warned[c.Code()] {
-				if g.warned == nil {
-					g.warned = map[market.Code]bool{}
-				}
-				g.warned[c.Code()] = true
-				g.log.Warn().Err(err).Str("market", string(c.Code())).Msg("calendar cannot answer; treating the market as closed")
-			}
+			g.warned.Warn(string(c.Code()), t).Err(err).Str("market", string(c.Code())).Msg("calendar cannot answer; treating the market as closed")
 		}
 		g.open[i] = open
 		g.anyOpen = g.anyOpen || open

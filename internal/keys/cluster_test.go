@@ -30,7 +30,7 @@ type atomicUse struct {
 func shardKeys(n int) []string {
 	return []string{keys.Checkpoints(n), keys.Ticks(n), keys.Quotes(n), keys.Intraday(n), keys.OpenBars(n), keys.ClosedBars(n),
 		keys.MinuteBars(n, "ES", 491234), keys.MinuteBars(n, "BTCUSD", 491235), keys.DailyBars(n, "SPY"), keys.VwapLast(n),
-		keys.DeadLetter(n), keys.DeadLetterCounts(n), keys.Week52(n), keys.SessionVolume(n), keys.Rolling24h(n), keys.VwapSeries(n, "7203.T")}
+		keys.DeadLetter(n), keys.DeadLetterCounts(n), keys.Amended(n), keys.Week52(n), keys.SessionVolume(n), keys.Rolling24h(n), keys.VwapSeries(n, "7203.T")}
 }
 
 // asynqQueueKeys are the keys asynq's memory usage script gets for queue
@@ -44,10 +44,13 @@ func asynqQueueKeys(q string) []string {
 // uses lists every script and MULTI of the code base with its keys.
 var uses = []atomicUse{
 	{"internal/scheduler/lease.go:acquireScript", func() [][]string { return [][]string{{keys.Lease(), keys.Term()}} }},
-	{"internal/scheduler/lease.go:renewScript", func() [][]string { return [][]string{{keys.Lease()}} }},
-	{"internal/scheduler/lease.go:releaseScript", func() [][]string { return [][]string{{keys.Lease()}} }},
-	{"internal/tasks/lock.go:renewLockScript", func() [][]string { return [][]string{{keys.RunLock("intraday", "0")}} }},
-	{"internal/tasks/lock.go:releaseLockScript", func() [][]string { return [][]string{{keys.RunLock("session_volume", "all")}} }},
+	// tokenlock's scripts take one key: the lease or a run lock.
+	{"internal/tokenlock/tokenlock.go:renewScript", func() [][]string {
+		return [][]string{{keys.Lease()}, {keys.RunLock("intraday", "0")}}
+	}},
+	{"internal/tokenlock/tokenlock.go:releaseScript", func() [][]string {
+		return [][]string{{keys.Lease()}, {keys.RunLock("session_volume", "all")}}
+	}},
 	{"internal/marketdata/metrics.go:metricsScript", func() [][]string { return [][]string{{keys.MarketMetrics("CMES")}} }},
 	{"internal/marketdata/commit.go:commitScript", func() [][]string {
 		var out [][]string

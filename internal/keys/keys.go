@@ -63,6 +63,13 @@ func MinuteBars(n int, symbol string, hour int64) string {
 // session is in the symbol's intraday state.
 func DailyBars(n int, symbol string) string { return shard(n) + "daily:" + symbol }
 
+// Amended is shard n's hash of what Intraday publishes for the jobs that
+// read its bars: field "earliest" holds the start (Unix ms) of the
+// earliest in-session minute a late tick amended since a reader last took
+// it. Intraday lowers it in its commit; VWAP capture reads it, captures
+// those minutes again and clears it in its own commit.
+func Amended(n int) string { return shard(n) + "amended" }
+
 // VwapLast is shard n's hash of symbol -> the last minute VWAP point
 // captured, carried forward over minutes without a trade.
 func VwapLast(n int) string { return shard(n) + "vwap:last" }

@@ -182,32 +182,24 @@ func (e *Engine) evaluate(bs []bars.Bar, prev, s market.Session) outcome {
 func pct(k, n int) float64 { return float64(k) * 100 / float64(n) }
 
 // barsBetween returns a symbol's bars with start in [from, to): the durable
-// store's, overlaid with the newer revisions still in Redis.
+// store's merged with those still in Redis (MergeBars).
 func (e *Engine) barsBetween(ctx context.Context, symbol string, from, to time.Time) ([]bars.Bar, error) {
-	byStart := map[int64]bars.Bar{}
+	var stored []bars.Bar
 	if e.store != nil {
-		stored, err := e.store.Range(ctx, symbol, from, to)
-		if err != nil {
+		var err error
+		if stored, err = e.store.Range(ctx, symbol, from, to); err != nil {
 			return nil, err
 		}
-		for _, b := range stored {
-			byStart[b.Start.UnixMilli()] = b
-		}
 	}
-	in, _ := e.instr.Get(symbol)
 	recent, err := e.MinuteBars(ctx, symbol, from, to)
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range recent {
-		if old, ok := byStart[b.Start]; !ok || old.Revision <= b.Revision {
-			byStart[b.Start] = b.Durable(symbol, string(in.Market))
-		}
+	in, _ := e.instr.Get(symbol)
+	merged := MergeBars(symbol, string(in.Market), recent, stored)
+	out := make([]bars.Bar, len(merged))
+	for i, b := range merged {
+		out[i] = b.Bar
 	}
-	out := make([]bars.Bar, 0, len(byStart))
-	for _, b := range byStart {
-		out = append(out, b)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
 }

@@ -155,10 +155,8 @@ func (c *commit) run(ctx context.Context, e *Engine, component string, now time.
 		if e.onWaitShort != nil {
 			e.onWaitShort(component)
 		}
-		if e.waitLog.allow(component, now, time.Minute) {
-			e.log.Warn().Str("component", component).Int("acked", short.Acked).Int("want", short.Want).
-				Msg("commit applied but fewer replicas acknowledged it than ingest.wait_replicas; a failover now may roll it back (counted in heartbeat_wait_short_total, logged once a minute)")
-		}
+		e.waitLog.Warn(component, now).Str("component", component).Int("acked", short.Acked).Int("want", short.Want).
+			Msg("commit applied but fewer replicas acknowledged it than ingest.wait_replicas; a failover now may roll it back (counted in heartbeat_wait_short_total, logged once a minute)")
 		err = nil
 	}
 	return res, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,6 +12,7 @@ import (
 	"heartbeat/internal/bars"
 	"heartbeat/internal/config"
 	"heartbeat/internal/market"
+	"heartbeat/internal/ratelog"
 	"heartbeat/internal/replication"
 	"heartbeat/internal/ticks"
 )
@@ -79,10 +79,10 @@ type Engine struct {
 	log      zerolog.Logger
 	set      Settings
 	validate ticks.Validator
-	byShard  [][]string // configured symbols of each shard
-	dlLog    rateLimitedLog
-	calLog   rateLimitedLog
-	waitLog  rateLimitedLog
+	byShard  [][]string      // configured symbols of each shard
+	dlLog    *ratelog.Logger // rejected ticks, once a minute per reason
+	calLog   *ratelog.Logger // calendars past their coverage, once an hour per market and message
+	waitLog  *ratelog.Logger // commits fewer replicas acknowledged, once a minute per component
 	wait     *replication.Waiter
 	// onWaitShort is Deps.WaitShort.
 	onWaitShort func(component string)
@@ -107,6 +107,7 @@ func New(set Settings, deps Deps) (*Engine, error) {
 		validate: ticks.Validator{Known: deps.Instruments.Known, MaxFuture: set.MaxFuture},
 		byShard:  make([][]string, set.Shards),
 		wait:     replication.NewWaiter(deps.Redis, set.WaitReplicas), onWaitShort: deps.WaitShort,
+		dlLog: ratelog.New(deps.Log, time.Minute), calLog: ratelog.New(deps.Log, time.Hour), waitLog: ratelog.New(deps.Log, time.Minute),
 	}
 	for _, sym := range deps.Instruments.Symbols() {
 		n := ticks.Shard(sym, set.Shards)
@@ -120,9 +121,6 @@ func (e *Engine) Settings() Settings { return e.set }
 
 // Instruments returns the configured instruments.
 func (e *Engine) Instruments() *market.Instruments { return e.instr }
-
-// ShardSymbols returns the configured symbols of a shard, sorted.
-func (e *Engine) ShardSymbols(shard int) []string { return e.byShard[shard] }
 
 func (e *Engine) step(name string) error {
 	if e.fault == nil {
@@ -138,35 +136,12 @@ func (e *Engine) checkShard(shard int) error {
 	return nil
 }
 
-// rateLimitedLog lets a message through at most once per period (of the
-// runs' own time) per key, so a flood of bad ticks, or a calendar out of
-// coverage, is one line a period, not one per tick or run.
-type rateLimitedLog struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-func (r *rateLimitedLog) allow(key string, now time.Time, every time.Duration) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.last == nil {
-		r.last = map[string]time.Time{}
-	}
-	if t, ok := r.last[key]; ok && now.Sub(t) < every && now.After(t) {
-		return false
-	}
-	r.last[key] = now
-	return true
-}
-
 // calendarWarn logs a calendar that cannot answer (an instant beyond its
 // coverage) at most once an hour per market and message: the jobs run
 // every few seconds, and the condition lasts until the calendar's tables
 // are extended.
 func (e *Engine) calendarWarn(code market.Code, err error, now time.Time, msg string) {
-	if e.calLog.allow(string(code)+"|"+msg, now, time.Hour) {
-		e.log.Warn().Err(err).Str("market", string(code)).Msg(msg + " (logged once an hour)")
-	}
+	e.calLog.Warn(string(code)+"|"+msg, now).Err(err).Str("market", string(code)).Msg(msg + " (logged once an hour)")
 }
 
 // hmgetStrings returns the values of fields of a hash as strings, "" for a

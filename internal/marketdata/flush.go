@@ -11,6 +11,7 @@ import (
 
 	"heartbeat/internal/bars"
 	"heartbeat/internal/keys"
+	"heartbeat/internal/ticks"
 )
 
 // FlushStats says what one ClosedBarsFlush run did.
@@ -113,7 +114,7 @@ func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []r
 				d, err = f.Durable(sym, mkt)
 			}
 			if err != nil || sym == "" {
-				corrupt = append(corrupt, e.reject(entryOf(m), "corrupt_bar", "finished-session entry could not be decoded", shard, now))
+				corrupt = append(corrupt, e.reject(entryOf(m), ticks.ReasonCorruptBar, "finished-session entry could not be decoded", shard, now))
 				continue
 			}
 			days, dayMsgs = append(days, d), append(dayMsgs, m)
@@ -122,7 +123,7 @@ func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []r
 		raw, _ := m.Values["bar"].(string)
 		var b Bar
 		if err := json.Unmarshal([]byte(raw), &b); err != nil || sym == "" {
-			corrupt = append(corrupt, e.reject(entryOf(m), "corrupt_bar", "closed-bar entry could not be decoded", shard, now))
+			corrupt = append(corrupt, e.reject(entryOf(m), ticks.ReasonCorruptBar, "closed-bar entry could not be decoded", shard, now))
 			continue
 		}
 		out = append(out, b.Durable(sym, mkt))
@@ -142,12 +143,7 @@ func (e *Engine) flushBatch(ctx context.Context, shard int, key string, msgs []r
 		return err
 	}
 	pipe := e.rdb.TxPipeline()
-	for _, d := range corrupt {
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: keys.DeadLetter(shard), MaxLen: e.set.DeadLetterMaxLen, Approx: true,
-			Values: []any{"reason", string(d.reason), "id", d.id, "detail", d.detail, "shard", shard,
-				"at", now.UTC().Format(time.RFC3339Nano), "fields", d.fields}})
-		pipe.HIncrBy(ctx, keys.DeadLetterCounts(shard), string(d.reason), 1)
-	}
+	e.writeDeadLetters(pipelineDeadLetters{ctx: ctx, pipe: pipe}, shard, corrupt, now)
 	pipe.XAck(ctx, key, keys.FlushGroup, ids...)
 	pipe.XDel(ctx, key, ids...)
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -183,7 +179,7 @@ func upsertOrReject[T any](ctx context.Context, e *Engine, shard int, now time.T
 			if !errors.Is(err, bars.ErrInvalidBar) {
 				return 0, nil, fmt.Errorf("write %s entry %s: %w", what, msgs[i].ID, err)
 			}
-			refused = append(refused, e.reject(entryOf(msgs[i]), "corrupt_bar", what+" entry refused by the store: "+err.Error(), shard, now))
+			refused = append(refused, e.reject(entryOf(msgs[i]), ticks.ReasonCorruptBar, what+" entry refused by the store: "+err.Error(), shard, now))
 			continue
 		}
 		written++

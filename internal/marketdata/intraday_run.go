@@ -37,14 +37,6 @@ type IntradayStats struct {
 	CaughtUp         bool // the run read everything the stream had
 }
 
-// deadLetter is a rejected tick on its way to the dead-letter stream.
-type deadLetter struct {
-	reason ticks.Reason
-	id     string
-	detail string
-	fields string // the entry's fields, as JSON
-}
-
 // hourMS is an hour in milliseconds: minute bars are kept in one sorted
 // set per UTC hour.
 const hourMS = int64(time.Hour / time.Millisecond)
@@ -57,10 +49,11 @@ const minuteBarRetention = 25 * time.Hour
 // weeks Week52Extremes looks at, plus a week.
 const dailyRetentionDays = 53 * 7
 
-// ckptVwapRecapture is the checkpoint field with the first minute a late
-// tick amended after VwapMinuteCapture had captured it: the capture does
-// those minutes again.
-const ckptVwapRecapture = "vwap_recapture"
+// amendedEarliest is the field of keys.Amended with the start of the
+// earliest minute a late tick amended: Intraday publishes it (the lowest
+// wins until a reader takes it), VwapMinuteCapture reads it and captures
+// those minutes again if it had captured them already.
+const amendedEarliest = "earliest"
 
 // intradayPage is how many stream entries Intraday reads at a time.
 const intradayPage = 4096
@@ -79,19 +72,12 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 		return st, err
 	}
 	pipe := e.rdb.Pipeline()
-	ckptCmd := pipe.HMGet(ctx, keys.Checkpoints(shard), ckptIntraday, ckptVwap)
+	ckptCmd := pipe.HGet(ctx, keys.Checkpoints(shard), ckptIntraday)
 	dueCmd := pipe.ZRangeByScore(ctx, keys.OpenBars(shard), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10)})
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return st, fmt.Errorf("intraday shard %d: read checkpoint: %w", shard, err)
 	}
-	ck := ckptCmd.Val()
-	old, _ := ck[0].(string)
-	vwapCaptured := int64(-1) // the last minute VwapMinuteCapture captured
-	if v, ok := ck[1].(string); ok {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			vwapCaptured = n
-		}
-	}
+	old := ckptCmd.Val() // "" when absent
 	rev, lastID, err := parseIntradayCheckpoint(old)
 	if err != nil {
 		return st, fmt.Errorf("intraday shard %d: %w", shard, err)
@@ -213,8 +199,8 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 			reopened = u.reopened
 		}
 	}
-	if reopened >= 0 && reopened <= vwapCaptured {
-		c.op("HMIN", keys.Checkpoints(shard), ckptVwapRecapture, reopened)
+	if reopened >= 0 {
+		c.op("HMIN", keys.Amended(shard), amendedEarliest, reopened)
 	}
 	res, err := c.run(ctx, e, "intraday", now)
 	if err != nil {
@@ -300,17 +286,6 @@ func xrange(ctx context.Context, rdb redis.UniversalClient, key, start string, c
 		out = append(out, streamEntry{id: id, pairs: pairs})
 	}
 	return out, nil
-}
-
-// reject turns a stream entry into a dead letter, logging the reason at
-// most once a minute.
-func (e *Engine) reject(m streamEntry, reason ticks.Reason, detail string, shard int, now time.Time) deadLetter {
-	raw, _ := json.Marshal(m.fields())
-	if e.dlLog.allow(string(reason), now, time.Minute) {
-		e.log.Warn().Str("reason", string(reason)).Str("detail", detail).Int("shard", shard).
-			Str("entry", m.id).RawJSON("fields", raw).Msg("tick rejected to the dead-letter stream (logged at most once a minute per reason)")
-	}
-	return deadLetter{reason: reason, id: m.id, detail: detail, fields: string(raw)}
 }
 
 // loadStates puts the states of syms into updates: from cached when it
@@ -423,15 +398,7 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt, newID string, updates m
 			}
 		}
 	}
-	counts := map[string]int{}
-	for _, d := range dead {
-		c.op("XADDCAP", keys.DeadLetter(shard), e.set.DeadLetterMaxLen, "reason", string(d.reason), "id", d.id,
-			"detail", d.detail, "shard", shard, "at", now.UTC().Format(time.RFC3339Nano), "fields", d.fields)
-		counts[string(d.reason)]++
-	}
-	for _, r := range sortedKeys(counts) {
-		c.op("HINCRBY", keys.DeadLetterCounts(shard), r, counts[r])
-	}
+	e.writeDeadLetters(commitDeadLetters{c}, shard, dead, now)
 	if newID != "" && st.Read > 0 {
 		c.op("XTRIMMINID", keys.Ticks(shard), newID)
 	}

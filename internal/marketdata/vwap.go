@@ -40,13 +40,16 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 	if err := e.checkShard(shard); err != nil {
 		return nil, err
 	}
-	ck, err := e.rdb.HMGet(ctx, keys.Checkpoints(shard), ckptVwap, ckptIntradayAt, ckptVwapRecapture).Result()
-	if err != nil {
+	pipe := e.rdb.Pipeline()
+	ckptCmd := pipe.HMGet(ctx, keys.Checkpoints(shard), ckptVwap, ckptIntradayAt)
+	amendedCmd := pipe.HGet(ctx, keys.Amended(shard), amendedEarliest)
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("vwap shard %d: read checkpoint: %w", shard, err)
 	}
+	ck := ckptCmd.Val()
 	old, _ := ck[0].(string)
 	intradayAt, _ := ck[1].(string)
-	recapture, _ := ck[2].(string)
+	recapture := amendedCmd.Val() // "" when Intraday amended nothing since the last capture
 	caught, err := strconv.ParseInt(intradayAt, 10, 64)
 	if err != nil {
 		return nil, nil // Intraday has not caught up with this shard yet
@@ -72,7 +75,7 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 		return nil, err
 	}
 	syms := e.byShard[shard]
-	pipe := e.rdb.Pipeline()
+	pipe = e.rdb.Pipeline()
 	reads := make([]func() ([]Bar, error), len(syms))
 	for i, sym := range syms {
 		reads[i] = queueMinuteBars(ctx, pipe, shard, sym, from, final+minuteMS)
@@ -98,7 +101,8 @@ func (e *Engine) VwapMinuteCapture(ctx context.Context, shard int, now time.Time
 
 	c := newCommit(keys.Checkpoints(shard), ckptVwap, old, strconv.FormatInt(final, 10))
 	if recapture != "" {
-		c.op("HDELIFEQ", keys.Checkpoints(shard), ckptVwapRecapture, recapture)
+		// Taken: cleared unless Intraday lowered it since it was read.
+		c.op("HDELIFEQ", keys.Amended(shard), amendedEarliest, recapture)
 	}
 	trim := from/hourMS != final/hourMS || from%hourMS == 0 // about once an hour
 	var points []VwapPoint

@@ -235,7 +235,16 @@ func TestVwapRecapturesMinutesAmendedLate(t *testing.T) {
 	}
 	// Stamped 15:01:30, delivered at 15:02:30.
 	f.trade(t, "1-3", "SPY", "102", "5", mon(15, 1, 30, 0))
+	captured := f.rdb.HGetAll(ctx, keys.Checkpoints(n)).Val()[ckptVwap]
 	f.intradayAll(t, mon(15, 2, 30, 0))
+	// Intraday publishes the amended minute and leaves the capture's
+	// checkpoint to the capture.
+	if got := f.rdb.HGetAll(ctx, keys.Checkpoints(n)).Val()[ckptVwap]; got != captured {
+		t.Fatalf("Intraday moved the capture's checkpoint from %q to %q", captured, got)
+	}
+	if got, want := f.rdb.HGet(ctx, keys.Amended(n), amendedEarliest).Val(), strconv.FormatInt(mon(15, 1, 0, 0).UnixMilli(), 10); got != want {
+		t.Fatalf("published amended minute %q, want %q (15:01)", got, want)
+	}
 	f.intradayAll(t, mon(15, 3, 20, 0))
 	if _, err := f.e.VwapMinuteCapture(ctx, n, mon(15, 3, 20, 0)); err != nil {
 		t.Fatal(err)
@@ -254,7 +263,7 @@ func TestVwapRecapturesMinutesAmendedLate(t *testing.T) {
 	if got, want := points[1].VWAP, "100.8"; got != want {
 		t.Fatalf("15:01 VWAP %s, want %s", got, want)
 	}
-	if v := f.rdb.HGet(ctx, keys.Checkpoints(n), ckptVwapRecapture).Val(); v != "" {
+	if v := f.rdb.HGet(ctx, keys.Amended(n), amendedEarliest).Val(); v != "" {
 		t.Fatalf("recapture mark left behind: %q", v)
 	}
 }

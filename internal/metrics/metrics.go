@@ -7,19 +7,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"heartbeat/internal/buildinfo"
+	"heartbeat/internal/runlog"
 )
 
-// Slot outcomes counted by heartbeat_slots_total.
+// The scheduler's outcomes as the label values it counts under
+// heartbeat_slots_total: runlog.Outcome is their one definition, shared
+// with the run history; these names stay while the scheduler passes
+// strings.
 const (
-	SlotEnqueued            = "enqueued"
-	SlotDuplicateSuppressed = "duplicate_suppressed"
-	SlotSkippedClosed       = "skipped_closed"
-	SlotSkippedPaused       = "skipped_paused"
-	SlotSkippedOverlap      = "skipped_overlap"
-	SlotExpired             = "expired"
-	SlotMissed              = "missed"
-	SlotOK                  = "ok"
-	SlotError               = "error"
+	SlotEnqueued            = string(runlog.Enqueued)
+	SlotDuplicateSuppressed = string(runlog.DuplicateSuppressed)
+	SlotSkippedClosed       = string(runlog.SkippedClosed)
+	SlotSkippedPaused       = string(runlog.SkippedPaused)
+	SlotMissed              = string(runlog.Missed)
 )
 
 // Metrics are the collectors every component updates.
@@ -97,4 +97,9 @@ func New() *Metrics {
 		m.Ticks, m.DeadLetters, m.Bars, m.WaitShort, m.FeedTicks, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// CountSlots adds n slots of job to heartbeat_slots_total under outcome.
+func (m *Metrics) CountSlots(job string, outcome runlog.Outcome, n int) {
+	m.Slots.WithLabelValues(job, string(outcome)).Add(float64(n))
 }

@@ -5,13 +5,11 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
 
@@ -44,15 +42,3 @@ func asynqLevel(l zerolog.Level) asynq.LogLevel {
 	}
 	return asynq.ErrorLevel
 }
-
-// redisLogger sends go-redis's own messages (pool dial failures, retried
-// per connection) to zerolog at debug level: the outage itself is logged
-// once by whoever sees it fail.
-type redisLogger struct{ l zerolog.Logger }
-
-func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
-	r.l.Debug().Str("component", "go-redis").Msgf(format, v...)
-}
-
-// RouteRedisLogs routes go-redis's process-wide logger to log.
-func RouteRedisLogs(log zerolog.Logger) { redis.SetLogger(redisLogger{log}) }

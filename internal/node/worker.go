@@ -19,6 +19,7 @@ import (
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/runlog"
+	"heartbeat/internal/runner"
 	"heartbeat/internal/tasks"
 	"heartbeat/internal/web"
 )
@@ -84,7 +85,7 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 	if err != nil {
 		return nil, err
 	}
-	h, err := tasks.NewHandlers(tasks.HandlerDeps{Engine: eng, Redis: d.Redis, Runs: runlog.New(d.Redis, cfg.Runs.Retention), Clock: d.Clock,
+	h, err := runner.NewHandlers(runner.HandlerDeps{Engine: eng, Redis: d.Redis, Runs: runlog.New(d.Redis, cfg.Runs.Retention), Clock: d.Clock,
 		Log: log, Metrics: d.Metrics, Worker: w.name})
 	if err != nil {
 		return nil, err
@@ -98,12 +99,10 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 		TaskCheckInterval:        cfg.Worker.PollInterval,
 		DelayedTaskCheckInterval: time.Second,
 		ShutdownTimeout:          cfg.Worker.ShutdownTimeout,
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
-			return min(100*time.Millisecond<<n, 2*time.Second)
-		},
-		IsFailure: func(err error) bool { return !errors.Is(err, marketdata.ErrConflict) },
-		Logger:    asynqLogger{log.With().Str("source", "asynq").Logger()},
-		LogLevel:  asynqLevel(log.GetLevel()),
+		RetryDelayFunc:           tasks.RetryDelay,
+		IsFailure:                tasks.IsFailure,
+		Logger:                   asynqLogger{log.With().Str("source", "asynq").Logger()},
+		LogLevel:                 asynqLevel(log.GetLevel()),
 	})
 	addr := cfg.Worker.HTTP
 	if d.HTTP != nil {

@@ -14,16 +14,39 @@ import (
 	"heartbeat/internal/keys"
 )
 
-// Outcome is how a run ended.
+// Outcome is what became of a slot's task: the one list of the outcome
+// label of heartbeat_slots_total (package metrics) and of the run
+// history's outcome field. The workers' outcomes are recorded in both;
+// the scheduler's are counted only.
 type Outcome string
 
-// The outcomes.
+// The workers' outcomes: how a run ended, recorded in the run history.
 const (
 	OK             Outcome = "ok"
 	Error          Outcome = "error"
 	Expired        Outcome = "expired"         // picked up after its slot + interval: not run
 	SkippedOverlap Outcome = "skipped_overlap" // its job's previous slot was still running
 )
+
+// The scheduler's outcomes: what it did with a slot, counted in
+// heartbeat_slots_total; the run history has no entry for them.
+const (
+	Enqueued            Outcome = "enqueued"
+	DuplicateSuppressed Outcome = "duplicate_suppressed" // the slot's TaskID was already queued
+	SkippedClosed       Outcome = "skipped_closed"       // every market of the job was closed
+	SkippedPaused       Outcome = "skipped_paused"       // the job was paused
+	Missed              Outcome = "missed"               // its slot passed while no replica could enqueue
+)
+
+// Recorded reports whether o is a workers' outcome, one the run history
+// records.
+func (o Outcome) Recorded() bool {
+	switch o {
+	case OK, Error, Expired, SkippedOverlap:
+		return true
+	}
+	return false
+}
 
 // Time layouts of the stream's fields.
 const (

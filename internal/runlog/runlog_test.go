@@ -160,3 +160,19 @@ func TestRareJobAmongAMillion(t *testing.T) {
 	bytes := rdb.MemoryUsage(ctx, keys.Runs, 0).Val()
 	t.Logf("heartbeat:runs: %d entries, %d bytes (%.0f bytes a run)", n+1, bytes, float64(bytes)/float64(n+1))
 }
+
+func TestOutcomeRecorded(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		o    Outcome
+		want bool
+	}{
+		{OK, true}, {Error, true}, {Expired, true}, {SkippedOverlap, true},
+		{Enqueued, false}, {DuplicateSuppressed, false}, {SkippedClosed, false}, {SkippedPaused, false}, {Missed, false},
+		{"", false}, {"late", false},
+	} {
+		if got := tc.o.Recorded(); got != tc.want {
+			t.Errorf("%q.Recorded() = %v, want %v", tc.o, got, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"heartbeat/internal/keys"
+	"heartbeat/internal/tokenlock"
 )
 
 // The leader lease.
@@ -17,14 +19,14 @@ import (
 // One key, hb:{scheduler}:lease, holds "<replica>:<term>" with a TTL. A
 // replica acquires it only when it is absent, taking the next term from
 // the counter hb:{scheduler}:term in the same script, so terms only grow.
-// The holder renews it every renew interval, well before the TTL, with a
-// script that checks the value is still its own; a renewal that fails or
-// errs does not extend anything. A replica counts itself leader only until
+// The holder renews it every renew interval, well before the TTL, through
+// tokenlock, whose script checks the value is still its own; a renewal
+// that fails or errs does not extend anything. A replica counts itself leader only until
 // the instant it sent its last successful renewal plus the TTL minus a
 // margin: a leader cut off from Redis stops enqueuing before its lease can
 // expire and another replica can take over. On shutdown the holder deletes
-// the lease (again checking it is its own), so a standby takes over at its
-// next attempt instead of waiting for the TTL.
+// the lease (tokenlock.Release: again checking it is its own), so a
+// standby takes over at its next attempt instead of waiting for the TTL.
 
 // acquireScript takes the lease if it is free.
 // KEYS[1]: lease; KEYS[2]: term counter. ARGV[1]: replica; ARGV[2]: TTL
@@ -43,22 +45,6 @@ if term <= seen then
 end
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. term, 'PX', ARGV[2])
 return {term, 0, ''}
-`)
-
-// renewScript extends the lease if it still holds this replica's value.
-// KEYS[1]: lease. ARGV[1]: the holder's value; ARGV[2]: TTL ms.
-// Result: 1 renewed, 0 not the holder.
-var renewScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-`)
-
-// releaseScript deletes the lease if it holds this replica's value.
-// KEYS[1]: lease. ARGV[1]: the holder's value. Result: 1 released, 0 not.
-var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])
 `)
 
 // Lease is one replica's view of the leader lease. It is not safe for
@@ -98,13 +84,13 @@ func (l *Lease) Held(now time.Time) bool { return now.Before(l.validUntil) }
 func (l *Lease) Try(ctx context.Context, sent time.Time) (held, acquired bool, err error) {
 	ttl := strconv.FormatInt(l.ttl.Milliseconds(), 10)
 	if l.value != "" {
-		n, err := renewScript.Run(ctx, l.rdb, []string{keys.Lease()}, l.value, ttl).Int()
-		if err != nil {
-			return l.Held(sent), false, fmt.Errorf("renew lease: %w", err)
-		}
-		if n == 1 {
+		err := tokenlock.Renew(ctx, l.rdb, keys.Lease(), l.value, l.ttl)
+		if err == nil {
 			l.validUntil = sent.Add(l.ttl - l.margin)
 			return true, false, nil
+		}
+		if !errors.Is(err, tokenlock.ErrNotHeld) {
+			return l.Held(sent), false, fmt.Errorf("lease: %w", err)
 		}
 		l.value, l.validUntil = "", time.Time{}
 	}
@@ -145,8 +131,8 @@ func (l *Lease) Release(ctx context.Context) error {
 	}
 	value := l.value
 	l.value, l.validUntil = "", time.Time{}
-	if err := releaseScript.Run(ctx, l.rdb, []string{keys.Lease()}, value).Err(); err != nil {
-		return fmt.Errorf("release lease: %w", err)
+	if _, err := tokenlock.Release(ctx, l.rdb, keys.Lease(), value); err != nil {
+		return fmt.Errorf("lease: %w", err)
 	}
 	return nil
 }

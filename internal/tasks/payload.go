@@ -1,6 +1,8 @@
-// Package tasks owns the asynq tasks of the eight jobs: their payload and
-// identity (what the scheduler enqueues) and their handlers (what the
-// workers run), registered in one place.
+// Package tasks owns the asynq tasks of the eight jobs as the scheduler
+// enqueues them: their payload, their identity (TaskID), their enqueue
+// options and the retry policy. It depends on no handler, no market-data
+// engine and no store, so the scheduler imports it alone; the handlers
+// that run the tasks are in package runner.
 package tasks
 
 import (
@@ -69,8 +71,7 @@ func (p Payload) StartBy() time.Time {
 func (p Payload) Shard() (int, error) {
 	n, err := strconv.Atoi(p.Part)
 	if err != nil {
-		// Retrying cannot fix the payload.
-		return 0, fmt.Errorf("task %s: part %q is not a shard: %w: %w", p.ID(), p.Part, err, asynq.SkipRetry)
+		return 0, Permanent(fmt.Errorf("task %s: part %q is not a shard: %w", p.ID(), p.Part, err))
 	}
 	return n, nil
 }

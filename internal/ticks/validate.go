@@ -9,8 +9,8 @@ import (
 	"heartbeat/internal/decimal"
 )
 
-// Reason says why a tick was rejected. Reasons are counted, logged and
-// stored with the dead letter.
+// Reason says why a stream entry was rejected to the dead-letter stream.
+// Reasons are counted, logged and stored with the dead letter.
 type Reason string
 
 // The reasons a tick is rejected.
@@ -23,11 +23,10 @@ const (
 	ReasonFuture        Reason = "future"        // too far ahead of the processing time
 	ReasonUnknownSymbol Reason = "unknown_symbol"
 	ReasonLate          Reason = "late" // its minute's bar closed longer ago than the late window
+	// ReasonCorruptBar is not a tick's: a closed bar or finished session
+	// the flush could not decode, or the bar store refused as invalid.
+	ReasonCorruptBar Reason = "corrupt_bar"
 )
-
-// Reasons lists every reason, for metrics and the status page.
-var Reasons = []Reason{ReasonMissingField, ReasonBadNumber, ReasonBadPrice, ReasonBadSize,
-	ReasonBadTimestamp, ReasonFuture, ReasonUnknownSymbol, ReasonLate}
 
 // earliest is the oldest timestamp accepted: calendars start in 2000.
 var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

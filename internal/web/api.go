@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -361,9 +360,7 @@ func (site *Site) apiRuns(r *http.Request) (any, error) {
 			return nil, badRequest("job: %v", err)
 		}
 	}
-	switch query.Outcome {
-	case "", runlog.OK, runlog.Error, runlog.Expired, runlog.SkippedOverlap:
-	default:
+	if query.Outcome != "" && !query.Outcome.Recorded() {
 		return nil, badRequest("outcome: must be ok, error, expired or skipped_overlap, got %q", query.Outcome)
 	}
 	if len(query.Part) > 64 {
@@ -599,14 +596,14 @@ func redisBar(b marketdata.Bar) BarView {
 		Trades: b.Trades, VWAP: decimal.VWAP(b.Notional, b.Volume), Revision: b.Revision, Source: "redis"}
 }
 
-func storeBar(b bars.Bar) BarView {
+// storedBar is the view of a closed bar read from source.
+func storedBar(b bars.Bar, source string) BarView {
 	return BarView{Start: b.Start.UTC(), Open: b.Open, High: b.High, Low: b.Low, Close: b.Close, Volume: b.Volume,
-		Trades: b.Trades, VWAP: b.VWAP(), Revision: b.Revision, Source: "store"}
+		Trades: b.Trades, VWAP: b.VWAP(), Revision: b.Revision, Source: source}
 }
 
 // apiBars returns a symbol's closed 1-minute bars with start in [from, to)
-// from Redis and the durable store, merged by start: the higher revision
-// wins, Redis on a tie (it is where amendments land first).
+// from Redis and the durable store, merged by marketdata.MergeBars.
 func (site *Site) apiBars(r *http.Request) (any, error) {
 	sym := r.PathValue("symbol")
 	if _, err := site.symbolView(sym); err != nil {
@@ -638,38 +635,27 @@ func (site *Site) apiBars(r *http.Request) (any, error) {
 	if source == "store" && site.d.Store == nil {
 		return nil, &apiError{http.StatusServiceUnavailable, "no durable store on this replica"}
 	}
-	merged := map[int64]BarView{}
+	var recent []marketdata.Bar
+	var stored []bars.Bar
+	stores := []string{}
 	if source != "store" {
-		rb, err := site.d.Engine.MinuteBars(r.Context(), sym, from, to)
-		if err != nil {
+		if recent, err = site.d.Engine.MinuteBars(r.Context(), sym, from, to); err != nil {
 			return nil, err
 		}
-		for _, b := range rb {
-			merged[b.Start] = redisBar(b)
-		}
+		stores = append(stores, marketdata.SourceRedis)
 	}
-	stores := []string{"redis"}
 	if source != "redis" && site.d.Store != nil {
-		sb, err := site.d.Store.Range(r.Context(), sym, from, to)
-		if err != nil {
+		if stored, err = site.d.Store.Range(r.Context(), sym, from, to); err != nil {
 			return nil, fmt.Errorf("durable store: %w", err)
 		}
-		for _, b := range sb {
-			k := b.Start.UnixMilli()
-			if have, ok := merged[k]; !ok || b.Revision > have.Revision {
-				merged[k] = storeBar(b)
-			}
-		}
-		stores = append(stores, "store")
+		stores = append(stores, marketdata.SourceStore)
 	}
-	if source == "store" {
-		stores = []string{"store"}
+	in, _ := site.d.Engine.Instruments().Get(sym)
+	merged := marketdata.MergeBars(sym, string(in.Market), recent, stored)
+	out := make([]BarView, len(merged))
+	for i, b := range merged {
+		out[i] = storedBar(b.Bar, b.Source)
 	}
-	out := make([]BarView, 0, len(merged))
-	for _, b := range merged {
-		out = append(out, b)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return map[string]any{"symbol": sym, "from": from.UTC(), "to": to.UTC(), "sources": stores, "bars": out}, nil
 }
 

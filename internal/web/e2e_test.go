@@ -28,6 +28,7 @@ import (
 	"heartbeat/internal/keys"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 	"heartbeat/internal/scheduler"
 	"heartbeat/internal/testinfra"
 	"heartbeat/internal/web"
@@ -113,7 +114,7 @@ func startReplica(t *testing.T, redisURL, name, token string) *replica {
 	cfg.Store.Dir = t.TempDir()
 	testinfra.Must(t, cfg.Validate(), "config")
 	ctx := context.Background()
-	rdb, conn, err := node.Redis(ctx, cfg.Redis)
+	rdb, conn, err := redisconn.Redis(ctx, cfg.Redis)
 	testinfra.Must(t, err, "redis")
 	m := metrics.New()
 	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: conn, Clock: clock.Real{}, Log: testLog(t), Metrics: m})

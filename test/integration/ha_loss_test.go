@@ -14,7 +14,7 @@ import (
 	"heartbeat/internal/config"
 	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
-	hbnode "heartbeat/internal/node"
+	"heartbeat/internal/redisconn"
 	"heartbeat/internal/testinfra"
 	"heartbeat/internal/ticks"
 )
@@ -118,7 +118,7 @@ func measureLoss(t *testing.T, wait int) lossResult {
 	s := testinfra.StartSentinel(t, 2)
 	cfg := config.Default().Redis
 	cfg.Mode, cfg.URL = config.RedisSentinel, s.URL()
-	rdb, _, err := hbnode.Redis(context.Background(), cfg)
+	rdb, _, err := redisconn.Redis(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,7 +217,7 @@ func (c *cluster) waitResumed(killed, promoted time.Time, bound time.Duration) t
 // and recorded). Every process is still up.
 //
 // A run attempt that failed because Redis was unreachable (recorded
-// error, for instance "acquire run lock ...: connection refused") and
+// error, for instance "run lock: acquire lock ...: connection refused") and
 // that asynq then retried successfully is a retry, not a second
 // execution: duplicates are slots with more than one ok run. Retries are
 // logged.

@@ -1,11 +1,14 @@
-package tasks
+// Package runner runs the eight jobs' tasks on a worker: the asynq handler
+// that wraps every job body (waits for the slot, drops an expired task,
+// holds the job part's run lock, records the run's outcome in the run
+// history and the metrics) and the job bodies themselves, which call the
+// market-data engine. The tasks themselves (payload, identity, options,
+// retry policy) are in package tasks.
+package runner
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -14,10 +17,10 @@ import (
 	"heartbeat/internal/clock"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
-	"heartbeat/internal/market"
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/runlog"
+	"heartbeat/internal/tasks"
 )
 
 // Handlers run the eight jobs' tasks on a worker.
@@ -45,122 +48,9 @@ type HandlerDeps struct {
 // NewHandlers returns the handlers.
 func NewHandlers(d HandlerDeps) (*Handlers, error) {
 	if d.Engine == nil || d.Redis == nil || d.Runs == nil || d.Clock == nil || d.Metrics == nil || d.Worker == "" {
-		return nil, errors.New("tasks: Engine, Redis, Runs, Clock, Metrics and Worker are required")
+		return nil, errors.New("runner: Engine, Redis, Runs, Clock, Metrics and Worker are required")
 	}
 	return &Handlers{eng: d.Engine, runs: d.Runs, rdb: d.Redis, clock: d.Clock, log: d.Log, metrics: d.Metrics, worker: d.Worker}, nil
-}
-
-// job is the body of one job's handler: the computation for a payload,
-// at the instant the run starts.
-type job func(ctx context.Context, p Payload, now time.Time) error
-
-// Register registers the eight handlers, the only place task types meet
-// their code.
-func (h *Handlers) Register(mux *asynq.ServeMux) {
-	body := map[jobs.Name]job{
-		jobs.Intraday: h.intraday,
-		jobs.Week52Extremes: h.byShard(func(ctx context.Context, s int, now time.Time) error {
-			_, err := h.eng.Week52Extremes(ctx, s, now)
-			return err
-		}),
-		jobs.SessionVolume: func(ctx context.Context, _ Payload, now time.Time) error {
-			_, _, err := h.eng.SessionVolume(ctx, now)
-			return err
-		},
-		jobs.MarketMetrics: func(ctx context.Context, _ Payload, now time.Time) error {
-			_, err := h.eng.MarketMetrics(ctx, now)
-			return err
-		},
-		jobs.TwentyFourHour: h.byShard(func(ctx context.Context, s int, now time.Time) error {
-			_, err := h.eng.TwentyFourHour(ctx, s, now)
-			return err
-		}),
-		jobs.PreOpenBacktest: h.preOpen,
-		jobs.VwapMinuteCapture: h.byShard(func(ctx context.Context, s int, now time.Time) error {
-			_, err := h.eng.VwapMinuteCapture(ctx, s, now)
-			return err
-		}),
-		jobs.ClosedBarsFlush: h.flush,
-	}
-	for _, spec := range jobs.Registry {
-		mux.HandleFunc(spec.TaskType, h.wrap(spec.Name, body[spec.Name]))
-	}
-}
-
-func (h *Handlers) byShard(f func(ctx context.Context, shard int, now time.Time) error) job {
-	return func(ctx context.Context, p Payload, now time.Time) error {
-		shard, err := p.Shard()
-		if err != nil {
-			return err
-		}
-		return f(ctx, shard, now)
-	}
-}
-
-func (h *Handlers) intraday(ctx context.Context, p Payload, now time.Time) error {
-	shard, err := p.Shard()
-	if err != nil {
-		return err
-	}
-	st, err := h.eng.Intraday(ctx, shard, now)
-	if err != nil {
-		return err // nothing was committed: nothing to count
-	}
-	h.metrics.Ticks.WithLabelValues("in_session").Add(float64(st.Accepted - st.OutOfSession))
-	h.metrics.Ticks.WithLabelValues("out_of_session").Add(float64(st.OutOfSession))
-	for r, n := range st.Rejected {
-		h.metrics.DeadLetters.WithLabelValues(string(r)).Add(float64(n))
-	}
-	h.metrics.Bars.WithLabelValues("closed").Add(float64(st.BarsClosed))
-	h.metrics.Bars.WithLabelValues("amended").Add(float64(st.BarsAmended))
-	return nil
-}
-
-func (h *Handlers) flush(ctx context.Context, p Payload, now time.Time) error {
-	shard, err := p.Shard()
-	if err != nil {
-		return err
-	}
-	st, err := h.eng.FlushClosedBars(ctx, shard, now)
-	h.metrics.Bars.WithLabelValues("flushed").Add(float64(st.Written))
-	if st.Corrupt > 0 {
-		h.metrics.DeadLetters.WithLabelValues("corrupt_bar").Add(float64(st.Corrupt))
-	}
-	return err
-}
-
-func (h *Handlers) preOpen(ctx context.Context, p Payload, now time.Time) error {
-	s, err := preOpenSession(h.eng.Instruments().Book(), p.Part)
-	if err != nil {
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry) // retrying cannot fix the part
-	}
-	_, err = h.eng.PreOpenBacktest(ctx, s.Market, s, now)
-	return err
-}
-
-// preOpenSession reads a pre-open part, MARKET:YYYY-MM-DD, on the
-// calendars of book.
-func preOpenSession(book *market.Book, part string) (market.Session, error) {
-	code, label, ok := strings.Cut(part, ":")
-	if !ok {
-		return market.Session{}, fmt.Errorf("pre-open part %q is not MARKET:YYYY-MM-DD", part)
-	}
-	cal, err := book.Lookup(market.Code(code))
-	if err != nil {
-		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
-	}
-	d, err := market.ParseDate(label)
-	if err != nil {
-		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
-	}
-	s, ok, err := cal.Session(d)
-	if err != nil {
-		return market.Session{}, fmt.Errorf("pre-open part %q: %w", part, err)
-	}
-	if !ok {
-		return market.Session{}, fmt.Errorf("pre-open part %q: %s has no session on %s", part, code, label)
-	}
-	return s, nil
 }
 
 // wrap turns a job body into an asynq handler: it waits for the slot
@@ -170,10 +60,10 @@ func preOpenSession(book *market.Book, part string) (market.Session, error) {
 // metrics.
 func (h *Handlers) wrap(name jobs.Name, body job) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
-		p, err := Decode(t)
+		p, err := tasks.Decode(t)
 		if err != nil {
 			h.log.Error().Err(err).Str("job", string(name)).Msg("undecodable task dropped")
-			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+			return tasks.Permanent(err)
 		}
 		if err := h.clock.SleepUntil(ctx, p.Slot); err != nil {
 			return err
@@ -204,14 +94,14 @@ func (h *Handlers) wrap(name jobs.Name, body job) asynq.HandlerFunc {
 		}
 		err = h.finish(ctx, run, outcome, runErr)
 		if errors.Is(runErr, marketdata.ErrConflict) {
-			return fmt.Errorf("%w: %w", runErr, asynq.SkipRetry)
+			return tasks.Superseded(runErr)
 		}
 		return err
 	}
 }
 
 // underLock runs fn while keeping the run lock alive, then releases it.
-func (h *Handlers) underLock(ctx context.Context, lock *runLock, p Payload, fn func() error) error {
+func (h *Handlers) underLock(ctx context.Context, lock *runLock, p tasks.Payload, fn func() error) error {
 	lockCtx, stopLock := context.WithCancel(ctx)
 	renewing := make(chan struct{})
 	go func() {
@@ -239,7 +129,7 @@ func (h *Handlers) finish(ctx context.Context, run runlog.Run, outcome runlog.Ou
 		run.Error = runErr.Error()
 	}
 	job := run.Job
-	h.metrics.Slots.WithLabelValues(job, string(outcome)).Inc()
+	h.metrics.CountSlots(job, outcome, 1)
 	if outcome == runlog.OK {
 		h.metrics.LastSuccess.WithLabelValues(job).Set(float64(run.FinishedAt.UnixMilli()) / 1000)
 	}

@@ -1,4 +1,4 @@
-package tasks
+package runner
 
 import (
 	"context"
@@ -25,6 +25,7 @@ import (
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/runlog"
+	"heartbeat/internal/tasks"
 	"heartbeat/internal/testinfra"
 )
 
@@ -81,13 +82,13 @@ func setup(t *testing.T, now time.Time) fixture {
 }
 
 // task returns the asynq task of a payload, as the scheduler builds it.
-func task(t *testing.T, p Payload) *asynq.Task {
+func task(t *testing.T, p tasks.Payload) *asynq.Task {
 	t.Helper()
 	spec, ok := jobs.Lookup(p.Job)
 	if !ok {
 		t.Fatalf("no job %s", p.Job)
 	}
-	tk, _, err := New(spec, p, Options{Retention: time.Hour})
+	tk, _, err := tasks.New(spec, p, tasks.Options{Retention: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +97,8 @@ func task(t *testing.T, p Payload) *asynq.Task {
 
 // intradayPayload is shard 1 of the intraday slot, enqueued 100 ms ahead
 // under term 7.
-func intradayPayload() Payload {
-	return Payload{Job: jobs.Intraday, Slot: slot, Part: "1", Interval: time.Second, Term: 7, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
+func intradayPayload() tasks.Payload {
+	return tasks.Payload{Job: jobs.Intraday, Slot: slot, Part: "1", Interval: time.Second, Term: 7, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
 }
 
 // runs returns the run history's entries, oldest first, as raw fields.
@@ -248,7 +249,7 @@ func TestWrap(t *testing.T) {
 			}
 			var ranAt []time.Time
 			var sawLock bool
-			body := func(ctx context.Context, got Payload, now time.Time) error {
+			body := func(ctx context.Context, got tasks.Payload, now time.Time) error {
 				ranAt = append(ranAt, now)
 				if diff := cmp.Diff(p, got); diff != "" {
 					t.Errorf("body's payload (-want +got):\n%s", diff)
@@ -322,7 +323,7 @@ func TestWrapOverlap(t *testing.T) {
 	t.Parallel()
 	f := setup(t, slot)
 	entered, release := make(chan string, 3), make(chan struct{})
-	body := func(ctx context.Context, p Payload, now time.Time) error {
+	body := func(ctx context.Context, p tasks.Payload, now time.Time) error {
 		entered <- p.Part
 		if p.Slot.Equal(slot) && p.Part == "1" {
 			<-release
@@ -414,7 +415,7 @@ func TestWrapNotRecorded(t *testing.T) {
 				tk = task(t, intradayPayload())
 			}
 			ran := false
-			handler := f.h.wrap(jobs.Intraday, func(context.Context, Payload, time.Time) error { ran = true; return nil })
+			handler := f.h.wrap(jobs.Intraday, func(context.Context, tasks.Payload, time.Time) error { ran = true; return nil })
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)
@@ -450,21 +451,21 @@ func TestWrapNotRecorded(t *testing.T) {
 // does, with the real engine behind the handlers.
 func TestRegister(t *testing.T) {
 	t.Parallel()
-	sessionVolume := Payload{Job: jobs.SessionVolume, Slot: slot, Interval: 10 * time.Second, Term: 1, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
+	sessionVolume := tasks.Payload{Job: jobs.SessionVolume, Slot: slot, Interval: 10 * time.Second, Term: 1, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
 	intraday := intradayPayload()
 	outOfRange := intraday
 	outOfRange.Part = "7"
 	notAShard := intraday
 	notAShard.Part = "x"
-	job := func(name jobs.Name, part string) Payload {
+	job := func(name jobs.Name, part string) tasks.Payload {
 		spec, _ := jobs.Lookup(name)
-		return Payload{Job: name, Slot: slot, Part: part, Interval: spec.Schedule.Every, Term: 1, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
+		return tasks.Payload{Job: name, Slot: slot, Part: part, Interval: spec.Schedule.Every, Term: 1, EnqueuedAt: slot.Add(-100 * time.Millisecond)}
 	}
 	// Monday 2026-11-23 15:00 UTC: XNYS is open; its next session is
 	// Tuesday's.
 	tests := []struct {
 		name        string
-		p           Payload
+		p           tasks.Payload
 		wantOutcome string
 		wantErr     bool
 		noRetry     bool   // the error wraps asynq.SkipRetry

@@ -1,4 +1,4 @@
-package tasks
+package runner
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/runlog"
+	"heartbeat/internal/tasks"
 	"heartbeat/internal/testinfra"
 )
 
@@ -71,7 +72,7 @@ func (f *fixture) withLog(t *testing.T) *logBuffer {
 func (f *fixture) heldRun(t *testing.T) (release func(), wait func() error) {
 	t.Helper()
 	started, unblock := make(chan struct{}), make(chan struct{})
-	handler := f.h.wrap(jobs.Intraday, func(context.Context, Payload, time.Time) error {
+	handler := f.h.wrap(jobs.Intraday, func(context.Context, tasks.Payload, time.Time) error {
 		close(started)
 		<-unblock
 		return nil
@@ -265,7 +266,7 @@ func TestWrapRedisFailures(t *testing.T) {
 			}
 			logs := f.withLog(t)
 			ran := false
-			handler := f.h.wrap(jobs.Intraday, func(context.Context, Payload, time.Time) error { ran = true; return nil })
+			handler := f.h.wrap(jobs.Intraday, func(context.Context, tasks.Payload, time.Time) error { ran = true; return nil })
 			err := f.run(t, handler, task(t, intradayPayload()), false, slot)
 			if ran != tt.wantRan {
 				t.Fatalf("body ran = %v, want %v", ran, tt.wantRan)

@@ -1,4 +1,9 @@
-package node
+// Package redisconn turns the redis section of the config into go-redis
+// clients and asynq connection options, in the configured mode (single,
+// sentinel or cluster), and routes go-redis's own logs. Every command and
+// process builds its Redis client here; it depends on neither the
+// scheduler nor the workers, so a feed links only what it uses.
+package redisconn
 
 import (
 	"context"
@@ -12,6 +17,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 
 	"heartbeat/internal/config"
 )
@@ -212,3 +218,15 @@ func perHostServerName(c *tls.Config) {
 		c.ServerName = ""
 	}
 }
+
+// redisLogger sends go-redis's own messages (pool dial failures, retried
+// per connection) to zerolog at debug level: the outage itself is logged
+// once by whoever sees it fail.
+type redisLogger struct{ l zerolog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Debug().Str("component", "go-redis").Msgf(format, v...)
+}
+
+// RouteRedisLogs routes go-redis's process-wide logger to log.
+func RouteRedisLogs(log zerolog.Logger) { redis.SetLogger(redisLogger{log}) }
