@@ -10,18 +10,6 @@ import (
 	"heartbeat/internal/runlog"
 )
 
-// The scheduler's outcomes as the label values it counts under
-// heartbeat_slots_total: runlog.Outcome is their one definition, shared
-// with the run history; these names stay while the scheduler passes
-// strings.
-const (
-	SlotEnqueued            = string(runlog.Enqueued)
-	SlotDuplicateSuppressed = string(runlog.DuplicateSuppressed)
-	SlotSkippedClosed       = string(runlog.SkippedClosed)
-	SlotSkippedPaused       = string(runlog.SkippedPaused)
-	SlotMissed              = string(runlog.Missed)
-)
-
 // Metrics are the collectors every component updates.
 type Metrics struct {
 	Registry *prometheus.Registry

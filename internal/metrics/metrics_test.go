@@ -16,7 +16,7 @@ func TestCountSlots(t *testing.T) {
 	m.CountSlots("intraday", runlog.OK, 1)
 	m.CountSlots("intraday", runlog.OK, 2)
 	m.CountSlots("intraday", runlog.SkippedOverlap, 1)
-	m.Slots.WithLabelValues("intraday", SlotMissed).Add(4) // as the scheduler counts
+	m.CountSlots("intraday", runlog.Missed, 4) // as the scheduler counts
 	for _, tc := range []struct {
 		outcome string
 		want    float64

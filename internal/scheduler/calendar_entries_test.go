@@ -6,7 +6,7 @@ import (
 
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
-	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
 )
 
 // privateBook gives the fixture its own calendars, so runtime entries a
@@ -47,7 +47,7 @@ func TestRuntimeClosureClosesTheDay(t *testing.T) {
 	for _, e := range r.rec.enqueued() {
 		t.Errorf("enqueued %s on a closed day", e.ID)
 	}
-	if got := r.counts(jobs.Intraday)[metrics.SlotEnqueued]; got != 0 {
+	if got := r.counts(jobs.Intraday)[string(runlog.Enqueued)]; got != 0 {
 		t.Fatalf("intraday enqueued %v slots", got)
 	}
 

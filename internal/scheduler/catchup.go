@@ -4,7 +4,7 @@ import (
 	"context"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
-	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
 	"heartbeat/internal/schedule"
 	"strconv"
 	"time"
@@ -33,7 +33,7 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 	j.unrecorded = 0
 	j.mu.Unlock()
 	if ours > 0 {
-		s.count(j, metrics.SlotMissed, ours)
+		s.count(j, runlog.Missed, ours)
 	}
 	if last.IsZero() || !last.Before(current) {
 		return
@@ -76,9 +76,9 @@ func (s *Scheduler) catchUp(ctx context.Context, j *jobRunner, current, now time
 		}
 		// A job paused now was (most likely) paused while nobody led:
 		// its slots would not have run anyway.
-		outcome := metrics.SlotMissed
+		outcome := runlog.Missed
 		if s.isPaused(j.name) {
-			outcome = metrics.SlotSkippedPaused
+			outcome = runlog.SkippedPaused
 		}
 		s.count(j, outcome, n)
 		s.log.Warn().Str("job", string(j.name)).Int("missed", len(missed)).Time("from", missed[0].Slot).

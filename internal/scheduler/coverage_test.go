@@ -15,6 +15,7 @@ import (
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
 )
 
 // logBuffer is a zerolog writer the replicas' loops share: it keeps every
@@ -139,7 +140,7 @@ func TestSchedulerPastCoverage(t *testing.T) {
 	}{
 		{
 			name: "closed", from: jan4(1, 0, 30, 0), until: jan4(3, 30, 0, 0),
-			wantCounts: map[string]float64{metrics.SlotSkippedClosed: 2 * 150}, // 01:01 to 03:30, 2 shards
+			wantCounts: map[string]float64{string(runlog.SkippedClosed): 2 * 150}, // 01:01 to 03:30, 2 shards
 			wantWarnings: []logLine{
 				calendarWarning(jan4(1, 0, 30, 0)),
 				startWarning(jan4(1, 0, 30, 0)),
@@ -150,7 +151,7 @@ func TestSchedulerPastCoverage(t *testing.T) {
 		{
 			name: "weekdays", assume: true, from: jan4(1, 29, 30, 0), until: jan4(1, 31, 0, 0),
 			wantEnqueued: onTime(intraday, 1, every(jan4(1, 30, 0, 0), jan4(1, 31, 0, 0), time.Second)...),
-			wantCounts:   map[string]float64{metrics.SlotEnqueued: 2 * 61},
+			wantCounts:   map[string]float64{string(runlog.Enqueued): 2 * 61},
 			wantWarnings: []logLine{startWarning(jan4(1, 29, 30, 0))},
 			wantAssumed:  1,
 		},

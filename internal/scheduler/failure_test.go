@@ -15,6 +15,7 @@ import (
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
 	"heartbeat/internal/tasks"
 )
 
@@ -66,7 +67,7 @@ func TestSchedulerEnqueueFails(t *testing.T) {
 	if diff := cmp.Diff(want, r.rec.enqueued()); diff != "" {
 		t.Fatalf("enqueued (-want +got):\n%s", diff)
 	}
-	wantCounts := map[string]float64{metrics.SlotEnqueued: 6, metrics.SlotMissed: 2}
+	wantCounts := map[string]float64{string(runlog.Enqueued): 6, string(runlog.Missed): 2}
 	if diff := cmp.Diff(wantCounts, r.counts(jobs.Intraday)); diff != "" {
 		t.Fatalf("slot outcomes (-want +got):\n%s", diff)
 	}
@@ -111,7 +112,7 @@ func TestSchedulerSlotReachedLate(t *testing.T) {
 	if diff := cmp.Diff(want, r.rec.enqueued()); diff != "" {
 		t.Fatalf("enqueued (-want +got):\n%s", diff)
 	}
-	wantCounts := map[string]float64{metrics.SlotEnqueued: 6, metrics.SlotMissed: 6}
+	wantCounts := map[string]float64{string(runlog.Enqueued): 6, string(runlog.Missed): 6}
 	if diff := cmp.Diff(wantCounts, r.counts(jobs.Intraday)); diff != "" {
 		t.Fatalf("slot outcomes (-want +got):\n%s", diff)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
-	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
 	"heartbeat/internal/schedule"
 	"heartbeat/internal/tasks"
 	"time"
@@ -137,10 +137,10 @@ func (j *jobRunner) Next() schedule.Decision {
 	return j.next
 }
 
-func (s *Scheduler) count(j *jobRunner, outcome string, n int) {
-	s.d.Metrics.Slots.WithLabelValues(string(j.name), outcome).Add(float64(n))
+func (s *Scheduler) count(j *jobRunner, outcome runlog.Outcome, n int) {
+	s.d.Metrics.CountSlots(string(j.name), outcome, n)
 	j.mu.Lock()
-	j.lastOutcome = outcome
+	j.lastOutcome = string(outcome)
 	j.mu.Unlock()
 }
 
@@ -152,10 +152,10 @@ func (s *Scheduler) fire(ctx context.Context, j *jobRunner, plan JobPlan, d sche
 	spec := plan.Spec
 	switch {
 	case s.isPaused(spec.Name):
-		s.count(j, metrics.SlotSkippedPaused, plan.Tasks(d))
+		s.count(j, runlog.SkippedPaused, plan.Tasks(d))
 		return
 	case !d.Enqueue:
-		s.count(j, metrics.SlotSkippedClosed, plan.Tasks(d))
+		s.count(j, runlog.SkippedClosed, plan.Tasks(d))
 		return
 	}
 	began := s.d.Clock.Now()
@@ -175,7 +175,7 @@ func (s *Scheduler) fire(ctx context.Context, j *jobRunner, plan JobPlan, d sche
 
 // enqueue enqueues one task; a task ID conflict means another replica (or
 // an earlier run of this one) already enqueued the slot.
-func (s *Scheduler) enqueue(ctx context.Context, spec jobs.Spec, p tasks.Payload) (string, error) {
+func (s *Scheduler) enqueue(ctx context.Context, spec jobs.Spec, p tasks.Payload) (runlog.Outcome, error) {
 	task, opts, err := tasks.New(spec, p, tasks.Options{Retention: s.cfg.Retention})
 	if err != nil {
 		return "", err
@@ -183,11 +183,11 @@ func (s *Scheduler) enqueue(ctx context.Context, spec jobs.Spec, p tasks.Payload
 	_, err = s.d.Enqueuer.EnqueueContext(ctx, task, opts...)
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
-		return metrics.SlotDuplicateSuppressed, nil
+		return runlog.DuplicateSuppressed, nil
 	case err != nil:
 		return "", fmt.Errorf("enqueue %s: %w", p.ID(), err)
 	}
-	return metrics.SlotEnqueued, nil
+	return runlog.Enqueued, nil
 }
 
 // recordSlot remembers the last slot decided, in Redis for the next leader.
@@ -205,7 +205,7 @@ func (s *Scheduler) recordSlot(ctx context.Context, j *jobRunner, slot time.Time
 	j.unrecorded = 0
 	j.mu.Unlock()
 	if n > 0 {
-		s.count(j, metrics.SlotMissed, n)
+		s.count(j, runlog.Missed, n)
 	}
 }
 

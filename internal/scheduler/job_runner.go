@@ -24,7 +24,6 @@ type jobRunner struct {
 	lastSlot     time.Time         // last slot this replica decided as leader
 	next         schedule.Decision // the slot the loop waits for
 	lastOutcome  string
-	calErrLogged time.Time
 	// unrecorded counts the tasks not run (failed enqueue, stall) since
 	// the last slot whose decision reached Redis. They are counted missed
 	// once a later slot is recorded — or, if another replica leads first,

@@ -16,6 +16,7 @@ import (
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
+	"heartbeat/internal/ratelog"
 	"heartbeat/internal/schedule"
 	"heartbeat/internal/settings"
 )
@@ -84,6 +85,8 @@ type Scheduler struct {
 	stopErr  error
 	lease    *Lease
 	store    *settings.Store
+	// calendarLog warns of calendar errors once an hour per job.
+	calendarLog *ratelog.Logger
 	// settingsRev is the settings-store revision the jobs' runtime
 	// settings were last read at (settings loop only).
 	settingsRev  int64
@@ -141,6 +144,7 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 		s.jobs = append(s.jobs, j)
 	}
 	s.store = settings.New(d.Redis)
+	s.calendarLog = ratelog.New(s.log, time.Hour)
 	if cfg.Lock {
 		s.lease = NewLease(d.Redis, cfg.Replica, cfg.LeaseTTL)
 	}
@@ -282,14 +286,8 @@ func (s *Scheduler) redisResult(err error, what string) {
 }
 
 func (s *Scheduler) calendarError(j *jobRunner, err error) {
-	now := s.d.Clock.Now()
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if now.Sub(j.calErrLogged) < time.Hour {
-		return
-	}
-	j.calErrLogged = now
-	s.log.Warn().Err(err).Str("job", string(j.name)).Msg("calendar cannot answer: the market counts as closed (logged once an hour)")
+	s.calendarLog.Warn(string(j.name), s.d.Clock.Now()).Err(err).Str("job", string(j.name)).
+		Msg("calendar cannot answer: the market counts as closed (logged once an hour)")
 }
 
 // JobStatus is one job as the status page shows it.

@@ -24,6 +24,7 @@ import (
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
 	"heartbeat/internal/schedule"
 	"heartbeat/internal/tasks"
 	"heartbeat/internal/testinfra"
@@ -248,8 +249,8 @@ func byTime(a, b enqueued) int {
 // counts returns a job's non-zero slot outcomes in a replica's metrics.
 func (r *replica) counts(name jobs.Name) map[string]float64 {
 	out := map[string]float64{}
-	for _, o := range []string{metrics.SlotEnqueued, metrics.SlotDuplicateSuppressed, metrics.SlotSkippedClosed,
-		metrics.SlotSkippedPaused, metrics.SlotMissed} {
+	for _, o := range []string{string(runlog.Enqueued), string(runlog.DuplicateSuppressed), string(runlog.SkippedClosed),
+		string(runlog.SkippedPaused), string(runlog.Missed)} {
 		if v := testutil.ToFloat64(r.m.Slots.WithLabelValues(string(name), o)); v != 0 {
 			out[o] = v
 		}
@@ -339,48 +340,48 @@ func TestSchedulerEnqueuesSlots(t *testing.T) {
 			name: "open: every second, a task per shard", job: intraday,
 			start: mon(14, 59, 59, 500), until: mon(15, 0, 3, 0),
 			want:   onTime(intraday, 1, every(mon(15, 0, 0, 0), mon(15, 0, 3, 0), time.Second)...),
-			counts: map[string]float64{metrics.SlotEnqueued: 8},
+			counts: map[string]float64{string(runlog.Enqueued): 8},
 		},
 		{
 			name: "close, gate open: the 21:00:00 slot runs, then one skipped slot a minute", job: intraday,
 			start: mon(20, 59, 58, 500), until: mon(21, 2, 0, 0),
 			// Two intervals of grace after the close, then one shut slot a minute.
 			want:   onTime(intraday, 1, mon(20, 59, 59, 0), mon(21, 0, 0, 0), mon(21, 0, 1, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 6, metrics.SlotSkippedClosed: 4},
+			counts: map[string]float64{string(runlog.Enqueued): 6, string(runlog.SkippedClosed): 4},
 		},
 		{
 			name: "close, gate always: then enqueued once a minute", job: sessionVolume,
 			start: mon(20, 59, 45, 0), until: mon(21, 2, 0, 0),
 			want:   onTime(sessionVolume, 1, mon(20, 59, 50, 0), mon(21, 0, 0, 0), mon(21, 0, 10, 0), mon(21, 1, 0, 0), mon(21, 2, 0, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 5},
+			counts: map[string]float64{string(runlog.Enqueued): 5},
 		},
 		{
 			name: "open at 14:30: skipped until then, then every second", job: intraday,
 			start: mon(14, 28, 30, 0), until: mon(14, 30, 1, 0),
 			want:   onTime(intraday, 1, mon(14, 30, 0, 0), mon(14, 30, 1, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 4, metrics.SlotSkippedClosed: 2},
+			counts: map[string]float64{string(runlog.Enqueued): 4, string(runlog.SkippedClosed): 2},
 		},
 		{
 			name: "60 s job: the slots at and after the close run", job: closedBars,
 			start: mon(20, 58, 30, 0), until: mon(21, 2, 0, 0),
 			want:   onTime(closedBars, 1, mon(20, 59, 0, 0), mon(21, 0, 0, 0), mon(21, 1, 0, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 6, metrics.SlotSkippedClosed: 2},
+			counts: map[string]float64{string(runlog.Enqueued): 6, string(runlog.SkippedClosed): 2},
 		},
 		{
 			name: "paused", job: intraday, paused: true,
 			start: mon(14, 59, 59, 500), until: mon(15, 0, 2, 0),
-			counts: map[string]float64{metrics.SlotSkippedPaused: 6},
+			counts: map[string]float64{string(runlog.SkippedPaused): 6},
 		},
 		{
 			name: "paused while closed: counted paused", job: intraday, paused: true,
 			start: mon(21, 30, 30, 0), until: mon(21, 32, 0, 0),
-			counts: map[string]float64{metrics.SlotSkippedPaused: 4},
+			counts: map[string]float64{string(runlog.SkippedPaused): 4},
 		},
 		{
 			name: "pre-open: one task per session; the second slot in the window enqueues nothing", job: preOpen,
 			start: mon(14, 28, 45, 0), until: mon(14, 31, 0, 0),
 			want:   expectSession(preOpen, 1, mon(14, 29, 0, 0), mon(14, 28, 59, 900), mon(14, 29, 59, 0), "XNYS:2026-11-23"),
-			counts: map[string]float64{metrics.SlotEnqueued: 1},
+			counts: map[string]float64{string(runlog.Enqueued): 1},
 		},
 	}
 	for _, tt := range tests {
@@ -448,7 +449,7 @@ func TestSchedulerNoLockSuppressesDuplicates(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("enqueued by either replica (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]float64{metrics.SlotEnqueued: 10, metrics.SlotDuplicateSuppressed: 10}, total); diff != "" {
+	if diff := cmp.Diff(map[string]float64{string(runlog.Enqueued): 10, string(runlog.DuplicateSuppressed): 10}, total); diff != "" {
 		t.Fatalf("slot outcomes of both replicas (-want +got):\n%s", diff)
 	}
 	pending, err := f.insp.ListPendingTasks(jobs.QueueCritical)
@@ -494,7 +495,7 @@ func TestSchedulerLockOnlyLeaderEnqueues(t *testing.T) {
 			t.Fatalf("standby counted %s slots: %v", name, got)
 		}
 	}
-	if diff := cmp.Diff(map[string]float64{metrics.SlotEnqueued: 22}, a.counts(jobs.Intraday)); diff != "" {
+	if diff := cmp.Diff(map[string]float64{string(runlog.Enqueued): 22}, a.counts(jobs.Intraday)); diff != "" {
 		t.Fatalf("leader's intraday outcomes (-want +got):\n%s", diff)
 	}
 	holder(t, f.rdb, "a", 1)
@@ -595,9 +596,9 @@ func TestSchedulerFailover(t *testing.T) {
 			if diff := cmp.Diff(tt.wantB, b.rec.enqueued()); diff != "" {
 				t.Fatalf("b enqueued (-want +got):\n%s", diff)
 			}
-			want := map[string]float64{metrics.SlotEnqueued: float64(len(tt.wantB))}
+			want := map[string]float64{string(runlog.Enqueued): float64(len(tt.wantB))}
 			if tt.wantMissed > 0 {
-				want[metrics.SlotMissed] = tt.wantMissed
+				want[string(runlog.Missed)] = tt.wantMissed
 			}
 			if diff := cmp.Diff(want, b.counts(jobs.Intraday)); diff != "" {
 				t.Fatalf("b's outcomes (-want +got):\n%s", diff)
@@ -630,47 +631,47 @@ func TestSchedulerCatchUp(t *testing.T) {
 			name: "skip: the slots in between are missed", catchUp: jobs.CatchUpSkip, last: mon(15, 0, 0, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
-			counts: map[string]float64{metrics.SlotMissed: 8, metrics.SlotEnqueued: 2},
+			counts: map[string]float64{string(runlog.Missed): 8, string(runlog.Enqueued): 2},
 		},
 		{
 			name: "latest: the latest is enqueued, the rest missed", catchUp: jobs.CatchUpLatest, last: mon(15, 0, 0, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want: append(expect(intraday, 1, mon(15, 0, 4, 0), mon(15, 0, 4, 900), "0", "1"),
 				onTime(intraday, 1, mon(15, 0, 5, 0))...),
-			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotEnqueued: 4},
+			counts: map[string]float64{string(runlog.Missed): 6, string(runlog.Enqueued): 4},
 		},
 		{
 			name: "latest, paused: nothing enqueued", catchUp: jobs.CatchUpLatest, last: mon(15, 0, 0, 0), paused: true,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
-			counts: map[string]float64{metrics.SlotSkippedPaused: 10},
+			counts: map[string]float64{string(runlog.SkippedPaused): 10},
 		},
 		{
 			name: "across the close: only slots that would have run are missed", catchUp: jobs.CatchUpSkip, last: mon(20, 59, 58, 0),
 			start: mon(21, 2, 30, 0), until: mon(21, 3, 0, 0),
-			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotSkippedClosed: 2},
+			counts: map[string]float64{string(runlog.Missed): 6, string(runlog.SkippedClosed): 2},
 		},
 		{
 			name: "latest across the close: the latest is past its interval, so missed too", catchUp: jobs.CatchUpLatest, last: mon(20, 59, 58, 0),
 			start: mon(21, 2, 30, 0), until: mon(21, 3, 0, 0),
-			counts: map[string]float64{metrics.SlotMissed: 6, metrics.SlotSkippedClosed: 2},
+			counts: map[string]float64{string(runlog.Missed): 6, string(runlog.SkippedClosed): 2},
 		},
 		{
 			name: "bounded by the look-back", catchUp: jobs.CatchUpSkip, last: mon(14, 0, 0, 0), maxCatchUp: 10 * time.Second,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
-			counts: map[string]float64{metrics.SlotMissed: 18, metrics.SlotEnqueued: 2},
+			counts: map[string]float64{string(runlog.Missed): 18, string(runlog.Enqueued): 2},
 		},
 		{
 			name: "last slot is the current one: nothing missed", catchUp: jobs.CatchUpSkip, last: mon(15, 0, 5, 0),
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 6, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0), mon(15, 0, 6, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 4},
+			counts: map[string]float64{string(runlog.Enqueued): 4},
 		},
 		{
 			name: "nothing recorded: nothing missed", catchUp: jobs.CatchUpLatest,
 			start: mon(15, 0, 4, 500), until: mon(15, 0, 5, 0),
 			want:   onTime(intraday, 1, mon(15, 0, 5, 0)),
-			counts: map[string]float64{metrics.SlotEnqueued: 2},
+			counts: map[string]float64{string(runlog.Enqueued): 2},
 		},
 	}
 	for _, tt := range tests {
@@ -736,7 +737,7 @@ func TestSchedulerLeaderCutOffFromRedis(t *testing.T) {
 	if diff := cmp.Diff(want, r.rec.enqueued()); diff != "" {
 		t.Fatalf("enqueued (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]float64{metrics.SlotEnqueued: 12, metrics.SlotMissed: 6}, r.counts(jobs.Intraday)); diff != "" {
+	if diff := cmp.Diff(map[string]float64{string(runlog.Enqueued): 12, string(runlog.Missed): 6}, r.counts(jobs.Intraday)); diff != "" {
 		t.Fatalf("slot outcomes (-want +got):\n%s", diff)
 	}
 }
