@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -8,7 +9,9 @@ import (
 
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
+	"heartbeat/internal/runlog"
 	"heartbeat/internal/schedule"
+	"heartbeat/internal/testinfra"
 )
 
 // slowConfig is a replica's config for tests that run for days on the
@@ -96,5 +99,53 @@ func TestPolicyInPayload(t *testing.T) {
 	p := got[0].Payload
 	if !p.Deadline.Equal(mon(15, 0, 3, 0)) || p.Overlap != jobs.OverlapAllow {
 		t.Fatalf("payload deadline %s overlap %q, want 15:00:03 and allow", p.Deadline, p.Overlap)
+	}
+}
+
+// TestLiveSettings changes a running job's settings through the controls:
+// interval=2s applies from the next slot boundary (no slot of the old
+// cadence after the change, none twice), enabled=false stops it, and a
+// reset returns it to its config's 1 s cadence from the next slot.
+func TestLiveSettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t, mon(14, 59, 59, 500))
+	intraday := job(t, jobs.Intraday)
+	cfg := testConfig("a", intraday)
+	r := f.startWith(t, cfg, nil)
+	controls, err := NewControls(cfg, ControlDeps{Redis: f.rdb, Instruments: f.in, Clock: f.clk})
+	testinfra.Must(t, err, "controls")
+	step := func(at time.Time, do func() (AuditEntry, error)) {
+		t.Helper()
+		f.runUntil(t, at)
+		if _, err := do(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(mon(15, 0, 3, 200), func() (AuditEntry, error) {
+		return controls.Set(ctx, jobs.Intraday, jobs.Settings{"interval": "2s"}, "calmer", "test")
+	})
+	step(mon(15, 0, 8, 200), func() (AuditEntry, error) {
+		return controls.Set(ctx, jobs.Intraday, jobs.Settings{"enabled": "false"}, "", "test")
+	})
+	step(mon(15, 0, 20, 200), func() (AuditEntry, error) { return controls.Reset(ctx, jobs.Intraday, "", "test") })
+	f.runUntil(t, mon(15, 0, 24, 0))
+	var slots []string
+	for _, e := range r.rec.enqueued() {
+		if e.Payload.Part == "0" {
+			slots = append(slots, e.Payload.Slot.Format("15:04:05"))
+		}
+	}
+	want := []string{
+		"15:00:00", "15:00:01", "15:00:02", "15:00:03", // 1 s
+		"15:00:04", "15:00:06", "15:00:08", // 2 s from the next boundary
+		// disabled from 15:00:08.2
+		"15:00:21", "15:00:22", "15:00:23", "15:00:24", // reset at 15:00:20.2: 1 s from the next boundary
+	}
+	if diff := cmp.Diff(want, slots); diff != "" {
+		t.Fatalf("slots (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]float64{string(runlog.Enqueued): float64(2 * len(want))}, r.counts(jobs.Intraday)); diff != "" {
+		t.Fatalf("slot outcomes (-want +got):\n%s", diff)
 	}
 }
