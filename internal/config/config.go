@@ -22,12 +22,16 @@ import (
 
 // Config is everything Heartbeat's commands read.
 type Config struct {
-	Redis       Redis             `mapstructure:"redis"`
-	Log         Log               `mapstructure:"log"`
-	HTTP        HTTP              `mapstructure:"http"`
-	Scheduler   Scheduler         `mapstructure:"scheduler"`
-	Worker      Worker            `mapstructure:"worker"`
-	Jobs        map[jobs.Name]Job `mapstructure:"jobs"`
+	Redis     Redis             `mapstructure:"redis"`
+	Log       Log               `mapstructure:"log"`
+	HTTP      HTTP              `mapstructure:"http"`
+	Scheduler Scheduler         `mapstructure:"scheduler"`
+	Worker    Worker            `mapstructure:"worker"`
+	Jobs      map[jobs.Name]Job `mapstructure:"jobs"`
+	// Registry is the jobs the config may name: nil is the built-in
+	// eight (jobs.Builtin); a program that registers jobs of its own sets
+	// it through LoadFor or DefaultFor.
+	Registry    *jobs.Set         `mapstructure:"-"`
 	Instruments []Instrument      `mapstructure:"instruments"`
 	Calendars   Calendars         `mapstructure:"calendars"`
 	Runs        Runs              `mapstructure:"runs"`
@@ -369,8 +373,13 @@ type Embedded struct {
 	Feed bool `mapstructure:"feed"`
 }
 
-// Default returns the configuration used when nothing is set.
-func Default() Config {
+// Default returns the configuration used when nothing is set, for the
+// built-in jobs.
+func Default() Config { return DefaultFor(nil) }
+
+// DefaultFor returns the configuration used when nothing is set, with an
+// entry for every job of set (nil: the built-in jobs).
+func DefaultFor(set *jobs.Set) Config {
 	c := Config{
 		Redis:     Redis{Mode: RedisSingle, URL: "redis://127.0.0.1:6379/0", DialTimeout: 2 * time.Second},
 		Log:       Log{Level: "info", Format: "auto"},
@@ -387,8 +396,9 @@ func Default() Config {
 		HTTP:      HTTP{Tokens: map[string]string{}},
 		Markets:   map[string]Market{},
 	}
-	for _, s := range jobs.Registry {
-		c.Jobs[s.Name] = Job{Enabled: true, MaxRetry: -1}
+	c.Registry = set
+	for _, name := range c.JobSet().Names() {
+		c.Jobs[name] = Job{Enabled: true, MaxRetry: -1}
 	}
 	for _, sym := range []string{"ES", "NQ", "YM", "RTY", "CL", "GC", "SI", "HG", "ZB"} {
 		c.Instruments = append(c.Instruments, Instrument{Symbol: sym, Market: string(market.CMES), Weight: 1})
@@ -505,16 +515,16 @@ func (c Config) Validate() error {
 		book = in.Book()
 	}
 	for name, j := range c.Jobs {
-		_, ok := jobs.Lookup(name)
+		_, ok := c.JobSet().Lookup(name)
 		field := "jobs." + string(name)
 		if !ok {
-			bad(field, "unknown job (known: %v)", jobs.Names())
+			bad(field, "unknown job (known: %v)", c.JobSet().Names())
 			continue
 		}
 		if j.Interval != 0 && j.Interval < s.FastTickDuration() {
 			bad(field+".interval", "must be >= scheduler.fast_tick (%gs)", s.FastTick)
 		}
-		base, _ := jobs.Lookup(name)
+		base, _ := c.JobSet().Lookup(name)
 		set := j.Settings()
 		if j.CatchUp == "" {
 			delete(set, "catch_up") // scheduler.catch_up, checked above
@@ -702,7 +712,7 @@ func ParseDistance(s string) (Distance, error) {
 // empty catch_up). An override that does not apply leaves the registry's
 // entry; Validate reports it.
 func (c Config) Job(name jobs.Name) (jobs.Spec, Job) {
-	spec, _ := jobs.Lookup(name)
+	spec, _ := c.JobSet().Lookup(name)
 	j, ok := c.Jobs[name]
 	if !ok {
 		j = Job{Enabled: true, MaxRetry: -1}
@@ -715,6 +725,19 @@ func (c Config) Job(name jobs.Name) (jobs.Spec, Job) {
 	}
 	return spec, j
 }
+
+// JobSet returns the jobs the config may name: Registry, or the built-in
+// eight.
+func (c Config) JobSet() *jobs.Set {
+	if c.Registry != nil {
+		return c.Registry
+	}
+	return builtinJobs
+}
+
+// builtinJobs is the Set of the built-in jobs every config without a
+// Registry reads.
+var builtinJobs = jobs.Builtin()
 
 // Settings returns the override as jobs.Settings: its non-zero fields.
 func (j Job) Settings() jobs.Settings {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"heartbeat/internal/jobs"
 	"os"
 	"reflect"
 	"strconv"
@@ -21,9 +22,15 @@ const EnvPrefix = "HEARTBEAT"
 // path is empty, ./config.yaml when it exists), then HEARTBEAT_*
 // environment variables. Unknown keys are errors. The result is not yet
 // validated: callers apply command-line flags, then call Validate.
-func Load(path string) (Config, error) {
+func Load(path string) (Config, error) { return LoadFor(path, nil, nil) }
+
+// LoadFor is Load for a program with jobs of its own: set lists every job
+// the config may name (nil: the built-in eight), each with its defaults;
+// values, by dotted key ("store.dir"), override the file and the
+// environment.
+func LoadFor(path string, set *jobs.Set, values map[string]string) (Config, error) {
 	v := viper.New()
-	for key, val := range flatten(Default()) {
+	for key, val := range flatten(DefaultFor(set)) {
 		v.SetDefault(key, val)
 	}
 	v.SetEnvPrefix(EnvPrefix)
@@ -42,6 +49,12 @@ func Load(path string) (Config, error) {
 			return Config{}, fmt.Errorf("%w: read %s: %w", ErrInvalid, path, err)
 		}
 	}
+	for key, val := range values {
+		if !v.IsSet(key) && !strings.HasPrefix(key, "jobs.") {
+			return Config{}, fmt.Errorf("%w: %s: unknown key", ErrInvalid, key)
+		}
+		v.Set(key, val)
+	}
 	var c Config
 	err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		mapstructure.StringToTimeDurationHookFunc(),
@@ -59,6 +72,7 @@ func Load(path string) (Config, error) {
 		markets[strings.ToUpper(code)] = m
 	}
 	c.Markets = markets
+	c.Registry = set
 	return c, nil
 }
 
@@ -72,6 +86,9 @@ func flatten(c Config) map[string]any {
 		case reflect.Struct:
 			for i := 0; i < v.NumField(); i++ {
 				tag := v.Type().Field(i).Tag.Get("mapstructure")
+				if tag == "-" {
+					continue
+				}
 				walk(join(prefix, tag), v.Field(i))
 			}
 		case reflect.Map:

@@ -19,9 +19,11 @@ import (
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/feed"
+	"heartbeat/internal/jobs"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/node"
 	"heartbeat/internal/redisconn"
+	"heartbeat/internal/runner"
 	"heartbeat/internal/ticks"
 )
 
@@ -39,15 +41,31 @@ type System struct {
 	sim     *feed.Simulator
 	store   bars.Store
 
+	handlers map[jobs.Name]runner.Func
+
 	stopTTL  context.CancelFunc
 	ttlDone  chan struct{}
 	stopOnce sync.Once
 	stopErr  error
 }
 
+// Option changes an embedded system.
+type Option func(*System)
+
+// WithClock runs the system on c (a fake clock in tests and examples).
+func WithClock(c clock.Clock) Option { return func(s *System) { s.clock = c } }
+
+// WithHandlers gives the workers the bodies of the program's own jobs
+// (cfg.Registry beyond the built-in eight).
+func WithHandlers(h map[jobs.Name]runner.Func) Option { return func(s *System) { s.handlers = h } }
+
 // New prepares the system; nothing runs until Start.
-func New(cfg config.Config, log zerolog.Logger) *System {
-	return &System{cfg: cfg, log: log, clock: clock.Real{}, metrics: metrics.New()}
+func New(cfg config.Config, log zerolog.Logger, opts ...Option) *System {
+	s := &System{cfg: cfg, log: log, clock: clock.Real{}, metrics: metrics.New()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Scheduler returns the scheduler replica (after Start).
@@ -101,7 +119,8 @@ func (s *System) Start(ctx context.Context) (err error) {
 	for i := 1; i <= s.cfg.Embedded.Workers; i++ {
 		wc := s.cfg
 		wc.Worker.Name = fmt.Sprintf("embedded-worker-%d", i)
-		w, err := node.NewWorker(ctx, wc, node.WorkerDeps{Redis: rdb, ConnOpt: conn, Clock: s.clock, Log: s.log, Metrics: s.metrics, HTTP: &noHTTP, Store: s.store})
+		w, err := node.NewWorker(ctx, wc, node.WorkerDeps{Redis: rdb, ConnOpt: conn, Clock: s.clock, Log: s.log, Metrics: s.metrics, HTTP: &noHTTP, Store: s.store,
+			Handlers: s.handlers})
 		if err != nil {
 			return err
 		}

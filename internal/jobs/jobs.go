@@ -132,6 +132,10 @@ type Spec struct {
 	Split  schedule.Split
 	Queue  string
 	Policy Policy
+	// Predicate, when set, is the gate of an interval or cron schedule:
+	// a slot is enqueued when it returns true (Schedule.Gate stays
+	// empty). A program's own jobs only; config cannot set it.
+	Predicate func(slot time.Time) bool
 }
 
 // Registry lists the eight built-in jobs with the intervals of the system

@@ -93,7 +93,7 @@ func Apply(spec Spec, enabled bool, s Settings) (Spec, bool, error) {
 		}
 		if spec.Schedule.At == "" && spec.Schedule.Within == "" {
 			spec.Schedule.Gate = gate
-			if gate == "" {
+			if gate == "" && spec.Predicate == nil {
 				spec.Schedule.Gate = schedule.GateOpen
 			}
 		}
@@ -103,6 +103,7 @@ func Apply(spec Spec, enabled bool, s Settings) (Spec, bool, error) {
 	}
 	if v, ok := s["gate"]; ok && v != "" {
 		spec.Schedule.Gate = v
+		spec.Predicate = nil // a gate set by name replaces a program's predicate
 	}
 	if v, ok := s["queue"]; ok && v != "" {
 		if v != QueueCritical && v != QueueDefault {

@@ -15,7 +15,6 @@ import (
 	"heartbeat/internal/calendars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
-	"heartbeat/internal/jobs"
 	"heartbeat/internal/market"
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
@@ -60,7 +59,7 @@ func SchedulerConfig(cfg config.Config) scheduler.Config {
 	if sc.Replica == "" {
 		sc.Replica = DefaultName()
 	}
-	for _, name := range jobs.Names() {
+	for _, name := range cfg.JobSet().Names() {
 		spec, j := cfg.Job(name)
 		sc.Jobs = append(sc.Jobs, scheduler.JobConfig{Spec: spec, Enabled: j.Enabled})
 	}

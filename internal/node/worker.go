@@ -36,6 +36,9 @@ type WorkerDeps struct {
 	Store bars.Store
 	// HTTP overrides cfg.Worker.HTTP when not nil ("" disables).
 	HTTP *string
+	// Handlers are the bodies of the program's own jobs (cfg.Registry
+	// beyond the built-in eight).
+	Handlers map[jobs.Name]runner.Func
 }
 
 // Worker runs the eight jobs' tasks.
@@ -91,7 +94,9 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 		return nil, err
 	}
 	w.mux = asynq.NewServeMux()
-	h.Register(w.mux)
+	if err := h.Register(w.mux, cfg.JobSet(), d.Handlers); err != nil {
+		return nil, err
+	}
 	w.srv = asynq.NewServer(d.ConnOpt, asynq.Config{
 		Concurrency:              cfg.Worker.Concurrency,
 		Queues:                   map[string]int{jobs.QueueCritical: 6, jobs.QueueDefault: 3},

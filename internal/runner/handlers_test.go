@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/runlog"
+	"heartbeat/internal/schedule"
 	"heartbeat/internal/tasks"
 	"heartbeat/internal/testinfra"
 )
@@ -490,7 +492,7 @@ func TestRegister(t *testing.T) {
 			t.Parallel()
 			f := setup(t, slot)
 			mux := asynq.NewServeMux()
-			f.h.Register(mux)
+			testinfra.Must(t, f.h.Register(mux, jobs.Builtin(), nil), "register")
 			for _, spec := range jobs.Registry {
 				if _, pattern := mux.Handler(asynq.NewTask(spec.TaskType, nil)); pattern != spec.TaskType {
 					t.Fatalf("no handler for %s (pattern %q)", spec.TaskType, pattern)
@@ -521,5 +523,38 @@ func TestRegister(t *testing.T) {
 				t.Fatalf("outcomes (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRegisterCustom: a program's own job gets the same wrapper (run
+// history, outcome) as the built-in ones; a job without a handler, or a
+// handler replacing a built-in one, is refused.
+func TestRegisterCustom(t *testing.T) {
+	t.Parallel()
+	f := setup(t, slot)
+	set := jobs.Builtin()
+	testinfra.Must(t, set.Add(jobs.Spec{Name: "eod_report", Schedule: schedule.Spec{At: "XNYS.close+2m"}}), "add")
+	var got tasks.Payload
+	custom := map[jobs.Name]Func{"eod_report": func(_ context.Context, p tasks.Payload, _ time.Time) error { got = p; return nil }}
+	mux := asynq.NewServeMux()
+	testinfra.Must(t, f.h.Register(mux, set, custom), "register")
+	p := tasks.Payload{Job: "eod_report", Slot: slot, Part: "XNYS:2026-11-23", Key: "XNYS:2026-11-23", Deadline: slot.Add(time.Minute)}
+	spec, _ := set.Lookup("eod_report")
+	tk, _, err := tasks.New(spec, p, tasks.Options{Retention: time.Hour})
+	testinfra.Must(t, err, "task")
+	if err := mux.ProcessTask(context.Background(), tk); err != nil {
+		t.Fatal(err)
+	}
+	if got.ID() != "eod_report:XNYS:2026-11-23" {
+		t.Fatalf("the body got %+v", got)
+	}
+	if runs := f.runs(t); len(runs) != 1 || runs[0]["outcome"] != "ok" || runs[0]["task_id"] != "eod_report:XNYS:2026-11-23" {
+		t.Fatalf("run history %v", runs)
+	}
+	if err := f.h.Register(asynq.NewServeMux(), set, nil); err == nil || !strings.Contains(err.Error(), "eod_report has no handler") {
+		t.Fatalf("a job without a handler: %v", err)
+	}
+	if err := f.h.Register(asynq.NewServeMux(), set, map[jobs.Name]Func{jobs.Intraday: custom["eod_report"], "eod_report": custom["eod_report"]}); err == nil {
+		t.Fatal("a built-in handler was replaced")
 	}
 }

@@ -14,13 +14,19 @@ import (
 	"heartbeat/internal/ticks"
 )
 
-// job is the body of one job's handler: the computation for a payload,
-// at the instant the run starts.
-type job func(ctx context.Context, p tasks.Payload, now time.Time) error
+// Func is the body of one job's handler: the computation for a payload,
+// at the instant the run starts. The wrapper around it (start deadline,
+// run lock, run history, metrics) is the same for every job.
+type Func func(ctx context.Context, p tasks.Payload, now time.Time) error
 
-// Register registers the eight handlers, the only place task types meet
-// their code.
-func (h *Handlers) Register(mux *asynq.ServeMux) {
+// job is Func, for the built-in bodies below.
+type job = Func
+
+// Register registers a handler for every job of set: the eight built-in
+// jobs' bodies here, the only place their task types meet their code, and
+// a program's own jobs' from custom. A job of set with neither is an
+// error.
+func (h *Handlers) Register(mux *asynq.ServeMux, set *jobs.Set, custom map[jobs.Name]Func) error {
 	body := map[jobs.Name]job{
 		jobs.Intraday: h.intraday,
 		jobs.Week52Extremes: h.byShard(func(ctx context.Context, s int, now time.Time) error {
@@ -46,9 +52,20 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 		}),
 		jobs.ClosedBarsFlush: h.flush,
 	}
-	for _, spec := range jobs.Registry {
-		mux.HandleFunc(spec.TaskType, h.wrap(spec.Name, body[spec.Name]))
+	for name, fn := range custom {
+		if _, builtin := body[name]; builtin {
+			return fmt.Errorf("runner: %s is a built-in job; its handler cannot be replaced", name)
+		}
+		body[name] = fn
 	}
+	for _, spec := range set.All() {
+		fn, ok := body[spec.Name]
+		if !ok || fn == nil {
+			return fmt.Errorf("runner: job %s has no handler", spec.Name)
+		}
+		mux.HandleFunc(spec.TaskType, h.wrap(spec.Name, fn))
+	}
+	return nil
 }
 
 func (h *Handlers) byShard(f func(ctx context.Context, shard int, now time.Time) error) job {

@@ -140,6 +140,7 @@ type ControlDeps struct {
 type Controls struct {
 	d         ControlDeps
 	cfg       Config
+	names     []jobs.Name // in config order
 	base      map[jobs.Name]JobConfig
 	plans     map[jobs.Name]JobPlan
 	store     *settings.Store
@@ -154,6 +155,7 @@ func NewControls(cfg Config, d ControlDeps) (*Controls, error) {
 	c := &Controls{d: d, cfg: cfg, base: map[jobs.Name]JobConfig{}, plans: map[jobs.Name]JobPlan{}, store: settings.New(d.Redis),
 		retention: cfg.Retention}
 	for _, jc := range cfg.Jobs {
+		c.names = append(c.names, jc.Spec.Name)
 		c.base[jc.Spec.Name] = jc
 		p, err := NewJobPlan(cfg, jc.Spec, d.Instruments.Calendars(), d.Instruments.Book(), nil)
 		if err != nil {
@@ -171,17 +173,21 @@ const triggerHold = 2 * time.Second
 func (c *Controls) Plan(job jobs.Name) (JobPlan, error) {
 	p, ok := c.plans[job]
 	if !ok {
-		return JobPlan{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, jobList())
+		return JobPlan{}, c.unknownJob(job)
 	}
 	return p, nil
 }
 
-func jobList() string {
-	names := make([]string, 0, len(jobs.Registry))
-	for _, n := range jobs.Names() {
-		names = append(names, string(n))
+// Jobs returns the names of the jobs the controls know, in config order.
+func (c *Controls) Jobs() []jobs.Name { return append([]jobs.Name(nil), c.names...) }
+
+// unknownJob is the error for a job the controls do not know.
+func (c *Controls) unknownJob(job jobs.Name) error {
+	names := make([]string, len(c.names))
+	for i, n := range c.names {
+		names[i] = string(n)
 	}
-	return strings.Join(names, ", ")
+	return fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, strings.Join(names, ", "))
 }
 
 // Pause pauses a job: the leader stops enqueuing its slots (counting them

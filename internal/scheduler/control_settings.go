@@ -21,7 +21,7 @@ var ErrInvalidSetting = errors.New("invalid setting")
 func (c *Controls) Effective(ctx context.Context, job jobs.Name) (JobPlan, *RuntimeSettings, error) {
 	base, ok := c.base[job]
 	if !ok {
-		return JobPlan{}, nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, jobList())
+		return JobPlan{}, nil, c.unknownJob(job)
 	}
 	all, _, err := ReadJobSettings(ctx, c.store)
 	if err != nil {
@@ -47,7 +47,7 @@ func (c *Controls) Effective(ctx context.Context, job jobs.Name) (JobPlan, *Runt
 func (c *Controls) Set(ctx context.Context, job jobs.Name, set jobs.Settings, note, actor string) (AuditEntry, error) {
 	base, ok := c.base[job]
 	if !ok {
-		return AuditEntry{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, jobList())
+		return AuditEntry{}, c.unknownJob(job)
 	}
 	if len(set) == 0 {
 		return AuditEntry{}, fmt.Errorf("%w: set %s: no FIELD=VALUE given (fields: %s)", ErrInvalidSetting, job, strings.Join(jobs.Fields(), ", "))
@@ -103,7 +103,7 @@ func (c *Controls) Set(ctx context.Context, job jobs.Name, set jobs.Settings, no
 // nothing (and is still audited).
 func (c *Controls) Reset(ctx context.Context, job jobs.Name, note, actor string) (AuditEntry, error) {
 	if _, ok := c.base[job]; !ok {
-		return AuditEntry{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, job, jobList())
+		return AuditEntry{}, c.unknownJob(job)
 	}
 	result := "reset to the config; applied at the next slot boundary"
 	if _, err := c.store.Delete(ctx, jobSettingID(job)); errors.Is(err, settings.ErrNotFound) {

@@ -25,7 +25,7 @@ type JobPlan struct {
 func NewJobPlan(cfg Config, spec jobs.Spec, markets market.Set, book *market.Book, onCalendarError func(error)) (JobPlan, error) {
 	env := schedule.Env{
 		Markets: markets, Book: book, Slow: cfg.SlowTick, Shards: max(cfg.Shards, 1), Split: spec.Split,
-		CloseGrace: max(cfg.CloseGrace, 2*spec.Schedule.Every), OnCalendarError: onCalendarError,
+		CloseGrace: max(cfg.CloseGrace, 2*spec.Schedule.Every), OnCalendarError: onCalendarError, Predicate: spec.Predicate,
 	}
 	plan, err := schedule.New(spec.Schedule, env)
 	if err != nil {

@@ -262,24 +262,16 @@ func (site *Site) apiJobs(r *http.Request) (any, error) {
 	return map[string]any{"now": now.UTC(), "replica": site.cfg.Replica, "leader": leader, "term": term, "jobs": js}, nil
 }
 
-// jobName checks a job path segment.
-func jobName(s string) (jobs.Name, error) {
-	if _, ok := jobs.Lookup(jobs.Name(s)); !ok {
-		return "", fmt.Errorf("%w %q (known: %s)", scheduler.ErrUnknownJob, s, joinNames())
+// jobName checks a job path segment against the jobs the controls know.
+func (site *Site) jobName(s string) (jobs.Name, error) {
+	if _, err := site.d.Controls.Plan(jobs.Name(s)); err != nil {
+		return "", err
 	}
 	return jobs.Name(s), nil
 }
 
-func joinNames() string {
-	names := make([]string, 0, len(jobs.Registry))
-	for _, n := range jobs.Names() {
-		names = append(names, string(n))
-	}
-	return strings.Join(names, ", ")
-}
-
 func (site *Site) apiJob(r *http.Request) (any, error) {
-	name, err := jobName(r.PathValue("job"))
+	name, err := site.jobName(r.PathValue("job"))
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +321,7 @@ func PreviewSlots(p schedule.Plan, after time.Time, n int) []PreviewSlot {
 }
 
 func (site *Site) apiPreview(r *http.Request) (any, error) {
-	name, err := jobName(r.PathValue("job"))
+	name, err := site.jobName(r.PathValue("job"))
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +348,7 @@ func (site *Site) apiRuns(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	query := runlog.Query{Job: q.Get("job"), Part: q.Get("part"), Outcome: runlog.Outcome(q.Get("outcome"))}
 	if query.Job != "" {
-		if _, err := jobName(query.Job); err != nil {
+		if _, err := site.jobName(query.Job); err != nil {
 			return nil, badRequest("job: %v", err)
 		}
 	}

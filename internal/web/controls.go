@@ -106,7 +106,7 @@ func (site *Site) serveControl(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	job, err := jobName(r.PathValue("job"))
+	job, err := site.jobName(r.PathValue("job"))
 	if err != nil {
 		writeError(w, http.StatusNotFound, err.Error())
 		return

@@ -388,8 +388,9 @@ func (site *Site) jobs(ctx context.Context, now time.Time, recent []runlog.Run, 
 	for _, r := range recent {
 		runs[r.Job] = append(runs[r.Job], r)
 	}
-	out := make([]JobView, 0, len(jobs.Registry))
-	for _, name := range jobs.Names() {
+	names := site.d.Controls.Jobs()
+	out := make([]JobView, 0, len(names))
+	for _, name := range names {
 		plan, err := site.d.Controls.Plan(name)
 		if err != nil {
 			errs = append(errs, err)
