@@ -10,6 +10,7 @@ import (
 	"heartbeat/internal/cli"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/scheduler"
+	"heartbeat/internal/settings"
 	"heartbeat/internal/testinfra"
 )
 
@@ -109,5 +110,44 @@ SLOT (UTC)               GAP      TASKS  DECISION
 `
 	if r.code != cli.ExitOK || r.stdout != want {
 		t.Fatalf("code %d stderr %s\ngot:\n%s\nwant:\n%s", r.code, r.stderr, r.stdout, want)
+	}
+}
+
+// TestSetCommand: set stores a job's runtime settings and prints the
+// audit; a refused value exits 2 naming the field and changes nothing;
+// --reset removes them.
+func TestSetCommand(t *testing.T) {
+	t.Parallel()
+	m, rdb := testinfra.Mini(t)
+	url := "redis://" + m.Addr() + "/0"
+	r := runCLI(t, "set", "intraday", "interval=2s", "--note", "calmer", "overlap=allow", "--redis", url)
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "set intraday: set interval=2s overlap=allow") {
+		t.Fatalf("set: code %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"set", "intraday", "interval=soon"}, "interval: want a duration"},
+		{[]string{"set", "intraday", "queue=default"}, "queue: fixed at start"},
+		{[]string{"set", "intraday", "interval"}, "is not FIELD=VALUE"},
+		{[]string{"set", "nope", "interval=2s"}, `unknown job "nope"`},
+		{[]string{"set", "intraday", "--reset", "interval=2s"}, "--reset takes no FIELD=VALUE"},
+	} {
+		r := runCLI(t, append(tc.args, "--redis", url)...)
+		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, tc.err) {
+			t.Fatalf("%v: code %d stderr %q, want 2 and %q", tc.args, r.code, r.stderr, tc.err)
+		}
+	}
+	all, _, err := scheduler.ReadJobSettings(context.Background(), settings.New(rdb))
+	testinfra.Must(t, err, "read")
+	if rs := all["intraday"]; rs == nil || len(rs.Settings) != 2 || rs.Settings["interval"] != "2s" || rs.Note != "calmer" || !strings.HasPrefix(rs.Actor, "cli:") {
+		t.Fatalf("stored %+v", rs)
+	}
+	if r := runCLI(t, "set", "intraday", "--reset", "--redis", url); r.code != cli.ExitOK || !strings.Contains(r.stdout, "reset intraday: reset to the config") {
+		t.Fatalf("reset: code %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if all, _, _ := scheduler.ReadJobSettings(context.Background(), settings.New(rdb)); len(all) != 0 {
+		t.Fatalf("after reset %+v", all)
 	}
 }
