@@ -24,8 +24,8 @@ func TestControlCommands(t *testing.T) {
 	if r.code != cli.ExitOK || !strings.HasPrefix(r.stdout, "pause intraday: paused\n") {
 		t.Fatalf("pause: code %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	if got := rdb.HGet(ctx, keys.Paused(), "intraday").Val(); got != "feed migration" {
-		t.Fatalf("paused note %q", got)
+	if paused, err := scheduler.Paused(ctx, rdb); err != nil || paused["intraday"] != "feed migration" {
+		t.Fatalf("paused %v, %v", paused, err)
 	}
 	// Flags before the job work too.
 	if r := runCLI(t, "pause", "--redis", url, "session_volume"); r.code != cli.ExitOK {
@@ -95,7 +95,7 @@ func TestControlCommandErrors(t *testing.T) {
 			}
 		})
 	}
-	if n := rdb.Exists(context.Background(), keys.Paused(), keys.Audit).Val(); n != 0 {
+	if n := rdb.Exists(context.Background(), keys.Settings(), keys.Audit).Val(); n != 0 {
 		t.Fatalf("failed commands wrote %d keys", n)
 	}
 }

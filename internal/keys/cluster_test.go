@@ -175,7 +175,7 @@ func TestSameSlotRejectsMixedKeys(t *testing.T) {
 	}{
 		{nil, true},
 		{[]string{keys.Lease()}, true},
-		{[]string{keys.Lease(), keys.Term(), keys.LastSlots(), keys.Paused()}, true},
+		{[]string{keys.Lease(), keys.Term(), keys.LastSlots(), keys.LegacyPaused()}, true},
 		{[]string{keys.Checkpoints(3), keys.Intraday(3)}, true},
 		{[]string{keys.Checkpoints(3), keys.Intraday(4)}, false},
 		{[]string{keys.Lease(), keys.Runs}, false},

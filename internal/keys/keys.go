@@ -119,9 +119,10 @@ func Term() string { return scheduler + "term" }
 // leader resumes where the old one stopped.
 func LastSlots() string { return scheduler + "last_slot" }
 
-// Paused is the hash of job -> pause note; a job listed here is not
-// enqueued.
-func Paused() string { return scheduler + "paused" }
+// LegacyPaused is the hash of job -> pause note where versions before
+// 2026-12-03 kept pauses; a scheduler moves its fields into the settings
+// store (kind "pause") at start.
+func LegacyPaused() string { return scheduler + "paused" }
 
 // Standbys is the hash of replica -> last heartbeat (JSON), for the status
 // page.

@@ -26,11 +26,12 @@ import (
 // Operator controls: pause, resume and trigger a job, from the command line
 // or the HTTP API, which share Controls.
 //
-// A pause is a field of the hash keys.Paused() (job -> note). Every
-// replica re-reads that hash each fast tick, so a pause made anywhere is
-// obeyed by whichever replica leads within a fast tick: its slots are
-// counted skipped_paused instead of being enqueued. Pauses survive
-// restarts; they end only with Resume.
+// A pause is an entry of the settings store (kind "pause", with the
+// jobs' runtime settings and the calendar's runtime entries). Every
+// replica re-reads the store when its revision changes, checked each fast
+// tick, so a pause made anywhere is obeyed by whichever replica leads
+// within a fast tick: its slots are counted skipped_paused instead of
+// being enqueued. Pauses survive restarts; they end only with Resume.
 //
 // A trigger enqueues one slot of a job now, with the slot's normal task ID
 // (see TriggerSlot), so it can never make a slot run twice: when the
@@ -197,13 +198,18 @@ func (c *Controls) Pause(ctx context.Context, job jobs.Name, note, actor string)
 	if _, err := c.Plan(job); err != nil {
 		return AuditEntry{}, err
 	}
-	n, err := c.d.Redis.HSet(ctx, keys.Paused(), string(job), note).Result()
+	e, err := pauseEntry(job, note, actor, c.d.Clock.Now())
 	if err != nil {
-		return AuditEntry{}, fmt.Errorf("pause %s: %w", job, err)
+		return AuditEntry{}, err
 	}
 	result := "paused"
-	if n == 0 {
+	if _, err := c.store.Create(ctx, e); errors.Is(err, settings.ErrExists) {
+		if _, err := c.store.Put(ctx, e); err != nil {
+			return AuditEntry{}, fmt.Errorf("pause %s: %w", job, err)
+		}
 		result = "already paused; note replaced"
+	} else if err != nil {
+		return AuditEntry{}, fmt.Errorf("pause %s: %w", job, err)
 	}
 	return c.audit(ctx, AuditEntry{Action: ActionPause, Job: job, Actor: actor, Note: note, Result: result})
 }
@@ -214,13 +220,11 @@ func (c *Controls) Resume(ctx context.Context, job jobs.Name, note, actor string
 	if _, err := c.Plan(job); err != nil {
 		return AuditEntry{}, err
 	}
-	n, err := c.d.Redis.HDel(ctx, keys.Paused(), string(job)).Result()
-	if err != nil {
-		return AuditEntry{}, fmt.Errorf("resume %s: %w", job, err)
-	}
 	result := "resumed"
-	if n == 0 {
+	if _, err := c.store.Delete(ctx, pauseID(job)); errors.Is(err, settings.ErrNotFound) {
 		result = "was not paused"
+	} else if err != nil {
+		return AuditEntry{}, fmt.Errorf("resume %s: %w", job, err)
 	}
 	return c.audit(ctx, AuditEntry{Action: ActionResume, Job: job, Actor: actor, Note: note, Result: result})
 }
@@ -296,19 +300,6 @@ func (c *Controls) audit(ctx context.Context, e AuditEntry) (AuditEntry, error) 
 	}
 	e.ID = id
 	return e, nil
-}
-
-// Paused returns the paused jobs and their notes.
-func Paused(ctx context.Context, rdb redis.UniversalClient) (map[jobs.Name]string, error) {
-	m, err := rdb.HGetAll(ctx, keys.Paused()).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read paused jobs: %w", err)
-	}
-	out := make(map[jobs.Name]string, len(m))
-	for k, v := range m {
-		out[jobs.Name(k)] = v
-	}
-	return out, nil
 }
 
 // Audit returns up to limit of the newest audit entries, newest first.

@@ -92,7 +92,13 @@ func TestControlsPauseResume(t *testing.T) {
 		if e.Result != s.wantResult || e.ID == "" || !e.Time.Equal(now) {
 			t.Fatalf("step %d: entry %+v, want result %q with an ID at %s", i, e, s.wantResult, now)
 		}
-		if got := f.rdb.HGetAll(ctx, keys.Paused()).Val(); !cmp.Equal(got, s.wantPaused) {
+		got, err := Paused(ctx, f.rdb)
+		testinfra.Must(t, err, "paused")
+		want := map[jobs.Name]string{}
+		for k, v := range s.wantPaused {
+			want[jobs.Name(k)] = v
+		}
+		if !cmp.Equal(got, want) {
 			t.Fatalf("step %d: paused hash %v, want %v", i, got, s.wantPaused)
 		}
 	}
@@ -121,7 +127,7 @@ func TestControlsUnknownJobChangesNothing(t *testing.T) {
 			t.Fatalf("%s: err %v, want ErrUnknownJob", name, err)
 		}
 	}
-	if n := f.rdb.Exists(ctx, keys.Paused(), keys.Audit).Val(); n != 0 {
+	if n := f.rdb.Exists(ctx, keys.Settings(), keys.Audit).Val(); n != 0 {
 		t.Fatalf("%d keys written for an unknown job", n)
 	}
 }

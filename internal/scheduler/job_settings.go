@@ -50,16 +50,25 @@ func ReadJobSettings(ctx context.Context, store *settings.Store) (map[jobs.Name]
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make(map[jobs.Name]*RuntimeSettings, len(entries))
+	out, err := jobSettingsOf(entries)
+	return out, rev, err
+}
+
+// jobSettingsOf returns the jobs' runtime settings among entries.
+func jobSettingsOf(entries []settings.Entry) (map[jobs.Name]*RuntimeSettings, error) {
+	out := map[jobs.Name]*RuntimeSettings{}
 	for _, e := range entries {
+		if e.Kind != KindJob {
+			continue
+		}
 		var rs RuntimeSettings
 		if err := json.Unmarshal(e.Value, &rs); err != nil {
-			return nil, 0, fmt.Errorf("settings: job entry %s: %w", e.ID, err)
+			return nil, fmt.Errorf("settings: job entry %s: %w", e.ID, err)
 		}
 		rs.Actor, rs.At = e.Actor, e.At
 		out[rs.Job] = &rs
 	}
-	return out, rev, nil
+	return out, nil
 }
 
 // effective applies a job's runtime settings (nil: none) to its config:

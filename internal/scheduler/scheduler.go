@@ -72,7 +72,7 @@ type Scheduler struct {
 	term       int64
 	gen        uint64 // incremented at each acquisition
 	validUntil time.Time
-	paused     map[string]string
+	paused     map[jobs.Name]string
 	started    time.Time
 
 	redisDown sync.Mutex
@@ -133,7 +133,7 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 	if cfg.LookBack <= 0 {
 		cfg.LookBack = 24 * time.Hour
 	}
-	s := &Scheduler{cfg: cfg, d: d, log: d.Log.With().Str("component", "scheduler").Str("replica", cfg.Replica).Logger(), paused: map[string]string{}}
+	s := &Scheduler{cfg: cfg, d: d, log: d.Log.With().Str("component", "scheduler").Str("replica", cfg.Replica).Logger(), paused: map[jobs.Name]string{}}
 	for _, jc := range cfg.Jobs {
 		j := &jobRunner{name: jc.Spec.Name, base: jc, cfg: jc}
 		plan, err := NewJobPlan(cfg, jc.Spec, d.Instruments.Calendars(), d.Instruments.Book(), func(err error) { s.calendarError(j, err) })
@@ -168,16 +168,19 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		s.d.Metrics.Leader.Set(1)
 		s.log.Info().Msg("leader lock off: this replica enqueues every slot; duplicates are suppressed by task ID")
 	}
-	s.refreshPauses(ctx)
+	if n, err := migratePauses(ctx, s.d.Redis, s.store, s.d.Clock.Now()); err != nil {
+		s.log.Error().Err(err).Msg("pauses of an earlier version not moved to the settings store")
+	} else if n > 0 {
+		s.log.Info().Int("pauses", n).Msg("pauses of an earlier version moved to the settings store")
+	}
 	s.refreshSettings(ctx)
 	// One attempt before the loops start, so a slot due right away is
 	// already decided by a replica that knows whether it leads.
 	first, cancelFirst := context.WithTimeout(ctx, s.cfg.LeaseTTL)
 	s.tryLease(first, s.d.Clock.Now())
 	cancelFirst()
-	s.wg.Add(3)
+	s.wg.Add(2)
 	go s.leaseLoop(ctx)
-	go s.pauseLoop(ctx)
 	go s.settingsLoop(ctx)
 	now := s.d.Clock.Now()
 	for _, j := range s.jobs {

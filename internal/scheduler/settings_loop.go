@@ -4,8 +4,8 @@ import (
 	"context"
 )
 
-// settingsLoop re-reads the jobs' runtime settings when the settings
-// store's revision changes (one GET a fast tick).
+// settingsLoop re-reads the jobs' runtime settings and the pauses when
+// the settings store's revision changes (one GET a fast tick).
 func (s *Scheduler) settingsLoop(ctx context.Context) {
 	defer s.wg.Done()
 	for {
@@ -25,11 +25,24 @@ func (s *Scheduler) refreshSettings(ctx context.Context) {
 	if err != nil || (s.settingsRead && rev == s.settingsRev) {
 		return
 	}
-	all, rev, err := ReadJobSettings(ctx, s.store)
+	entries, rev, err := s.store.List(ctx, "")
 	s.redisResult(err, "job settings")
 	if err != nil {
 		return
 	}
+	all, err := jobSettingsOf(entries)
+	if err != nil {
+		s.log.Error().Err(err).Msg("job settings not read")
+		return
+	}
+	paused, err := pausesOf(entries)
+	if err != nil {
+		s.log.Error().Err(err).Msg("pauses not read")
+		return
+	}
+	s.mu.Lock()
+	s.paused = paused
+	s.mu.Unlock()
 	for _, j := range s.jobs {
 		s.applySettings(j, all[j.name])
 	}

@@ -314,7 +314,7 @@ func TestAPIJobsAndRuns(t *testing.T) {
 			Term: 3, StartedAt: started, FinishedAt: started.Add(took), Outcome: runlog.OK, Worker: "w1"}), "append")
 	}
 	testinfra.Must(t, log.Append(ctx, runlog.Run{Job: "session_volume", Slot: slot, Outcome: runlog.Expired, StartedAt: slot.Add(11 * time.Second), FinishedAt: slot.Add(11 * time.Second)}), "append")
-	f.rdb.HSet(ctx, keys.Paused(), "session_volume", "maintenance")
+	f.pause(t, "session_volume", "maintenance")
 	f.rdb.HSet(ctx, keys.LastSlots(), "intraday", at(t, "2026-03-02T14:30:00Z").UnixMilli())
 	f.metrics.Slots.WithLabelValues("intraday", "enqueued").Add(5)
 
@@ -376,7 +376,7 @@ func TestAPIJobsAndRuns(t *testing.T) {
 func TestStatusPage(t *testing.T) {
 	t.Parallel()
 	f := setupSite(t, "", at(t, monday))
-	f.rdb.HSet(context.Background(), keys.Paused(), "session_volume", "maintenance <b>")
+	f.pause(t, "session_volume", "maintenance <b>")
 	status, h, body := f.call(t, "GET", "/", "", nil, nil)
 	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") {
 		t.Fatalf("status page: %d %v", status, h)

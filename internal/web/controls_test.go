@@ -15,12 +15,12 @@ import (
 	"heartbeat/internal/testinfra"
 )
 
-// state is what a control may change: the paused hash and the audit
-// stream's length.
-func (f *siteFixture) state(t *testing.T) (map[string]string, int64) {
+// state is what a control may change: the pauses and the audit stream's
+// length.
+func (f *siteFixture) state(t *testing.T) (map[jobs.Name]string, int64) {
 	t.Helper()
 	ctx := context.Background()
-	paused, err := f.rdb.HGetAll(ctx, keys.Paused()).Result()
+	paused, err := scheduler.Paused(ctx, f.rdb)
 	testinfra.Must(t, err, "paused")
 	n, err := f.rdb.XLen(ctx, keys.Audit).Result()
 	testinfra.Must(t, err, "audit length")
@@ -46,7 +46,7 @@ func TestControlsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := setupSite(t, tc.configured, at(t, monday))
-			f.rdb.HSet(context.Background(), keys.Paused(), "session_volume", "before")
+			f.pause(t, "session_volume", "before")
 			paused0, audit0 := f.state(t)
 			for _, action := range []string{"pause", "resume", "trigger"} {
 				for _, job := range []string{"intraday", "session_volume", "nope"} {
@@ -213,4 +213,11 @@ func TestControlsSetReset(t *testing.T) {
 	if status, _, _ = f.call(t, "POST", "/api/v1/jobs/intraday/set", "", map[string]any{"settings": map[string]string{"interval": "5s"}}, nil); status != 401 {
 		t.Fatalf("set without a token: %d", status)
 	}
+}
+
+// pause pauses a job as the controls do.
+func (f *siteFixture) pause(t *testing.T, job jobs.Name, note string) {
+	t.Helper()
+	_, err := f.site.d.Controls.Pause(context.Background(), job, note, "test")
+	testinfra.Must(t, err, "pause")
 }

@@ -234,7 +234,7 @@ func TestControlsAcrossReplicas(t *testing.T) {
 					t.Fatalf("%s with token %q: %d %s, want 401", c.url, c.token, code, body)
 				}
 			}
-			if p := tg.rdb.HGetAll(ctx, keys.Paused()).Val(); len(p) != 1 || p["intraday"] != "feed migration" {
+			if p, _ := scheduler.Paused(ctx, tg.rdb); len(p) != 1 || p["intraday"] != "feed migration" {
 				t.Fatalf("refused POSTs changed the pauses: %v", p)
 			}
 			if n := tg.rdb.XLen(ctx, keys.Audit).Val(); n != auditLen {

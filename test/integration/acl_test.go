@@ -130,7 +130,6 @@ func TestLeastPrivilegeUsers(t *testing.T) {
 		{"xadd", keys.Runs, "*", "job", "intraday"},
 		{"xrange", keys.Runs, "-", "+"},
 		{"xadd", keys.Audit, "*", "action", "pause"},
-		{"hset", keys.Paused(), "intraday", "x"},
 		{"hset", keys.Settings(), "calendar:x", "{}"},
 		{"lpush", "asynq:{default}:pending", "x"},
 		{"zadd", "asynq:servers", "1", "x"},
@@ -160,7 +159,7 @@ func TestLeastPrivilegeUsers(t *testing.T) {
 	if err := status.Get(ctx, keys.Lease()).Err(); err != nil && err != redis.Nil {
 		t.Fatalf("status user cannot read the lease: %v", err)
 	}
-	for _, cmd := range [][]any{{"set", keys.Lease(), "x"}, {"xadd", ticksKey, "*", "a", "b"}, {"hset", keys.Paused(), "intraday", "x"}} {
+	for _, cmd := range [][]any{{"set", keys.Lease(), "x"}, {"xadd", ticksKey, "*", "a", "b"}, {"hset", keys.Settings(), "pause:intraday", "x"}} {
 		if err := status.Do(ctx, cmd...).Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
 			t.Errorf("status user: %v: %v, want NOPERM", cmd, err)
 		}
