@@ -182,7 +182,24 @@ func killScenario(t *testing.T, rng *rand.Rand) (hits int) {
 	for _, n := range c.nodes() {
 		waitServing(t, n)
 	}
-	c.waitLeader(0, 20*time.Second)
+	leader, _ := c.waitLeader(0, 20*time.Second)
+
+	// Intraday is paused until the whole file is in the streams. The
+	// trades are historical: an Intraday run that caught up with a feed
+	// still writing would close the minute it reached at once (the clock
+	// ended it long ago) and the rest of that minute's trades would amend
+	// the bar (revision > 1, figures exact; TestProcessHAEndToEnd excuses
+	// those). Paused, every bar is built from a complete minute. The pause
+	// has taken effect once the leader counts a paused Intraday slot.
+	if err := c.rdb.HSet(context.Background(), keys.Paused(), string(jobs.Intraday), "paused while the feed replays").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := procs.WaitFor(10*time.Second, func() (bool, error) {
+		m, err := procs.Scrape(leader.http)
+		return m.Sum(slotsTotal, "hb_job", string(jobs.Intraday), "outcome", "skipped_paused") > 0, err
+	}); err != nil {
+		t.Fatalf("the leader did not obey the Intraday pause: %v", err)
+	}
 
 	// The whole file goes into the streams before the first kill, so the
 	// backlog only shrinks from here.
@@ -197,6 +214,9 @@ func killScenario(t *testing.T, rng *rand.Rand) (hits int) {
 	replayed := time.Now()
 	t.Logf("feed replay: %d rows (%d valid, %d malformed) in %s; backlog %d entries",
 		tf.rows, len(tf.valid), len(tf.bad), took.Round(time.Millisecond), c.killBacklog())
+	if err := c.rdb.HDel(context.Background(), keys.Paused(), string(jobs.Intraday)).Err(); err != nil {
+		t.Fatal(err)
+	}
 
 	kills := minKills + rng.IntN(maxKills-minKills+1)
 	var watch killWatch
