@@ -191,9 +191,7 @@ func killScenario(t *testing.T, rng *rand.Rand) (hits int) {
 	// the bar (revision > 1, figures exact; TestProcessHAEndToEnd excuses
 	// those). Paused, every bar is built from a complete minute. The pause
 	// has taken effect once the leader counts a paused Intraday slot.
-	if err := c.rdb.HSet(context.Background(), keys.Paused(), string(jobs.Intraday), "paused while the feed replays").Err(); err != nil {
-		t.Fatal(err)
-	}
+	c.control("pause", "intraday", "--note", "paused while the feed replays")
 	if err := procs.WaitFor(10*time.Second, func() (bool, error) {
 		m, err := procs.Scrape(leader.http)
 		return m.Sum(slotsTotal, "hb_job", string(jobs.Intraday), "outcome", "skipped_paused") > 0, err
@@ -214,9 +212,7 @@ func killScenario(t *testing.T, rng *rand.Rand) (hits int) {
 	replayed := time.Now()
 	t.Logf("feed replay: %d rows (%d valid, %d malformed) in %s; backlog %d entries",
 		tf.rows, len(tf.valid), len(tf.bad), took.Round(time.Millisecond), c.killBacklog())
-	if err := c.rdb.HDel(context.Background(), keys.Paused(), string(jobs.Intraday)).Err(); err != nil {
-		t.Fatal(err)
-	}
+	c.control("resume", "intraday")
 
 	kills := minKills + rng.IntN(maxKills-minKills+1)
 	var watch killWatch
@@ -1043,4 +1039,14 @@ func checkDeadLetters(t *testing.T, rdb redis.UniversalClient, tf tradeFile) []s
 		}
 	}
 	return problems
+}
+
+// control runs an operator command (scheduler pause|resume|... ARGS) on
+// the cluster's Redis.
+func (c *cluster) control(args ...string) {
+	c.t.Helper()
+	code, out, _ := runToExit(c.t.(*testing.T), bins.scheduler, c.dir, append(args, c.redisArgs()...), nil, 15*time.Second)
+	if code != 0 {
+		c.t.Fatalf("scheduler %v exited %d:\n%s", args, code, out)
+	}
 }
