@@ -39,7 +39,15 @@ type Server struct {
 	log   zerolog.Logger
 	ready func(ctx context.Context) error
 	tls   *TLSFiles
+	lim   limits
 }
+
+// limits are the server's timeouts; the constants below, except in tests.
+type limits struct {
+	readHeader, read, idle, write time.Duration
+}
+
+var defaultLimits = limits{readHeader: ReadHeaderTimeout, read: ReadTimeout, idle: IdleTimeout, write: WriteTimeout}
 
 // Limits of the HTTP server.
 const (
@@ -79,17 +87,18 @@ func (s *Server) harden(next http.Handler) http.Handler {
 				w.Header().Set(k, v)
 			}
 		}
-		next.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w)}, r)
+		next.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.lim.write}, r)
 	})
 }
 
 // deadlineWriter gives each write its own deadline.
 type deadlineWriter struct {
 	http.ResponseWriter
-	rc *http.ResponseController
+	rc      *http.ResponseController
+	timeout time.Duration
 }
 
-func (d *deadlineWriter) extend() { _ = d.rc.SetWriteDeadline(time.Now().Add(WriteTimeout)) }
+func (d *deadlineWriter) extend() { _ = d.rc.SetWriteDeadline(time.Now().Add(d.timeout)) }
 
 func (d *deadlineWriter) WriteHeader(code int) { d.extend(); d.ResponseWriter.WriteHeader(code) }
 
@@ -104,7 +113,7 @@ func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter 
 // New returns a server for addr with /metrics, /healthz and /readyz.
 // ready decides readiness; nil means always ready.
 func New(addr string, m *metrics.Metrics, ready func(ctx context.Context) error, log zerolog.Logger) *Server {
-	s := &Server{addr: addr, mux: http.NewServeMux(), log: log, ready: ready}
+	s := &Server{addr: addr, mux: http.NewServeMux(), log: log, ready: ready, lim: defaultLimits}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -139,8 +148,8 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("http: listen on %s: %w", s.addr, err)
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
-		IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes, ErrorLog: stdlog.New(zerologWriter{s.log}, "", 0)}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: s.lim.readHeader, ReadTimeout: s.lim.read,
+		IdleTimeout: s.lim.idle, MaxHeaderBytes: MaxHeaderBytes, ErrorLog: stdlog.New(zerologWriter{s.log}, "", 0)}
 	serve := func() error { return s.srv.Serve(ln) }
 	if s.tls != nil {
 		if _, err := tls.LoadX509KeyPair(s.tls.CertFile, s.tls.KeyFile); err != nil {
