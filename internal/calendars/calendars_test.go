@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
@@ -45,7 +46,24 @@ func trading(t *testing.T, b *market.Book, d market.Date) bool {
 // from its first sync (a restart keeps it).
 func TestEntriesReachEveryProcessWithinAFastTick(t *testing.T) {
 	t.Parallel()
-	_, rdb := testinfra.Mini(t)
+	for _, backend := range []struct {
+		name  string
+		redis func(t *testing.T) redis.UniversalClient
+	}{
+		{"miniredis", func(t *testing.T) redis.UniversalClient { _, rdb := testinfra.Mini(t); return rdb }},
+		{"redis-server", func(t *testing.T) redis.UniversalClient { return testinfra.StartRedis(t).Client() }},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			t.Parallel()
+			entriesReachEveryProcess(t, backend.redis(t))
+		})
+	}
+}
+
+// entriesReachEveryProcess: three processes' watchers (two replicas and a
+// worker) on rdb apply an entry within a fast tick, a restarted one has
+// it from Start, and its removal reaches all of them at the next tick.
+func entriesReachEveryProcess(t *testing.T, rdb redis.UniversalClient) {
 	clk := clock.NewFake(time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	const tick = time.Second
