@@ -14,14 +14,16 @@ import (
 )
 
 // TestNoLeaderAlertFiresAndResolves runs the shipped alert rules in a real
-// Prometheus scraping a scheduler and a worker process: with the scheduler
-// SIGKILLed, HeartbeatNoLeader goes firing (its gauge vanishes with the
-// target, which the rule must still catch); after a restart it resolves.
+// Prometheus scraping two scheduler replicas and a worker: SIGKILL of the
+// leader alone does not fire HeartbeatNoLeader (the standby takes over
+// within the rule's hold); SIGKILL of both does (their gauges vanish with
+// the targets, which the rule must still catch); after a restart of one it
+// resolves.
 func TestNoLeaderAlertFiresAndResolves(t *testing.T) {
 	t.Parallel()
 	bin := testinfra.Binary(t, "prometheus", "prometheus")
-	c := setup(t, clusterConfig{schedulers: 1, workers: 1})
-	sched, worker := c.schedulers[0], c.workers[0]
+	c := setup(t, clusterConfig{schedulers: 2, workers: 1})
+	worker := c.workers[0]
 
 	rules, err := filepath.Abs(filepath.Join("..", "..", "deploy", "prometheus", "alerts.yml"))
 	if err != nil {
@@ -33,10 +35,10 @@ func TestNoLeaderAlertFiresAndResolves(t *testing.T) {
 rule_files: [%q]
 scrape_configs:
   - job_name: heartbeat-scheduler
-    static_configs: [{targets: [%q]}]
+    static_configs: [{targets: [%q, %q]}]
   - job_name: heartbeat-worker
     static_configs: [{targets: [%q]}]
-`, rules, sched.http, worker.http)
+`, rules, c.schedulers[0].http, c.schedulers[1].http, worker.http)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +91,11 @@ scrape_configs:
 		return time.Since(began)
 	}
 
-	// Prometheus sees the leader (before its first scrapes the rule sees
-	// no leader and may go pending), then the alert is inactive.
-	if err := procs.WaitFor(bound, func() (bool, error) {
+	// leaders returns sum(heartbeat_scheduler_leader) as Prometheus sees it.
+	leaders := func() (string, error) {
 		res, err := http.Get("http://" + addr + "/api/v1/query?query=sum(heartbeat_scheduler_leader)")
 		if err != nil {
-			return false, err
+			return "", err
 		}
 		defer res.Body.Close()
 		var body struct {
@@ -105,27 +106,46 @@ scrape_configs:
 			} `json:"data"`
 		}
 		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-			return false, err
+			return "", err
 		}
-		return len(body.Data.Result) == 1 && body.Data.Result[0].Value[1] == "1", nil
-	}); err != nil {
-		t.Fatalf("Prometheus never saw %s lead: %v\n%s", sched.name, err, prom.Tail(20))
+		if len(body.Data.Result) != 1 {
+			return "", nil
+		}
+		v, _ := body.Data.Result[0].Value[1].(string)
+		return v, nil
+	}
+	// quiet checks the alert does not fire for longer than its hold.
+	quiet := func(while string) {
+		t.Helper()
+		deadline := time.Now().Add(8 * time.Second)
+		for time.Now().Before(deadline) {
+			if s, err := state(); err != nil || s == "firing" {
+				t.Fatalf("HeartbeatNoLeader %q (%v) %s", s, err, while)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+
+	// Prometheus sees one leader (before its first scrapes the rule sees
+	// no leader and may go pending), then the alert is inactive.
+	leader, term := c.waitLeader(0, 20*time.Second)
+	if err := procs.WaitFor(bound, func() (bool, error) { v, err := leaders(); return v == "1", err }); err != nil {
+		t.Fatalf("Prometheus never saw one leader: %v\n%s", err, prom.Tail(20))
 	}
 	waitState("while a replica leads", "")
-	// Watched for longer than the hold: it does not fire while a replica leads.
-	deadline := time.Now().Add(8 * time.Second)
-	for time.Now().Before(deadline) {
-		if s, err := state(); err != nil || s == "firing" {
-			t.Fatalf("HeartbeatNoLeader %q (%v) while %s leads", s, err, sched.name)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	quiet("while a replica leads")
 
-	sched.proc.Kill()
-	took := waitState("after SIGKILL of the only scheduler", "firing")
-	t.Logf("HeartbeatNoLeader firing %s after the SIGKILL", took.Round(100*time.Millisecond))
+	// The leader alone dies: the standby leads within the lease TTL, less
+	// than the rule's 5 s hold, and the alert stays quiet.
+	leader.proc.Kill()
+	standby, _ := c.waitLeader(term, 20*time.Second)
+	quiet("after the leader's SIGKILL, with the standby leading")
 
-	c.restart(sched)
-	took = waitState("after the scheduler restarted", "")
+	standby.proc.Kill()
+	took := waitState("after SIGKILL of every scheduler", "firing")
+	t.Logf("HeartbeatNoLeader firing %s after the SIGKILL of the last scheduler", took.Round(100*time.Millisecond))
+
+	c.restart(standby)
+	took = waitState("after a scheduler restarted", "")
 	t.Logf("HeartbeatNoLeader resolved %s after the restart", took.Round(100*time.Millisecond))
 }
