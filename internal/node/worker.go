@@ -88,6 +88,9 @@ func NewWorker(ctx context.Context, cfg config.Config, d WorkerDeps) (*Worker, e
 	if err != nil {
 		return nil, err
 	}
+	d.Metrics.WatchTickBacklog(cfg.Ingest.Shards, func(ctx context.Context, shard int) (time.Duration, error) {
+		return eng.TickBacklogAge(ctx, shard, d.Clock.Now())
+	})
 	h, err := runner.NewHandlers(runner.HandlerDeps{Engine: eng, Redis: d.Redis, Runs: runlog.New(d.Redis, cfg.Runs.Retention), Clock: d.Clock,
 		Log: log, Metrics: d.Metrics, Worker: w.name})
 	if err != nil {
