@@ -138,17 +138,30 @@ func (s *Stream) Emit(ctx context.Context, t Transition, term int64) (Outcome, s
 	return Outcome(code), id, nil
 }
 
-// Cursor returns the instant up to which every transition was emitted or
-// counted missed; zero when nothing was.
-func (s *Stream) Cursor(ctx context.Context) (time.Time, error) {
-	ms, err := s.rdb.Get(ctx, keys.EventsCursor()).Int64()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return time.Time{}, nil
-	case err != nil:
-		return time.Time{}, fmt.Errorf("read events cursor: %w", err)
+// startScript starts the stream at an instant unless it has started:
+// sets the cursor and the origin if there is no origin yet.
+//
+// KEYS[1] keys.EventsCursor(), KEYS[2] keys.EventsOrigin() (one hash
+// tag). ARGV[1] instant (Unix ms).
+// Returns {cursor, origin} (Unix ms).
+var startScript = redis.NewScript(`
+if redis.call('SET', KEYS[2], ARGV[1], 'NX') then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+local cur = redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])
+return {tonumber(cur), tonumber(redis.call('GET', KEYS[2]))}
+`)
+
+// Start returns the cursor, the instant up to which every transition was
+// emitted or counted missed, and the origin, the instant the stream
+// started at: a stream never written starts at now, owing nothing from
+// before.
+func (s *Stream) Start(ctx context.Context, now time.Time) (cursor, origin time.Time, err error) {
+	res, err := startScript.Run(ctx, s.rdb, []string{keys.EventsCursor(), keys.EventsOrigin()}, now.UnixMilli()).Int64Slice()
+	if err != nil || len(res) != 2 {
+		return time.Time{}, time.Time{}, fmt.Errorf("start events stream: %w (reply %v)", err, res)
 	}
-	return time.UnixMilli(ms).UTC(), nil
+	return time.UnixMilli(res[0]).UTC(), time.UnixMilli(res[1]).UTC(), nil
 }
 
 // Advance moves the cursor to at, unless it is already later.

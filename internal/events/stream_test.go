@@ -80,22 +80,23 @@ func TestEmitOncePerIdentity(t *testing.T) {
 	})
 }
 
-func TestCursorOnlyMovesForward(t *testing.T) {
+func TestStartThenCursorOnlyMovesForward(t *testing.T) {
 	t.Parallel()
 	onBothRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		s := events.NewStream(rdb, time.Hour)
-		if c, err := s.Cursor(ctx); err != nil || !c.IsZero() {
-			t.Fatalf("fresh cursor %v, %v; want zero", c, err)
+		t0 := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+		if c, o, err := s.Start(ctx, t0); err != nil || !c.Equal(t0) || !o.Equal(t0) {
+			t.Fatalf("fresh Start = %v, %v, %v; want %v twice", c, o, err, t0)
 		}
-		t1 := time.Date(2026, 12, 2, 14, 30, 0, 0, time.UTC)
+		t1 := t0.Add(30 * time.Minute)
 		for _, at := range []time.Time{t1, t1.Add(-time.Minute)} {
 			if err := s.Advance(ctx, at); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if c, err := s.Cursor(ctx); err != nil || !c.Equal(t1) {
-			t.Fatalf("cursor %v, %v; want %v", c, err, t1)
+		if c, o, err := s.Start(ctx, t1.Add(time.Hour)); err != nil || !c.Equal(t1) || !o.Equal(t0) {
+			t.Fatalf("Start = %v, %v, %v; want cursor %v, origin %v", c, o, err, t1, t0)
 		}
 	})
 }

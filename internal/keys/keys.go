@@ -177,3 +177,7 @@ func EventSlots() string { return events + "slots" }
 // EventsCursor is the instant (Unix ms) up to which the leader has
 // emitted, or counted missed, every transition.
 func EventsCursor() string { return events + "cursor" }
+
+// EventsOrigin is the instant (Unix ms) the events stream started at:
+// the first leader's start. No transition before it is owed.
+func EventsOrigin() string { return events + "origin" }
