@@ -99,7 +99,9 @@ func TestEventsFollowPrintsNewEventsUntilInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"events", "--follow", "--market", "XNYS", "--redis", url}, &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"events", "--follow", "--market", "XNYS", "--redis", url}, &stdout, &stderr)
+	}()
 	stream := events.NewStream(rdb, 0)
 	day := market.NewDate(2026, 12, 2)
 	for _, tr := range []events.Transition{

@@ -81,6 +81,27 @@ func TestEventsExactlyOnce(t *testing.T) {
 			wantEmitted: map[string]float64{"pre_open": 1, "open": 1},
 		},
 		{
+			name: "leader fails to emit the open at its instant, then stops: the standby emits it",
+			run: func(t *testing.T, f *fixture) []*replica {
+				a := f.start(t, testConfig("a"))
+				b := f.start(t, testConfig("b"))
+				f.runUntil(t, mon(14, 29, 59, 900))
+				// The fault: Redis fails a's emission at 14:30:00 (and
+				// every other command until cleared).
+				f.mr.SetError("ERR injected fault")
+				f.runUntil(t, mon(14, 30, 0, 200))
+				f.mr.SetError("") // the clock stands still: no loop acts
+				if got := streamed(t, f); len(got) != 1 {
+					t.Fatalf("after the failed emission the stream holds %v, want the pre_open alone", got)
+				}
+				f.stop(t, a)
+				f.runUntil(t, mon(14, 30, 5, 0))
+				return []*replica{a, b}
+			},
+			want:        []string{"XNYS pre_open 14:29:00 term 1", "XNYS open 14:30:00 term 2"},
+			wantEmitted: map[string]float64{"pre_open": 1, "open": 1},
+		},
+		{
 			name: "no leader over the open, within the look-back: the next leader emits it late",
 			run: func(t *testing.T, f *fixture) []*replica {
 				a := f.start(t, testConfig("a"))
