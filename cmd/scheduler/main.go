@@ -34,6 +34,7 @@ func commands() []cli.Command {
 		{Name: "trigger", Summary: "enqueue a job's current slot now, once: trigger JOB [--note TEXT]", Run: runTrigger},
 		{Name: "set", Summary: "change a job's schedule, enablement or policies on every replica: set JOB FIELD=VALUE... | set JOB --reset", Run: runSet},
 		{Name: "healthcheck", Summary: "exit 0 when this host's scheduler is ready (GET /readyz): healthcheck [--addr HOST:PORT]", Run: runHealthcheck},
+		{Name: "events", Summary: "print the market transition events: events [--follow] [--market X] [--since ID]", Run: runEvents},
 		{Name: "preview", Summary: "list a job's next slots and gate decisions: preview --job JOB [--n 10] [--at T]", Run: runPreview},
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Instruments []Instrument      `mapstructure:"instruments"`
 	Calendars   Calendars         `mapstructure:"calendars"`
 	Runs        Runs              `mapstructure:"runs"`
+	Events      Events            `mapstructure:"events"`
 	Markets     map[string]Market `mapstructure:"markets"`
 	Ingest      Ingest            `mapstructure:"ingest"`
 	Analytics   Analytics         `mapstructure:"analytics"`
@@ -249,6 +250,14 @@ type Runs struct {
 	Retention time.Duration `mapstructure:"retention"`
 }
 
+// Events configures the market events stream (hb:{events}:market).
+type Events struct {
+	// Retention is how long market transition events, and the identities
+	// that keep each one from being emitted twice, are kept; at least
+	// scheduler.look_back. Default 7 days (168h).
+	Retention time.Duration `mapstructure:"retention"`
+}
+
 // Calendars configures the exchange calendars beyond their built-in rules.
 type Calendars struct {
 	// Overrides is the path of a YAML file of calendar overrides
@@ -393,6 +402,7 @@ func DefaultFor(set *jobs.Set) Config {
 		Embedded:  Embedded{Workers: 2, Feed: true},
 		Calendars: Calendars{OnCoverageEnd: "closed"},
 		Runs:      Runs{Retention: 24 * time.Hour},
+		Events:    Events{Retention: 7 * 24 * time.Hour},
 		HTTP:      HTTP{Tokens: map[string]string{}},
 		Markets:   map[string]Market{},
 	}
@@ -634,6 +644,9 @@ func (c Config) Validate() error {
 	}
 	if c.Runs.Retention < time.Minute {
 		bad("runs.retention", "must be at least 1m, got %s", c.Runs.Retention)
+	}
+	if c.Events.Retention < c.Scheduler.LookBack {
+		bad("events.retention", "must be at least scheduler.look_back (%s), got %s: an event the next leader may still emit must be remembered", c.Scheduler.LookBack, c.Events.Retention)
 	}
 	switch c.Calendars.OnCoverageEnd {
 	case "closed", "weekdays":

@@ -87,6 +87,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"queue", job("intraday", func(j *Job) { j.Queue = "low" }), "jobs.intraday.queue"},
 		{"timeout", job("intraday", func(j *Job) { j.Timeout = -time.Second }), "jobs.intraday.timeout"},
 		{"look back", func(c *Config) { c.Scheduler.LookBack = 0 }, "scheduler.look_back"},
+		{"events retention under the look-back", func(c *Config) { c.Events.Retention = c.Scheduler.LookBack - time.Minute }, "events.retention"},
 		{"unknown market", func(c *Config) { c.Instruments[0].Market = "XPAR" }, "instruments[0].market"},
 		{"duplicate symbol", func(c *Config) { c.Instruments[1].Symbol = c.Instruments[0].Symbol }, "instruments[1].symbol"},
 		{"shards", func(c *Config) { c.Ingest.Shards = 0 }, "ingest.shards"},

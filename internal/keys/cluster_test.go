@@ -81,6 +81,11 @@ var uses = []atomicUse{
 		}
 		return out
 	}},
+	{"internal/events/stream.go:emitScript", func() [][]string {
+		return [][]string{{keys.MarketEvents(), keys.EventsSeen(), keys.EventSlots()}}
+	}},
+	{"internal/events/stream.go:advanceScript", func() [][]string { return [][]string{{keys.EventsCursor()}} }},
+	{"internal/events/stream.go:startScript", func() [][]string { return [][]string{{keys.EventsCursor(), keys.EventsOrigin()}} }},
 	{"internal/settings/settings.go:changeScript", func() [][]string { return [][]string{{keys.Settings(), keys.SettingsRevision()}} }},
 	{"internal/settings/settings.go:TxPipeline#1", func() [][]string { return [][]string{{keys.Settings(), keys.SettingsRevision()}} }},
 	{"internal/web/monitoring.go:memoryUsageScript", func() [][]string {

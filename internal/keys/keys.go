@@ -156,3 +156,28 @@ func JobRuns(job string) string { return Runs + ":" + job }
 
 // Audit is the stream of operator control actions.
 const Audit = "heartbeat:audit"
+
+const events = Prefix + ":{events}:"
+
+// MarketEvents is the stream of market transition events (open, close,
+// breaks, halts), trimmed by age (events.retention). One Lua script
+// appends to it together with EventsSeen and EventSlots.
+func MarketEvents() string { return events + "market" }
+
+// EventsSeen is the sorted set of the identities (MARKET:KIND:UNIXMS) of
+// the transitions emitted, scored by their instant: the dedup set that
+// makes each emission happen once.
+func EventsSeen() string { return events + "seen" }
+
+// EventSlots is the sorted set of MARKET:KIND:SESSION -> instant of the
+// session transitions emitted, so a transition a calendar change moved
+// after its emission gives a changed event, not a second one.
+func EventSlots() string { return events + "slots" }
+
+// EventsCursor is the instant (Unix ms) up to which the leader has
+// emitted, or counted missed, every transition.
+func EventsCursor() string { return events + "cursor" }
+
+// EventsOrigin is the instant (Unix ms) the events stream started at:
+// the first leader's start. No transition before it is owed.
+func EventsOrigin() string { return events + "origin" }

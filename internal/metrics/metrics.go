@@ -19,6 +19,11 @@ type Metrics struct {
 	Leader   prometheus.Gauge
 	Term     prometheus.Gauge
 	Enqueues *prometheus.HistogramVec // hb_job: time to enqueue a slot's tasks
+	// EventsEmitted counts market transition events appended to the
+	// events stream (changed included); EventsMissed the transitions
+	// older than the look-back when a leader reached them, not emitted.
+	EventsEmitted *prometheus.CounterVec // kind, market
+	EventsMissed  *prometheus.CounterVec // kind, market
 
 	// Workers.
 	StartLag    *prometheus.HistogramVec // hb_job: slot instant to handler start
@@ -60,6 +65,12 @@ func New() *Metrics {
 			Help: "Term of the lease this replica holds or last held."}),
 		Enqueues: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_enqueue_seconds",
 			Help: "Time to enqueue one slot's tasks.", Buckets: lagBuckets}, []string{JobLabel}),
+		EventsEmitted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_events_emitted_total",
+			Help: "Market transition events this replica appended to the events stream, by kind (pre_open, open, break_start, break_end, halt_start, halt_end, close, changed) and market."},
+			[]string{"kind", "market"}),
+		EventsMissed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_events_missed_total",
+			Help: "Market transitions older than scheduler.look_back when a leader reached them: counted, not emitted late."},
+			[]string{"kind", "market"}),
 		StartLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_start_lag_seconds",
 			Help: "From a slot's instant to its handler's start.", Buckets: lagBuckets}, []string{JobLabel}),
 		RunDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_run_duration_seconds",
@@ -81,7 +92,7 @@ func New() *Metrics {
 	}
 	b := buildinfo.Get()
 	m.BuildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
-	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.StartLag, m.RunDuration, m.LastSuccess,
+	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.EventsEmitted, m.EventsMissed, m.StartLag, m.RunDuration, m.LastSuccess,
 		m.Ticks, m.DeadLetters, m.Bars, m.WaitShort, m.FeedTicks, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

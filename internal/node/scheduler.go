@@ -54,7 +54,7 @@ func SchedulerConfig(cfg config.Config) scheduler.Config {
 	sc := scheduler.Config{
 		Replica: cfg.Scheduler.Replica, Lock: cfg.Scheduler.Lock, LeaseTTL: cfg.Scheduler.LeaseTTL, RenewEvery: cfg.Scheduler.RenewEvery,
 		FastTick: cfg.Scheduler.FastTickDuration(), SlowTick: cfg.Scheduler.SlowTickDuration(), CloseGrace: cfg.Scheduler.CloseGrace, EnqueueAhead: cfg.Scheduler.EnqueueAhead,
-		Retention: cfg.Scheduler.Retention, Shards: cfg.Ingest.Shards, LookBack: cfg.Scheduler.LookBack,
+		Retention: cfg.Scheduler.Retention, Shards: cfg.Ingest.Shards, LookBack: cfg.Scheduler.LookBack, EventsRetention: cfg.Events.Retention,
 	}
 	if sc.Replica == "" {
 		sc.Replica = DefaultName()

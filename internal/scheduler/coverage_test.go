@@ -144,6 +144,8 @@ func TestSchedulerPastCoverage(t *testing.T) {
 			wantWarnings: []logLine{
 				calendarWarning(jan4(1, 0, 30, 0)),
 				startWarning(jan4(1, 0, 30, 0)),
+				// The events loop's first look, a fast tick after start.
+				{At: jan4(1, 0, 31, 0), Level: "warn", Message: MsgEventsCalendarCannot, Market: "XSHG", Err: true},
 				calendarWarning(jan4(2, 0, 59, 900)),
 				calendarWarning(jan4(3, 0, 59, 900)),
 			},

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"heartbeat/internal/clock"
+	"heartbeat/internal/events"
 	"heartbeat/internal/jobs"
 	"heartbeat/internal/keys"
 	"heartbeat/internal/market"
@@ -41,8 +42,12 @@ type Config struct {
 	Shards       int
 	Jobs         []JobConfig
 	// LookBack bounds how far back a new leader looks for missed slots,
-	// for every schedule kind. Default 24h.
+	// for every schedule kind, and for market transitions not emitted.
+	// Default 24h.
 	LookBack time.Duration
+	// EventsRetention is how long the market events stream keeps events
+	// (events.retention). Default 7 days.
+	EventsRetention time.Duration
 }
 
 // Enqueuer enqueues asynq tasks; *asynq.Client is one.
@@ -85,6 +90,7 @@ type Scheduler struct {
 	stopErr  error
 	lease    *Lease
 	store    *settings.Store
+	events   *events.Stream
 	// calendarLog warns of calendar errors once an hour per job.
 	calendarLog *ratelog.Logger
 	// settingsRev is the settings-store revision the jobs' runtime
@@ -144,6 +150,7 @@ func New(cfg Config, d Deps) (*Scheduler, error) {
 		s.jobs = append(s.jobs, j)
 	}
 	s.store = settings.New(d.Redis)
+	s.events = events.NewStream(d.Redis, cfg.EventsRetention)
 	s.calendarLog = ratelog.New(s.log, time.Hour)
 	if cfg.Lock {
 		s.lease = NewLease(d.Redis, cfg.Replica, cfg.LeaseTTL)
@@ -179,9 +186,10 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	first, cancelFirst := context.WithTimeout(ctx, s.cfg.LeaseTTL)
 	s.tryLease(first, s.d.Clock.Now())
 	cancelFirst()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.leaseLoop(ctx)
 	go s.settingsLoop(ctx)
+	go s.eventsLoop(ctx)
 	now := s.d.Clock.Now()
 	for _, j := range s.jobs {
 		if cfg, plan, _ := j.snapshot(); cfg.Enabled {

@@ -110,9 +110,9 @@ func (f *fixture) start(t *testing.T, cfg Config) *replica {
 // startWith is start with the recorder passing tasks on to next.
 func (f *fixture) startWith(t *testing.T, cfg Config, next Enqueuer) *replica {
 	t.Helper()
-	// The lease and settings loops, and one loop per job (a
+	// The lease, settings and events loops, and one loop per job (a
 	// disabled job's waits for its settings to change).
-	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: next}, loops: 2 + len(cfg.Jobs)}
+	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: next}, loops: 3 + len(cfg.Jobs)}
 	s, err := New(cfg, Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m})
 	if err != nil {
 		t.Fatal(err)
