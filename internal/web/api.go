@@ -148,6 +148,7 @@ func (site *Site) mountAPI(s *Server) {
 		return map[string]any{"dead_letters": v}, err
 	})
 	get("/audit", site.apiAudit)
+	s.Handle("GET "+APIPrefix+"/events", http.HandlerFunc(site.serveEvents))
 	get("/symbols", site.apiSymbols)
 	get("/symbols/{symbol}", site.apiSymbol)
 	get("/symbols/{symbol}/intraday", func(r *http.Request) (any, error) { return site.intraday(r.Context(), r.PathValue("symbol")) })
@@ -194,6 +195,7 @@ func (site *Site) apiIndex(*http.Request) (any, error) {
 		"GET " + APIPrefix + "/workers",
 		"GET " + APIPrefix + "/deadletters",
 		"GET " + APIPrefix + "/audit?limit=50",
+		"GET " + APIPrefix + "/events  (Server-Sent Events: a snapshot per market, then every market event; resume with Last-Event-ID)",
 		"GET " + APIPrefix + "/symbols",
 		"GET " + APIPrefix + "/symbols/{symbol}",
 		"GET " + APIPrefix + "/symbols/{symbol}/intraday",
