@@ -46,7 +46,7 @@ type EventView struct {
 	At      time.Time `json:"at"`
 	Session string    `json:"session"`
 	Term    int64     `json:"term"`
-	Of      string    `json:"of,omitempty"`  // changed: the kind that moved
+	Of      string    `json:"of,omitempty"` // changed: the kind that moved
 	Was     time.Time `json:"was,omitzero"` // changed: the instant it had been emitted at
 }
 
