@@ -25,7 +25,9 @@ import (
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/embedded"
+	"heartbeat/internal/events"
 	"heartbeat/internal/keys"
+	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/node"
 	"heartbeat/internal/redisconn"
@@ -396,7 +398,7 @@ func startEmbedded(t *testing.T) (*embedded.System, string) {
 func TestStatusPageInChromium(t *testing.T) {
 	t.Parallel()
 	b := newBrowser(t)
-	_, url := startEmbedded(t)
+	sys, url := startEmbedded(t)
 	b.navigate(t, url+"/?refresh=1")
 	if n := eval[int](t, b, `document.querySelectorAll("#jobs tbody tr[data-job]").length`); n != 8 {
 		t.Fatalf("%d jobs on the page, want 8", n)
@@ -448,6 +450,22 @@ func TestStatusPageInChromium(t *testing.T) {
 		cols := eval[string](t, b, `(() => { document.body.style.width = "1280px"; const r = [...document.querySelectorAll("#jobs thead th")].map(th => th.textContent + "=" + th.getBoundingClientRect().width.toFixed(0)).join(", "); document.body.style.width = ""; return r; })()`)
 		t.Fatalf("the jobs table is %d px wide in a 1280-px page: %s", w, cols)
 	}
+	// A market event reaches the page through /api/v1/events at once.
+	rdb := redis.NewClient(&redis.Options{Addr: sys.RedisAddr()})
+	defer rdb.Close()
+	before := eval[string](t, b, `document.body.dataset.events`)
+	at := time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)
+	if _, _, err := events.NewStream(rdb, events.DefaultRetention).Emit(context.Background(),
+		events.Transition{Market: market.XNYS, Kind: events.Open, At: at, Session: market.NewDate(2026, 3, 2)}, 99); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 15*time.Second, "the event on the page", func() error {
+		text := eval[string](t, b, `document.getElementById("last-event").textContent`)
+		if n := eval[string](t, b, `document.body.dataset.events`); n == before || text != "XNYS open at 14:30:00 UTC (session 2026-03-02)" {
+			return fmt.Errorf("events %s (before %s), last event %q", n, before, text)
+		}
+		return nil
+	})
 	if errs := b.errors(); len(errs) > 0 {
 		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
 	}

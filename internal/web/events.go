@@ -28,8 +28,9 @@ import (
 // follow transitions, not a fan-out for thousands.
 
 const (
-	// eventsBlock is how long one wait for new events lasts.
-	eventsBlock = 5 * time.Second
+	// eventsBlock is how long one wait for new events lasts: also how long
+	// a stream takes to end after its client left or the server stops.
+	eventsBlock = time.Second
 	// eventsKeepAlive is the longest a connection stays silent.
 	eventsKeepAlive = 15 * time.Second
 )

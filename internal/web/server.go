@@ -40,6 +40,10 @@ type Server struct {
 	ready func(ctx context.Context) error
 	tls   *TLSFiles
 	lim   limits
+	// stopping is canceled when Stop begins: every request's context
+	// derives from it, so long-lived streams end and Shutdown can finish.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // limits are the server's timeouts; the constants below, except in tests.
@@ -114,6 +118,7 @@ func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter 
 // ready decides readiness; nil means always ready.
 func New(addr string, m *metrics.Metrics, ready func(ctx context.Context) error, log zerolog.Logger) *Server {
 	s := &Server{addr: addr, mux: http.NewServeMux(), log: log, ready: ready, lim: defaultLimits}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -149,7 +154,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: s.lim.readHeader, ReadTimeout: s.lim.read,
-		IdleTimeout: s.lim.idle, MaxHeaderBytes: MaxHeaderBytes, ErrorLog: stdlog.New(zerologWriter{s.log}, "", 0)}
+		IdleTimeout: s.lim.idle, MaxHeaderBytes: MaxHeaderBytes, BaseContext: func(net.Listener) context.Context { return s.stopping }, ErrorLog: stdlog.New(zerologWriter{s.log}, "", 0)}
 	serve := func() error { return s.srv.Serve(ln) }
 	if s.tls != nil {
 		if _, err := tls.LoadX509KeyPair(s.tls.CertFile, s.tls.KeyFile); err != nil {
@@ -190,6 +195,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
+	s.stop() // streams see their request's context end
 	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http: shutdown: %w", err)
 	}

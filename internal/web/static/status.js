@@ -1,6 +1,8 @@
-// Heartbeat status page: refreshes the page's content in place every
-// data-refresh seconds, and ticks the markets' local clocks and countdowns
-// every second in between.
+// Heartbeat status page: follows the market events stream
+// (/api/v1/events, Server-Sent Events) and refreshes the page's content in
+// place at once when a market opens, closes, breaks or halts; refreshes it
+// every data-refresh seconds for the jobs' figures, which are no events;
+// and ticks the markets' local clocks and countdowns every second.
 "use strict";
 
 (function () {
@@ -66,6 +68,40 @@
     } finally {
       setTimeout(refresh, period);
     }
+  }
+
+  // A market event refreshes the board at once (a refresh already due
+  // soon is not doubled).
+  let soon = null;
+  function refreshSoon() {
+    if (soon) return;
+    soon = setTimeout(() => { soon = null; refreshOnce(); }, 200);
+  }
+  async function refreshOnce() {
+    try {
+      const res = await fetch(location.href, { headers: { "Accept": "text/html" }, cache: "no-store" });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.getElementById("content"), old = document.getElementById("content");
+      if (fresh && old) old.replaceWith(fresh);
+      tick();
+    } catch (e) {
+      // The periodic refresh reports failures.
+    }
+  }
+
+  const kinds = ["pre_open", "open", "break_start", "break_end", "halt_start", "halt_end", "close", "changed"];
+  if (window.EventSource) {
+    const es = new EventSource("/api/v1/events");
+    const onEvent = (ev) => {
+      let d = {};
+      try { d = JSON.parse(ev.data); } catch (e) { return; }
+      body.dataset.events = String(Number(body.dataset.events) + 1);
+      const el = document.getElementById("last-event");
+      if (el) el.textContent = d.market + " " + ev.type.replace("_", " ") + " at " + String(d.at).slice(11, 19) + " UTC (session " + d.session + ")";
+      refreshSoon();
+    };
+    for (const k of kinds) es.addEventListener(k, onEvent);
   }
 
   tick();
