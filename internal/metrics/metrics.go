@@ -24,6 +24,8 @@ type Metrics struct {
 	// older than the look-back when a leader reached them, not emitted.
 	EventsEmitted *prometheus.CounterVec // kind, market
 	EventsMissed  *prometheus.CounterVec // kind, market
+	// SSEClients is the Server-Sent Events clients connected, by stream.
+	SSEClients *prometheus.GaugeVec // stream
 
 	// Workers.
 	StartLag    *prometheus.HistogramVec // hb_job: slot instant to handler start
@@ -71,6 +73,8 @@ func New() *Metrics {
 		EventsMissed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "heartbeat_events_missed_total",
 			Help: "Market transitions older than scheduler.look_back when a leader reached them: counted, not emitted late."},
 			[]string{"kind", "market"}),
+		SSEClients: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "heartbeat_sse_clients",
+			Help: "Server-Sent Events clients connected to this replica, by stream (events)."}, []string{"stream"}),
 		StartLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_start_lag_seconds",
 			Help: "From a slot's instant to its handler's start.", Buckets: lagBuckets}, []string{JobLabel}),
 		RunDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_run_duration_seconds",
@@ -92,7 +96,7 @@ func New() *Metrics {
 	}
 	b := buildinfo.Get()
 	m.BuildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
-	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.EventsEmitted, m.EventsMissed, m.StartLag, m.RunDuration, m.LastSuccess,
+	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.EventsEmitted, m.EventsMissed, m.SSEClients, m.StartLag, m.RunDuration, m.LastSuccess,
 		m.Ticks, m.DeadLetters, m.Bars, m.WaitShort, m.FeedTicks, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

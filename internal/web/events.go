@@ -75,6 +75,9 @@ func (site *Site) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	clients := site.d.Metrics.SSEClients.WithLabelValues("events")
+	clients.Inc()
+	defer clients.Dec()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -12,6 +12,8 @@ import (
 	"heartbeat/internal/events"
 	"heartbeat/internal/market"
 	"heartbeat/internal/testinfra"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // sseEvent is one Server-Sent Event as a client parses it.
@@ -102,6 +104,9 @@ func TestEventsSSE(t *testing.T) {
 		if e := c.next(t); e.name != "snapshot" || e.id != "" || !strings.Contains(e.data, `"market":`) {
 			t.Fatalf("event %d: %+v, want a snapshot", i, e)
 		}
+	}
+	if n := testutil.ToFloat64(f.metrics.SSEClients.WithLabelValues("events")); n != 1 {
+		t.Fatalf("heartbeat_sse_clients{stream=events} = %v with one client", n)
 	}
 	openID := emit(events.Open, open)
 	e := c.next(t)
