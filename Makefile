@@ -34,7 +34,7 @@ fuzz:               ## every fuzz target beyond its seeds, FUZZTIME each (defaul
 	FUZZTIME=$(FUZZTIME) GO=$(GO) .ci/fuzz
 
 mutation:           ## mutation testing (gremlins) of the domain packages, fastest first, 30 minutes at most; go test -short skips the real servers; not in CI (docs/MUTATION.md)
-	mkdir -p $(MUTATION_OUT) && GOFLAGS='-short -vet=off -trimpath -ldflags=-s' timeout 30m sh -c 'for p in $(MUTATED); do echo "mutation: $$p $$(date -u +%T)"; $(GO) run $(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient 3 -S lct -o $(MUTATION_OUT)/$$(basename $$p).json $$p || exit 1; done'
+	mkdir -p $(MUTATION_OUT) && GOFLAGS='-count=1 -short -vet=off -trimpath -ldflags=-s' timeout 30m sh -c 'for p in $(MUTATED); do echo "mutation: $$p $$(date -u +%T)"; $(GO) run $(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient 3 -S lct -o $(MUTATION_OUT)/$$(basename $$p).json $$p || exit 1; done'
 
 test-ha-e2e:        ## Sentinel and Cluster with PostgreSQL: 2 schedulers, 3 workers, a feed replay, the master SIGKILLed mid-replay; results against an independent computation (about 2 minutes)
 	HEARTBEAT_HA_E2E=1 CI=true $(GO) test -count=1 -v -run TestProcessHAEndToEnd -timeout 15m ./test/integration/
