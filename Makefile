@@ -4,6 +4,7 @@ FUZZTIME ?= 30s
 GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 MUTATED ?= ./internal/decimal ./internal/tasks ./internal/market ./internal/scheduler ./internal/marketdata
 MUTATION_WORKERS ?= 2
+MUTATION_TIMEOUT_COEFFICIENT ?= 10
 MUTATION_OUT ?= $(or $(TMPDIR),/tmp)/heartbeat-mutation
 
 .PHONY: run test test-race test-integration test-process test-ha test-ha-loss test-ha-e2e fuzz mutation lint bench bench-backfill bench-ingest bench-ingest-cluster bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build secrets
@@ -34,7 +35,7 @@ fuzz:               ## every fuzz target beyond its seeds, FUZZTIME each (defaul
 	FUZZTIME=$(FUZZTIME) GO=$(GO) .ci/fuzz
 
 mutation:           ## mutation testing (gremlins) of the domain packages, fastest first, 30 minutes at most; go test -short skips the real servers; not in CI (docs/MUTATION.md)
-	mkdir -p $(MUTATION_OUT) && GOFLAGS='-count=1 -short -vet=off -trimpath -ldflags=-s' timeout 30m sh -c 'for p in $(MUTATED); do echo "mutation: $$p $$(date -u +%T)"; $(GO) run $(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient 3 -S lct -o $(MUTATION_OUT)/$$(basename $$p).json $$p || exit 1; done'
+	mkdir -p $(MUTATION_OUT) && GOFLAGS='-count=1 -short -vet=off -trimpath -ldflags=-s' timeout 30m sh -c 'for p in $(MUTATED); do echo "mutation: $$p $$(date -u +%T)"; $(GO) run $(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient $(MUTATION_TIMEOUT_COEFFICIENT) -S lct -o $(MUTATION_OUT)/$$(basename $$p).json $$p || exit 1; done'
 
 test-ha-e2e:        ## Sentinel and Cluster with PostgreSQL: 2 schedulers, 3 workers, a feed replay, the master SIGKILLed mid-replay; results against an independent computation (about 2 minutes)
 	HEARTBEAT_HA_E2E=1 CI=true $(GO) test -count=1 -v -run TestProcessHAEndToEnd -timeout 15m ./test/integration/
