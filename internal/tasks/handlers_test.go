@@ -454,6 +454,7 @@ func TestRegister(t *testing.T) {
 		{"intraday on a shard out of range", outOfRange, "error", true, false, ""},
 		{"intraday on a part that is not a shard", notAShard, "error", true, true, ""},
 		{"week52 extremes", job(jobs.Week52Extremes, "0"), "ok", false, false, ""},
+		{"week52 extremes on a part that is not a shard", job(jobs.Week52Extremes, "x"), "error", true, true, ""},
 		{"market metrics", job(jobs.MarketMetrics, ""), "ok", false, false, keys.MarketMetrics("XNYS")},
 		{"twenty-four hour", job(jobs.TwentyFourHour, "1"), "ok", false, false, ""},
 		{"pre-open backtest", job(jobs.PreOpenBacktest, "XNYS:2026-11-24"), "ok", false, false, keys.Backtest("XNYS", "2026-11-24")},
