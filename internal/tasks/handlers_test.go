@@ -274,6 +274,23 @@ func TestWrap(t *testing.T) {
 			if diff := cmp.Diff(map[string]float64{tt.want["outcome"].(string): 1}, f.outcomes(t, jobs.Intraday)); diff != "" {
 				t.Fatalf("outcomes counted (-want +got):\n%s", diff)
 			}
+			// Only an ok run is a success; ok and error runs are timed,
+			// runs that did not run the body are not.
+			outcome := tt.want["outcome"].(string)
+			wantSuccess := 0.0
+			if outcome == "ok" {
+				wantSuccess = float64(utc(t, tt.want["finished_at"].(string)).UnixMilli()) / 1000 // whole milliseconds
+			}
+			if got := testutil.ToFloat64(f.m.LastSuccess.WithLabelValues("intraday")); got != wantSuccess {
+				t.Fatalf("last success = %v, want %v", got, wantSuccess)
+			}
+			wantTimed := 0
+			if outcome == "ok" || outcome == "error" {
+				wantTimed = 1
+			}
+			if got := testutil.CollectAndCount(f.m.RunDuration); got != wantTimed {
+				t.Fatalf("run duration series = %d, want %d", got, wantTimed)
+			}
 			lock, err := f.rdb.Get(context.Background(), lockKey).Result()
 			switch {
 			case tt.heldLock && lock != "another run":
