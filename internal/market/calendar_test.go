@@ -183,6 +183,7 @@ func TestNextAndPrevious(t *testing.T) {
 		{"PreviousClose on Monday morning", XNYS, (*Calendar).PreviousClose, "2026-03-16T10:00:00Z", "2026-03-13T20:00:00Z"},
 		{"PreviousSession on Monday morning", XNYS, previousSessionClose, "2026-03-16T10:00:00Z", "2026-03-13T20:00:00Z"},
 		{"PreviousSession in a CME Sunday session", CMES, previousSessionClose, "2026-03-15T23:00:00Z", "2026-03-13T21:00:00Z"},
+		{"PreviousSession at the close of the first session covered", XNYS, previousSessionClose, "2000-01-03T21:00:00Z", "2000-01-03T21:00:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -731,6 +732,59 @@ func BenchmarkBuildAllCalendars(b *testing.B) {
 			if _, err := build(specs[code]()); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestSessionEdges lists a session's possible phase changes in order:
+// the open, the break, every halt's start and end, the close, however
+// many halts the session has.
+func TestSessionEdges(t *testing.T) {
+	t.Parallel()
+	at := func(hhmm string) time.Time { return instant(t, "2026-03-10T"+hhmm+":00Z") }
+	tests := []struct {
+		name string
+		s    Session
+		want []string
+	}{
+		{"no break, no halt", Session{Open: at("13:30"), Close: at("20:00")}, []string{"13:30", "20:00"}},
+		{"a break", Session{Open: at("01:30"), BreakStart: at("04:00"), BreakEnd: at("05:00"), Close: at("08:00")},
+			[]string{"01:30", "04:00", "05:00", "08:00"}},
+		{"three halts around a break", Session{Open: at("01:30"), BreakStart: at("04:00"), BreakEnd: at("05:00"), Close: at("08:00"),
+			Halts: []Halt{{From: at("02:00"), To: at("02:10")}, {From: at("03:00"), To: at("03:10")}, {From: at("06:00"), To: at("06:30")}}},
+			[]string{"01:30", "02:00", "02:10", "03:00", "03:10", "04:00", "05:00", "06:00", "06:30", "08:00"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, e := range tt.s.edges() {
+			got = append(got, e.Format("15:04"))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Fatalf("%s: edges (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// TestDateString writes four-digit years digit by digit and any other
+// year through fmt; both give YYYY-MM-DD.
+func TestDateString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		d    Date
+		want string
+	}{
+		{Date{2026, time.November, 27}, "2026-11-27"},
+		{Date{1999, time.December, 31}, "1999-12-31"},
+		{Date{2100, time.January, 1}, "2100-01-01"},
+		{Date{987, time.October, 5}, "0987-10-05"},
+		{Date{0, time.January, 1}, "0000-01-01"},
+		{Date{9999, time.December, 31}, "9999-12-31"},
+		{Date{10000, time.January, 1}, "10000-01-01"},
+		{Date{-1, time.January, 1}, "-001-01-01"},
+	}
+	for _, tt := range tests {
+		if got := tt.d.String(); got != tt.want {
+			t.Fatalf("Date%+v.String() = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }
