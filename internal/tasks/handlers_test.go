@@ -26,6 +26,7 @@ import (
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/runlog"
 	"heartbeat/internal/testinfra"
+	"heartbeat/internal/ticks"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -517,5 +518,49 @@ func TestRegister(t *testing.T) {
 				t.Fatalf("outcomes (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestHandlerMetrics runs the intraday and flush handlers over a tick
+// before the open, a tick in the session and a closed-bar entry that
+// cannot be decoded, and checks what they count.
+func TestHandlerMetrics(t *testing.T) {
+	t.Parallel()
+	f := setup(t, slot)
+	ctx := context.Background()
+	shard := ticks.Shard("SPY", 2)
+	for _, tr := range []struct {
+		price string
+		at    time.Time
+	}{
+		{"100", slot.Add(-31 * time.Minute)}, // 14:29, before the 14:30 open
+		{"101", slot.Add(-10 * time.Second)},
+	} {
+		if err := f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: keys.Ticks(shard), Values: []string{ticks.FieldSymbol, "SPY",
+			ticks.FieldPrice, tr.price, ticks.FieldSize, "1", ticks.FieldTS, fmt.Sprint(tr.at.UnixMilli())}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: keys.ClosedBars(shard), ID: "1-1",
+		Values: []string{"symbol", "SPY", "market", "XNYS", "bar", "{"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mux := asynq.NewServeMux()
+	f.h.Register(mux)
+	for _, name := range []jobs.Name{jobs.Intraday, jobs.ClosedBarsFlush} {
+		spec, _ := jobs.Lookup(name)
+		p := Payload{Job: name, Slot: slot, Part: fmt.Sprint(shard), Interval: spec.Interval, Term: 1, EnqueuedAt: slot}
+		if err := mux.ProcessTask(ctx, task(t, p)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	got := map[string]float64{
+		"ticks in session":     testutil.ToFloat64(f.m.Ticks.WithLabelValues("in_session")),
+		"ticks out of session": testutil.ToFloat64(f.m.Ticks.WithLabelValues("out_of_session")),
+		"corrupt bars":         testutil.ToFloat64(f.m.DeadLetters.WithLabelValues("corrupt_bar")),
+	}
+	want := map[string]float64{"ticks in session": 1, "ticks out of session": 1, "corrupt bars": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("counted (-want +got):\n%s", diff)
 	}
 }
