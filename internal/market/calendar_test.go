@@ -2,6 +2,7 @@ package market
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -785,6 +786,55 @@ func TestDateString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.d.String(); got != tt.want {
 			t.Fatalf("Date%+v.String() = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestBuildSpec builds small specs: sessions that overlap the next day's
+// are refused, and when two early-close rules fall on one date the
+// earlier close wins, whichever rule comes first.
+func TestBuildSpec(t *testing.T) {
+	t.Parallel()
+	wed := ymd(2026, 3, 4)
+	on := func(d Date) func(int) []Date { return func(int) []Date { return []Date{d} } }
+	base := func() spec {
+		return spec{code: "TEST", zone: "UTC", first: ymd(2026, 3, 2), last: ymd(2026, 3, 6), hours: []hours{{open: 600, close: 960}}}
+	}
+	early := func(first, second int) spec {
+		sp := base()
+		sp.earlyCloses = []timedRule{rule{name: "first", dates: on(wed)}.at(first), rule{name: "second", dates: on(wed)}.at(second)}
+		return sp
+	}
+	overlapping := base()
+	overlapping.hours = []hours{{open: 600, close: 2100}} // 10:00 to 11:00 the next day
+	tests := []struct {
+		name      string
+		sp        spec
+		wantErr   string // a part of the error; "" for none
+		wantClose string // Wednesday's close, when no error
+	}{
+		{"regular hours", base(), "", "2026-03-04T16:00:00Z"},
+		{"sessions overlap", overlapping, "overlaps", ""},
+		{"earlier early close first", early(780, 840), "", "2026-03-04T13:00:00Z"},
+		{"earlier early close second", early(840, 780), "", "2026-03-04T13:00:00Z"},
+	}
+	for _, tt := range tests {
+		c, err := build(tt.sp)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("%s: build error = %v, want one saying %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: build: %v", tt.name, err)
+		}
+		s, ok, err := c.Session(wed)
+		if err != nil || !ok {
+			t.Fatalf("%s: Session(%s) = %v, %v", tt.name, wed, ok, err)
+		}
+		if got := stamp(s.Close); got != tt.wantClose {
+			t.Fatalf("%s: Wednesday closes at %s, want %s", tt.name, got, tt.wantClose)
 		}
 	}
 }
