@@ -258,6 +258,7 @@ func TestPlanNextPreOpen(t *testing.T) {
 		{"holiday: nothing", []market.Code{market.XNYS}, 30 * time.Second, "2026-11-26T14:29:00Z", "2026-11-26T14:29:30Z", nil},
 		{"the end of a lunch break is not an open", []market.Code{market.XHKG}, 30 * time.Second, "2026-11-23T04:59:00Z", "2026-11-23T04:59:30Z", nil},
 		{"Monday after a weekend", []market.Code{market.XNYS}, 30 * time.Second, "2026-11-23T14:29:00Z", "2026-11-23T14:29:30Z", []part{{market.XNYS, "2026-11-23"}}},
+		{"a market that never closes has no pre-open", []market.Code{market.ALWAYS}, 30 * time.Second, "2026-11-23T23:59:00Z", "2026-11-23T23:59:30Z", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
