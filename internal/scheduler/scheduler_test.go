@@ -818,6 +818,7 @@ func TestNew(t *testing.T) {
 		{"no lease TTL", func(c *Config) { c.LeaseTTL = 0 }, nil, "LeaseTTL"},
 		{"no renew interval", func(c *Config) { c.RenewEvery = 0 }, nil, "RenewEvery"},
 		{"no fast tick", func(c *Config) { c.FastTick = 0 }, nil, "FastTick"},
+		{"one shard", func(c *Config) { c.Shards = 1 }, nil, ""},
 		{"no shards", func(c *Config) { c.Shards = 0 }, nil, "Shards"},
 		{"a job with a zero interval", func(c *Config) { c.Jobs = []JobConfig{zeroInterval} }, nil, "Jobs[intraday].Spec.Interval"},
 	}
