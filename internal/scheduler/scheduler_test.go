@@ -325,6 +325,12 @@ func TestSchedulerEnqueuesSlots(t *testing.T) {
 			counts: map[string]float64{metrics.SlotEnqueued: 8},
 		},
 		{
+			name: "started inside a slot's enqueue lead: that slot is enqueued at once", job: intraday,
+			start: mon(14, 59, 59, 950), until: mon(15, 0, 1, 0),
+			want:   append(expect(intraday, 1, mon(15, 0, 0, 0), mon(14, 59, 59, 950), "0", "1"), onTime(intraday, 1, mon(15, 0, 1, 0))...),
+			counts: map[string]float64{metrics.SlotEnqueued: 4},
+		},
+		{
 			name: "close, gate open: the 21:00:00 slot runs, then one skipped slot a minute", job: intraday,
 			start: mon(20, 59, 58, 500), until: mon(21, 2, 0, 0),
 			// Two intervals of grace after the close, then one shut slot a minute.
