@@ -852,3 +852,25 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
+
+// TestSchedulerStandbyRetriesWhenTheLeaseExpires: a standby that finds
+// the lease held by a replica that died without releasing it tries again
+// just after the lease expires, not at its next regular attempt.
+func TestSchedulerStandbyRetriesWhenTheLeaseExpires(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mon(15, 0, 0, 0))
+	if err := f.mr.Set(keys.Lease(), "z:5"); err != nil {
+		t.Fatal(err)
+	}
+	f.mr.SetTTL(keys.Lease(), 1200*time.Millisecond)
+	cfg := testConfig("b", job(t, jobs.Intraday))
+	cfg.RenewEvery, cfg.LeaseTTL = 2*time.Second, 5*time.Second
+	f.start(t, cfg)
+	retry := mon(15, 0, 1, 201) // the holder's 1.2 s, plus 1 ms
+	if got := f.clk.Sleepers(); !slices.ContainsFunc(got, retry.Equal) {
+		t.Fatalf("sleepers %v: the standby does not retry at %s", got, retry)
+	}
+	f.mr.FastForward(1200 * time.Millisecond)
+	f.runUntil(t, retry)
+	holder(t, f.rdb, "b", 6)
+}
