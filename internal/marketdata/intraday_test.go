@@ -266,8 +266,17 @@ func TestIntradayLateTickEdges(t *testing.T) {
 	n := shardOf(f, "BTCUSD")
 	f.trade(t, "1-1", "BTCUSD", "50000", "1", mon(15, 0, 10, 0))
 	f.trade(t, "1-2", "BTCUSD", "50010", "1", mon(15, 1, 10, 0)) // 15:00's end + 10 s
+	f.intradayAll(t, mon(15, 1, 10, 500))                        // the 15:00 bar is kept for the edge
 	f.trade(t, "1-3", "BTCUSD", "49990", "1", mon(15, 0, 30, 0)) // at the window's edge: applied
 	f.intradayAll(t, mon(15, 1, 11, 0))
+	closed := f.rdb.XRange(ctx, keys.ClosedBars(n), "-", "+").Val()
+	var amended Bar
+	if len(closed) > 0 {
+		_ = json.Unmarshal([]byte(closed[len(closed)-1].Values["bar"].(string)), &amended)
+	}
+	if amended.Start != mon(15, 0, 0, 0).UnixMilli() || amended.Revision != 2 || amended.Volume != dec("2") {
+		t.Fatalf("last closed bar = %+v, want the 15:00 bar amended to volume 2", amended)
+	}
 	// ALWAYS's sessions are UTC days: Tuesday's starts at midnight.
 	tue := func(hh, mm, ss int) time.Time { return mon(hh, mm, ss, 0).AddDate(0, 0, 1) }
 	f.trade(t, "1-4", "BTCUSD", "50020", "1", mon(23, 59, 50, 0))
