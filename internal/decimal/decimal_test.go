@@ -18,6 +18,8 @@ func TestParseAndString(t *testing.T) {
 	}{
 		{"101.25", 10125000000, "101.25", nil},
 		{"3", 300000000, "3", nil},
+		{"0", 0, "0", nil},
+		{"-0.00", 0, "0", nil}, // zero has no sign
 		{"0.00000001", 1, "0.00000001", nil},
 		{".5", 50000000, "0.5", nil},
 		{"7.", 700000000, "7", nil},
@@ -243,8 +245,31 @@ func TestNotionalSubLess(t *testing.T) {
 	if got := a.Add(b).Sub(b); got != a {
 		t.Fatalf("(a+b)-b = %v, want %v", got, a)
 	}
-	if !b.Less(a) || a.Less(b) {
-		t.Fatal("Less is wrong")
+}
+
+// TestNotionalLess compares on the high word first and on the low word
+// only when the high words are equal; nothing is less than itself.
+func TestNotionalLess(t *testing.T) {
+	t.Parallel()
+	large := Mul(MustParse("92233720367"), MustParse("92233720367")) // Hi > 0
+	cases := []struct {
+		name string
+		n, m Notional
+		want bool
+	}{
+		{"lower high word, higher low word", Notional{Hi: 1, Lo: 9}, Notional{Hi: 2, Lo: 1}, true},
+		{"higher high word, lower low word", Notional{Hi: 2, Lo: 1}, Notional{Hi: 1, Lo: 9}, false},
+		{"same high word, lower low word", Notional{Hi: 1, Lo: 3}, Notional{Hi: 1, Lo: 5}, true},
+		{"same high word, higher low word", Notional{Hi: 1, Lo: 5}, Notional{Hi: 1, Lo: 3}, false},
+		{"equal", Notional{Hi: 1, Lo: 5}, Notional{Hi: 1, Lo: 5}, false},
+		{"zero and zero", Notional{}, Notional{}, false},
+		{"small and large", Notional{Lo: 1}, large, true},
+		{"large and small", large, Notional{Lo: 1}, false},
+	}
+	for _, tc := range cases {
+		if got := tc.n.Less(tc.m); got != tc.want {
+			t.Fatalf("%s: %+v.Less(%+v) = %v, want %v", tc.name, tc.n, tc.m, got, tc.want)
+		}
 	}
 }
 
@@ -288,5 +313,68 @@ func BenchmarkVWAP(b *testing.B) {
 				_ = VWAP(n, v)
 			}
 		})
+	}
+}
+
+// TestDecAdd sums exactly and reports an overflow past either end of the
+// int64 range.
+func TestDecAdd(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		d, e   Dec
+		want   Dec
+		wantOK bool
+	}{
+		{FromInt(2), MustParse("0.5"), MustParse("2.5"), true},
+		{FromInt(2), MustParse("-3"), FromInt(-1), true},
+		{FromInt(2), 0, FromInt(2), true},
+		{math.MaxInt64 - 1, 1, math.MaxInt64, true},
+		{math.MaxInt64, 1, math.MinInt64, false},
+		{math.MinInt64 + 1, -1, math.MinInt64, true},
+		{math.MinInt64, -1, math.MaxInt64, false},
+	}
+	for _, tc := range cases {
+		got, ok := tc.d.Add(tc.e)
+		if got != tc.want || ok != tc.wantOK {
+			t.Fatalf("%d.Add(%d) = %d, %v; want %d, %v", tc.d, tc.e, got, ok, tc.want, tc.wantOK)
+		}
+	}
+}
+
+// TestNotionalIsZero: only zero in both words is zero.
+func TestNotionalIsZero(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		n    Notional
+		want bool
+	}{
+		{Notional{}, true},
+		{Notional{Lo: 1}, false},
+		{Notional{Hi: 1}, false},
+		{Notional{Hi: 1, Lo: 1}, false},
+	}
+	for _, tc := range cases {
+		if got := tc.n.IsZero(); got != tc.want {
+			t.Fatalf("%+v.IsZero() = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestDecTextAndFloat: the text form round-trips through UnmarshalText,
+// which refuses what Parse refuses; Float64 divides by the scale.
+func TestDecTextAndFloat(t *testing.T) {
+	t.Parallel()
+	var d Dec
+	if err := d.UnmarshalText([]byte("-12.5")); err != nil || d != MustParse("-12.5") {
+		t.Fatalf("UnmarshalText(-12.5) = %s, %v", d, err)
+	}
+	if err := d.UnmarshalText([]byte("1e3")); !errors.Is(err, ErrSyntax) || d != MustParse("-12.5") {
+		t.Fatalf("UnmarshalText(1e3) = %s, %v; want ErrSyntax and d unchanged", d, err)
+	}
+	if got := MustParse("-12.5").Float64(); got != -12.5 {
+		t.Fatalf("Float64(-12.5) = %v", got)
+	}
+	if got := FromInt(-7); got != MustParse("-7") {
+		t.Fatalf("FromInt(-7) = %s", got)
 	}
 }

@@ -2,6 +2,7 @@ package market
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,6 +184,7 @@ func TestNextAndPrevious(t *testing.T) {
 		{"PreviousClose on Monday morning", XNYS, (*Calendar).PreviousClose, "2026-03-16T10:00:00Z", "2026-03-13T20:00:00Z"},
 		{"PreviousSession on Monday morning", XNYS, previousSessionClose, "2026-03-16T10:00:00Z", "2026-03-13T20:00:00Z"},
 		{"PreviousSession in a CME Sunday session", CMES, previousSessionClose, "2026-03-15T23:00:00Z", "2026-03-13T21:00:00Z"},
+		{"PreviousSession at the close of the first session covered", XNYS, previousSessionClose, "2000-01-03T21:00:00Z", "2000-01-03T21:00:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -731,6 +733,108 @@ func BenchmarkBuildAllCalendars(b *testing.B) {
 			if _, err := build(specs[code]()); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestSessionEdges lists a session's possible phase changes in order:
+// the open, the break, every halt's start and end, the close, however
+// many halts the session has.
+func TestSessionEdges(t *testing.T) {
+	t.Parallel()
+	at := func(hhmm string) time.Time { return instant(t, "2026-03-10T"+hhmm+":00Z") }
+	tests := []struct {
+		name string
+		s    Session
+		want []string
+	}{
+		{"no break, no halt", Session{Open: at("13:30"), Close: at("20:00")}, []string{"13:30", "20:00"}},
+		{"a break", Session{Open: at("01:30"), BreakStart: at("04:00"), BreakEnd: at("05:00"), Close: at("08:00")},
+			[]string{"01:30", "04:00", "05:00", "08:00"}},
+		{"three halts around a break", Session{Open: at("01:30"), BreakStart: at("04:00"), BreakEnd: at("05:00"), Close: at("08:00"),
+			Halts: []Halt{{From: at("02:00"), To: at("02:10")}, {From: at("03:00"), To: at("03:10")}, {From: at("06:00"), To: at("06:30")}}},
+			[]string{"01:30", "02:00", "02:10", "03:00", "03:10", "04:00", "05:00", "06:00", "06:30", "08:00"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, e := range tt.s.edges() {
+			got = append(got, e.Format("15:04"))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Fatalf("%s: edges (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// TestDateString writes four-digit years digit by digit and any other
+// year through fmt; both give YYYY-MM-DD.
+func TestDateString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		d    Date
+		want string
+	}{
+		{Date{2026, time.November, 27}, "2026-11-27"},
+		{Date{1999, time.December, 31}, "1999-12-31"},
+		{Date{2100, time.January, 1}, "2100-01-01"},
+		{Date{987, time.October, 5}, "0987-10-05"},
+		{Date{0, time.January, 1}, "0000-01-01"},
+		{Date{9999, time.December, 31}, "9999-12-31"},
+		{Date{10000, time.January, 1}, "10000-01-01"},
+		{Date{-1, time.January, 1}, "-001-01-01"},
+	}
+	for _, tt := range tests {
+		if got := tt.d.String(); got != tt.want {
+			t.Fatalf("Date%+v.String() = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestBuildSpec builds small specs: sessions that overlap the next day's
+// are refused, and when two early-close rules fall on one date the
+// earlier close wins, whichever rule comes first.
+func TestBuildSpec(t *testing.T) {
+	t.Parallel()
+	wed := ymd(2026, 3, 4)
+	on := func(d Date) func(int) []Date { return func(int) []Date { return []Date{d} } }
+	base := func() spec {
+		return spec{code: "TEST", zone: "UTC", first: ymd(2026, 3, 2), last: ymd(2026, 3, 6), hours: []hours{{open: 600, close: 960}}}
+	}
+	early := func(first, second int) spec {
+		sp := base()
+		sp.earlyCloses = []timedRule{rule{name: "first", dates: on(wed)}.at(first), rule{name: "second", dates: on(wed)}.at(second)}
+		return sp
+	}
+	overlapping := base()
+	overlapping.hours = []hours{{open: 600, close: 2100}} // 10:00 to 11:00 the next day
+	tests := []struct {
+		name      string
+		sp        spec
+		wantErr   string // a part of the error; "" for none
+		wantClose string // Wednesday's close, when no error
+	}{
+		{"regular hours", base(), "", "2026-03-04T16:00:00Z"},
+		{"sessions overlap", overlapping, "overlaps", ""},
+		{"earlier early close first", early(780, 840), "", "2026-03-04T13:00:00Z"},
+		{"earlier early close second", early(840, 780), "", "2026-03-04T13:00:00Z"},
+	}
+	for _, tt := range tests {
+		c, err := build(tt.sp)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("%s: build error = %v, want one saying %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: build: %v", tt.name, err)
+		}
+		s, ok, err := c.Session(wed)
+		if err != nil || !ok {
+			t.Fatalf("%s: Session(%s) = %v, %v", tt.name, wed, ok, err)
+		}
+		if got := stamp(s.Close); got != tt.wantClose {
+			t.Fatalf("%s: Wednesday closes at %s, want %s", tt.name, got, tt.wantClose)
 		}
 	}
 }

@@ -157,7 +157,7 @@ func crashAtEveryStep(t *testing.T, want map[string]string, fresh func(t *testin
 			if n == 0 {
 				t.Fatalf("the scenario never reaches %s", step)
 			}
-			for _, k := range spread(n, 5) {
+			for _, k := range spread(n, crashRuns()) {
 				t.Run(fmt.Sprintf("%s/run%d", step, k), func(t *testing.T) {
 					f := fresh(t)
 					seen := 0
@@ -181,6 +181,16 @@ func crashAtEveryStep(t *testing.T, want map[string]string, fresh func(t *testin
 			}
 		}
 	}
+}
+
+// crashRuns is how many occurrences of each step crashAtEveryStep kills:
+// five spread over the scenario, or under go test -short (what make
+// mutation runs) the first and the last only.
+func crashRuns() int {
+	if testing.Short() {
+		return 2
+	}
+	return 5
 }
 
 // spread returns up to m occurrence numbers in 1..n, evenly spaced, the

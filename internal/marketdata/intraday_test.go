@@ -241,3 +241,62 @@ func TestIntradayConflictCommitsNothing(t *testing.T) {
 		t.Fatalf("trade counted %d times, want 1", st.Cur.Trades)
 	}
 }
+
+// TestFloorMinute floors to the minute's start, before 1970 too.
+func TestFloorMinute(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ ms, want int64 }{
+		{0, 0}, {1, 0}, {59_999, 0}, {60_000, 60_000}, {90_000, 60_000},
+		{-1, -60_000}, {-59_999, -60_000}, {-60_000, -60_000}, {-60_001, -120_000},
+	}
+	for _, tt := range tests {
+		if got := floorMinute(tt.ms); got != tt.want {
+			t.Fatalf("floorMinute(%d) = %d, want %d", tt.ms, got, tt.want)
+		}
+	}
+}
+
+// TestIntradayLateTickEdges: a tick exactly lateWindow after its minute's
+// end is still applied, and a late tick of the previous session (within
+// the window, after the roll) amends that session, not the new one.
+func TestIntradayLateTickEdges(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	n := shardOf(f, "BTCUSD")
+	f.trade(t, "1-1", "BTCUSD", "50000", "1", mon(15, 0, 10, 0))
+	f.trade(t, "1-2", "BTCUSD", "50010", "1", mon(15, 1, 10, 0)) // 15:00's end + 10 s
+	f.intradayAll(t, mon(15, 1, 10, 500))                        // the 15:00 bar is kept for the edge
+	f.trade(t, "1-3", "BTCUSD", "49990", "1", mon(15, 0, 30, 0)) // at the window's edge: applied
+	f.intradayAll(t, mon(15, 1, 11, 0))
+	closed := f.rdb.XRange(ctx, keys.ClosedBars(n), "-", "+").Val()
+	var amended Bar
+	if len(closed) > 0 {
+		_ = json.Unmarshal([]byte(closed[len(closed)-1].Values["bar"].(string)), &amended)
+	}
+	if amended.Start != mon(15, 0, 0, 0).UnixMilli() || amended.Revision != 2 || amended.Volume != dec("2") {
+		t.Fatalf("last closed bar = %+v, want the 15:00 bar amended to volume 2", amended)
+	}
+	// ALWAYS's sessions are UTC days: Tuesday's starts at midnight.
+	tue := func(hh, mm, ss int) time.Time { return mon(hh, mm, ss, 0).AddDate(0, 0, 1) }
+	f.trade(t, "1-4", "BTCUSD", "50020", "1", mon(23, 59, 50, 0))
+	f.trade(t, "1-5", "BTCUSD", "50030", "1", tue(0, 0, 2))
+	f.intradayAll(t, tue(0, 0, 3))
+	f.trade(t, "1-6", "BTCUSD", "50040", "2", mon(23, 59, 58, 0)) // Monday's, 2 s late
+	f.intradayAll(t, tue(0, 0, 4))
+
+	if dl := f.rdb.XRange(ctx, keys.DeadLetter(n), "-", "+").Val(); len(dl) != 0 {
+		t.Fatalf("dead letters = %v, want none", dl)
+	}
+	st := f.state(t, "BTCUSD")
+	if st.Prev == nil || st.Prev.Volume != dec("6") || st.Prev.Last != dec("50040") || st.Cur.Volume != dec("1") {
+		t.Fatalf("previous session %+v, current %+v; want Monday's 6 ending at the late tick, Tuesday's 1", st.Prev, st.Cur)
+	}
+	starts := map[int64]bool{}
+	for _, b := range st.Recent {
+		if starts[b.Start] {
+			t.Fatalf("two kept bars start at %d: %+v", b.Start, st.Recent)
+		}
+		starts[b.Start] = true
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"heartbeat/internal/schedule"
 	"heartbeat/internal/tasks"
 	"heartbeat/internal/testinfra"
+	"heartbeat/internal/ticks"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -298,6 +299,23 @@ func TestWrap(t *testing.T) {
 			if diff := cmp.Diff(map[string]float64{tt.want["outcome"].(string): 1}, f.outcomes(t, jobs.Intraday)); diff != "" {
 				t.Fatalf("outcomes counted (-want +got):\n%s", diff)
 			}
+			// Only an ok run is a success; ok and error runs are timed,
+			// runs that did not run the body are not.
+			outcome := tt.want["outcome"].(string)
+			wantSuccess := 0.0
+			if outcome == "ok" {
+				wantSuccess = float64(utc(t, tt.want["finished_at"].(string)).UnixMilli()) / 1000 // whole milliseconds
+			}
+			if got := testutil.ToFloat64(f.m.LastSuccess.WithLabelValues("intraday")); got != wantSuccess {
+				t.Fatalf("last success = %v, want %v", got, wantSuccess)
+			}
+			wantTimed := 0
+			if outcome == "ok" || outcome == "error" {
+				wantTimed = 1
+			}
+			if got := testutil.CollectAndCount(f.m.RunDuration); got != wantTimed {
+				t.Fatalf("run duration series = %d, want %d", got, wantTimed)
+			}
 			lock, err := f.rdb.Get(context.Background(), lockKey).Result()
 			switch {
 			case tt.heldLock && lock != "another run":
@@ -478,6 +496,7 @@ func TestRegister(t *testing.T) {
 		{"intraday on a shard out of range", outOfRange, "error", true, false, ""},
 		{"intraday on a part that is not a shard", notAShard, "error", true, true, ""},
 		{"week52 extremes", job(jobs.Week52Extremes, "0"), "ok", false, false, ""},
+		{"week52 extremes on a part that is not a shard", job(jobs.Week52Extremes, "x"), "error", true, true, ""},
 		{"market metrics", job(jobs.MarketMetrics, ""), "ok", false, false, keys.MarketMetrics("XNYS")},
 		{"twenty-four hour", job(jobs.TwentyFourHour, "1"), "ok", false, false, ""},
 		{"pre-open backtest", job(jobs.PreOpenBacktest, "XNYS:2026-11-24"), "ok", false, false, keys.Backtest("XNYS", "2026-11-24")},
@@ -556,5 +575,49 @@ func TestRegisterCustom(t *testing.T) {
 	}
 	if err := f.h.Register(asynq.NewServeMux(), set, map[jobs.Name]Func{jobs.Intraday: custom["eod_report"], "eod_report": custom["eod_report"]}); err == nil {
 		t.Fatal("a built-in handler was replaced")
+	}
+}
+
+// TestHandlerMetrics runs the intraday and flush handlers over a tick
+// before the open, a tick in the session and a closed-bar entry that
+// cannot be decoded, and checks what they count.
+func TestHandlerMetrics(t *testing.T) {
+	t.Parallel()
+	f := setup(t, slot)
+	ctx := context.Background()
+	shard := ticks.Shard("SPY", 2)
+	for _, tr := range []struct {
+		price string
+		at    time.Time
+	}{
+		{"100", slot.Add(-31 * time.Minute)}, // 14:29, before the 14:30 open
+		{"101", slot.Add(-10 * time.Second)},
+	} {
+		if err := f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: keys.Ticks(shard), Values: []string{ticks.FieldSymbol, "SPY",
+			ticks.FieldPrice, tr.price, ticks.FieldSize, "1", ticks.FieldTS, fmt.Sprint(tr.at.UnixMilli())}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: keys.ClosedBars(shard), ID: "1-1",
+		Values: []string{"symbol", "SPY", "market", "XNYS", "bar", "{"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mux := asynq.NewServeMux()
+	testinfra.Must(t, f.h.Register(mux, jobs.Builtin(), nil), "register")
+	for _, name := range []jobs.Name{jobs.Intraday, jobs.ClosedBarsFlush} {
+		spec, _ := jobs.Lookup(name)
+		p := tasks.Payload{Job: name, Slot: slot, Part: fmt.Sprint(shard), Interval: spec.Schedule.Every, Term: 1, EnqueuedAt: slot}
+		if err := mux.ProcessTask(ctx, task(t, p)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	got := map[string]float64{
+		"ticks in session":     testutil.ToFloat64(f.m.Ticks.WithLabelValues("in_session")),
+		"ticks out of session": testutil.ToFloat64(f.m.Ticks.WithLabelValues("out_of_session")),
+		"corrupt bars":         testutil.ToFloat64(f.m.DeadLetters.WithLabelValues("corrupt_bar")),
+	}
+	want := map[string]float64{"ticks in session": 1, "ticks out of session": 1, "corrupt bars": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("counted (-want +got):\n%s", diff)
 	}
 }

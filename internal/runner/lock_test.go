@@ -290,3 +290,23 @@ func TestWrapRedisFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestLockTTL: the run lock outlives three intervals, and never less than
+// three seconds, so a short job's lock does not expire between renewals.
+func TestLockTTL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		interval, want time.Duration
+	}{
+		{0, 3 * time.Second},
+		{100 * time.Millisecond, 3 * time.Second},
+		{time.Second, 3 * time.Second},
+		{1500 * time.Millisecond, 4500 * time.Millisecond},
+		{time.Minute, 3 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := lockTTL(tt.interval); got != tt.want {
+			t.Fatalf("lockTTL(%s) = %s, want %s", tt.interval, got, tt.want)
+		}
+	}
+}

@@ -193,6 +193,46 @@ func TestLeaseTermsGrow(t *testing.T) {
 	holder(t, f.rdb, "a", 4)
 }
 
+// TestLeaseLearnsTermsFromTheHolder: a replica that finds the lease held
+// reads how long it has left and the holder's term, so that when the term
+// counter was lost (a failover that dropped the INCR) its own next term
+// still exceeds every term it saw.
+func TestLeaseLearnsTermsFromTheHolder(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		value    string // the other holder's lease; no term counter in Redis
+		wantTerm int64  // a's term once the other's lease expired
+	}{
+		{"replica and term", "b:7", 8},
+		{"host:pid replica names keep their colon", "host-1:4242:12", 13},
+		{"an empty replica name", ":7", 8},
+		{"no term", "legacy", 1},
+		{"a term that is not a number", "b:x", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setupLease(t)
+			if err := f.mr.Set(keys.Lease(), tt.value); err != nil {
+				t.Fatal(err)
+			}
+			f.mr.SetTTL(keys.Lease(), 1500*time.Millisecond)
+			a := NewLease(f.rdb, "a", leaseTTL)
+			try(t, a, f.t0, false, false)
+			if got := a.ExpiresIn(); got != 1500*time.Millisecond {
+				t.Fatalf("ExpiresIn = %s, want the holder's 1.5s", got)
+			}
+			f.mr.FastForward(1500 * time.Millisecond)
+			try(t, a, f.t0.Add(1500*time.Millisecond), true, true)
+			if a.Term() != tt.wantTerm || a.ExpiresIn() != 0 {
+				t.Fatalf("after %q expired: Term %d, ExpiresIn %s; want %d, 0", tt.value, a.Term(), a.ExpiresIn(), tt.wantTerm)
+			}
+			holder(t, f.rdb, "a", tt.wantTerm)
+		})
+	}
+}
+
 func TestLeaseRelease(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -276,6 +316,7 @@ func TestHolder(t *testing.T) {
 		{"replica and term", "a:7", "a", 7},
 		{"host:pid replica names keep their colon", "host-1:4242:12", "host-1:4242", 12},
 		{"no term", "legacy", "legacy", 0},
+		{"an empty replica name", ":7", "", 7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -343,6 +343,12 @@ func TestSchedulerEnqueuesSlots(t *testing.T) {
 			counts: map[string]float64{string(runlog.Enqueued): 8},
 		},
 		{
+			name: "started inside a slot's enqueue lead: that slot is enqueued at once", job: intraday,
+			start: mon(14, 59, 59, 950), until: mon(15, 0, 1, 0),
+			want:   append(expect(intraday, 1, mon(15, 0, 0, 0), mon(14, 59, 59, 950), "0", "1"), onTime(intraday, 1, mon(15, 0, 1, 0))...),
+			counts: map[string]float64{string(runlog.Enqueued): 4},
+		},
+		{
 			name: "close, gate open: the 21:00:00 slot runs, then one skipped slot a minute", job: intraday,
 			start: mon(20, 59, 58, 500), until: mon(21, 2, 0, 0),
 			// Two intervals of grace after the close, then one shut slot a minute.
@@ -838,6 +844,7 @@ func TestNew(t *testing.T) {
 		{"no lease TTL", func(c *Config) { c.LeaseTTL = 0 }, nil, "LeaseTTL"},
 		{"no renew interval", func(c *Config) { c.RenewEvery = 0 }, nil, "RenewEvery"},
 		{"no fast tick", func(c *Config) { c.FastTick = 0 }, nil, "FastTick"},
+		{"one shard", func(c *Config) { c.Shards = 1 }, nil, ""},
 		{"no shards", func(c *Config) { c.Shards = 0 }, nil, "Shards"},
 		{"a job with a zero interval", func(c *Config) { c.Jobs = []JobConfig{zeroInterval} }, nil, "Jobs[intraday].Spec.Schedule"},
 	}
@@ -864,4 +871,26 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSchedulerStandbyRetriesWhenTheLeaseExpires: a standby that finds
+// the lease held by a replica that died without releasing it tries again
+// just after the lease expires, not at its next regular attempt.
+func TestSchedulerStandbyRetriesWhenTheLeaseExpires(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mon(15, 0, 0, 0))
+	if err := f.mr.Set(keys.Lease(), "z:5"); err != nil {
+		t.Fatal(err)
+	}
+	f.mr.SetTTL(keys.Lease(), 1200*time.Millisecond)
+	cfg := testConfig("b", job(t, jobs.Intraday))
+	cfg.RenewEvery, cfg.LeaseTTL = 2*time.Second, 5*time.Second
+	f.start(t, cfg)
+	retry := mon(15, 0, 1, 201) // the holder's 1.2 s, plus 1 ms
+	if got := f.clk.Sleepers(); !slices.ContainsFunc(got, retry.Equal) {
+		t.Fatalf("sleepers %v: the standby does not retry at %s", got, retry)
+	}
+	f.mr.FastForward(1200 * time.Millisecond)
+	f.runUntil(t, retry)
+	holder(t, f.rdb, "b", 6)
 }

@@ -2,7 +2,9 @@
 // redis-server of the test's own on a free port (so it can be killed and
 // restarted), miniredis for fast unit tests, and a private schema in the
 // machine's PostgreSQL. A missing server skips the test, except under
-// CI=true, where it fails the run.
+// CI=true, where it fails the run. Under go test -short (what make
+// mutation runs) every real server is skipped, CI or not: the fast
+// miniredis and fake-clock tests still run, the slow server tests do not.
 package testinfra
 
 import (
@@ -21,6 +23,15 @@ func unavailable(t testing.TB, format string, args ...any) {
 		t.Fatalf("CI=true and "+format, args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// skipShort skips the test under go test -short, which asks for the fast
+// tests only: starting a real server (what) is not one of them.
+func skipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: the test starts %s", what)
+	}
 }
 
 // Binary returns the path of a program a test needs (promtool, say); when

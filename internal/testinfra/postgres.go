@@ -22,8 +22,10 @@ func PostgresBaseURL() string {
 
 // PostgresSchema creates a schema private to the test and returns a URL
 // whose search_path points at it; the schema is dropped when the test ends.
+// Under go test -short the test skips.
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
+	skipShort(t, "PostgreSQL")
 	base := PostgresBaseURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -58,9 +58,10 @@ func WithArgs(args ...string) RedisOption {
 }
 
 // StartRedis starts redis-server on a free loopback port; it is killed when
-// the test ends.
+// the test ends. Under go test -short the test skips.
 func StartRedis(t testing.TB, opts ...RedisOption) *RedisServer {
 	t.Helper()
+	skipShort(t, "redis-server")
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		unavailable(t, "redis-server is not installed: %v", err)
