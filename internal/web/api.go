@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -77,7 +78,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, scheduler.ErrNoEnqueuer):
 		return http.StatusServiceUnavailable
-	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded), errors.Is(err, redis.ErrClosed):
+	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded), errors.Is(err, redis.ErrClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF): // Redis closed the connection
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -403,7 +404,7 @@ func TestStatusPage(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	t.Parallel()
 	f := setupSite(t, "token", at(t, monday))
-	f.mr.Close()
+	downRedis(t, f)
 	var body errorBody
 	if status, _, _ := f.call(t, "GET", "/api/v1/jobs", "", nil, &body); status != http.StatusServiceUnavailable {
 		t.Fatalf("jobs with Redis down: %d %+v", status, body)
@@ -417,4 +418,31 @@ func TestRedisDown(t *testing.T) {
 		strings.Count(page, `<tr data-job="`) != 8 || strings.Count(page, `title="Redis did not answer">unknown`) != 7 {
 		t.Fatalf("page with Redis down: %d", status)
 	}
+}
+
+// downRedis stops the fixture's Redis and keeps its address refusing
+// service: a listener there resets every connection, so no other test's
+// server started on the freed port can answer for it (the OS may hand the
+// port out again at once).
+func downRedis(t *testing.T, f *siteFixture) {
+	t.Helper()
+	addr := f.mr.Addr()
+	f.mr.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("hold %s after closing Redis: %v", addr, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // close with a reset: the client sees a network error
+			}
+			c.Close()
+		}
+	}()
 }
