@@ -208,6 +208,11 @@ func ParseTS(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w: %q", ErrTimestamp, s)
 	}
+	// Beyond ±10^14 ms (the year 5138) epoch milliseconds are read as
+	// microseconds: such an instant could not be written back as a tick.
+	if ms := t.UnixMilli(); ms >= 1e14 || ms <= -1e14 {
+		return time.Time{}, fmt.Errorf("%w: %q is beyond the years epoch milliseconds express (before 5138)", ErrTimestamp, s)
+	}
 	return time.UnixMilli(t.UnixMilli()).UTC(), nil
 }
 
