@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"heartbeat/internal/decimal"
@@ -520,10 +521,14 @@ func (c Config) Validate() error {
 	if c.Worker.ShutdownTimeout <= 0 || c.Worker.ShutdownTimeout >= 10*time.Second {
 		bad("worker.shutdown_timeout", "must be > 0 and < 10s")
 	}
-	var book *market.Book
-	if in, err := c.MarketInstruments(); err == nil {
-		book = in.Book()
-	}
+	// The calendars are built (about 150 ms) only when a job anchors to a
+	// market's session, the one check that needs them.
+	calendars := sync.OnceValue(func() *market.Book {
+		if in, err := c.MarketInstruments(); err == nil {
+			return in.Book()
+		}
+		return nil
+	})
 	for name, j := range c.Jobs {
 		_, ok := c.JobSet().Lookup(name)
 		field := "jobs." + string(name)
@@ -546,8 +551,8 @@ func (c Config) Validate() error {
 				bad(field+"."+fe.Field, "%s", fe.Reason)
 			}
 		}
-		if err == nil && book != nil && eff.Schedule.At != "" {
-			if err := eff.Schedule.Validate(book); err != nil {
+		if err == nil && eff.Schedule.At != "" && calendars() != nil {
+			if err := eff.Schedule.Validate(calendars()); err != nil {
 				bad(field+".at", "%s", strings.TrimPrefix(err.Error(), "at: "))
 			}
 		}

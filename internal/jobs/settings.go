@@ -3,6 +3,7 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,7 +75,7 @@ func Apply(spec Spec, enabled bool, s Settings) (Spec, bool, error) {
 	}
 	sort.Strings(fields)
 	for _, f := range fields {
-		if !contains(Fields(), f) {
+		if !slices.Contains(Fields(), f) {
 			bad(f, "unknown setting (known: %s)", strings.Join(Fields(), ", "))
 		}
 	}
@@ -167,13 +168,4 @@ func fieldErrors(err error) []error {
 		out = append(out, &FieldError{Field: field, Reason: reason})
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
