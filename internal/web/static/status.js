@@ -49,19 +49,24 @@
 
   const state = document.getElementById("refresh-state");
 
+  // load replaces the page's content and header with a fresh rendering.
+  async function load() {
+    const res = await fetch(location.href, { headers: { "Accept": "text/html" }, cache: "no-store" });
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    const fresh = doc.getElementById("content"), old = document.getElementById("content");
+    if (fresh && old) old.replaceWith(fresh);
+    const meta = doc.querySelector("header .meta"), oldMeta = document.querySelector("header .meta");
+    if (meta && oldMeta) oldMeta.replaceWith(meta);
+    tick();
+  }
+
   async function refresh() {
     try {
-      const res = await fetch(location.href, { headers: { "Accept": "text/html" }, cache: "no-store" });
-      if (!res.ok) throw new Error("HTTP " + res.status);
-      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-      const fresh = doc.getElementById("content"), old = document.getElementById("content");
-      if (fresh && old) old.replaceWith(fresh);
-      const meta = doc.querySelector("header .meta"), oldMeta = document.querySelector("header .meta");
-      if (meta && oldMeta) oldMeta.replaceWith(meta);
+      await load();
       body.dataset.refreshes = String(Number(body.dataset.refreshes) + 1);
       const s = document.getElementById("refresh-state");
       if (s) { s.textContent = ""; s.className = ""; }
-      tick();
     } catch (e) {
       const s = document.getElementById("refresh-state") || state;
       if (s) { s.textContent = "(refresh failed: " + e.message + ")"; s.className = "failed"; }
@@ -71,23 +76,11 @@
   }
 
   // A market event refreshes the board at once (a refresh already due
-  // soon is not doubled).
+  // soon is not doubled; the periodic refresh reports failures).
   let soon = null;
   function refreshSoon() {
     if (soon) return;
-    soon = setTimeout(() => { soon = null; refreshOnce(); }, 200);
-  }
-  async function refreshOnce() {
-    try {
-      const res = await fetch(location.href, { headers: { "Accept": "text/html" }, cache: "no-store" });
-      if (!res.ok) return;
-      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-      const fresh = doc.getElementById("content"), old = document.getElementById("content");
-      if (fresh && old) old.replaceWith(fresh);
-      tick();
-    } catch (e) {
-      // The periodic refresh reports failures.
-    }
+    soon = setTimeout(() => { soon = null; load().catch(() => {}); }, 200);
   }
 
   const kinds = ["pre_open", "open", "break_start", "break_end", "halt_start", "halt_end", "close", "changed"];
