@@ -160,21 +160,11 @@ var Registry = []Spec{
 		Schedule: schedule.Spec{Every: time.Minute, Gate: schedule.GateOpen}, Split: schedule.SplitShard},
 }
 
-// Lookup returns the registry entry of a job.
-func Lookup(name Name) (Spec, bool) {
-	for _, s := range Registry {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return Spec{}, false
-}
+// builtin is the Registry as a Set, for Lookup and Names.
+var builtin = Builtin()
 
-// Names returns every job name in registry order.
-func Names() []Name {
-	out := make([]Name, len(Registry))
-	for i, s := range Registry {
-		out[i] = s.Name
-	}
-	return out
-}
+// Lookup returns the registry entry of a built-in job.
+func Lookup(name Name) (Spec, bool) { return builtin.Lookup(name) }
+
+// Names returns every built-in job's name in registry order.
+func Names() []Name { return builtin.Names() }
