@@ -46,6 +46,7 @@ import (
 	"heartbeat/internal/config"
 	"heartbeat/internal/embedded"
 	"heartbeat/internal/jobs"
+	"heartbeat/internal/market"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/node"
 	"heartbeat/internal/redisconn"
@@ -153,7 +154,7 @@ func PartsFunc(fn func(slot time.Time) []Part) Split {
 		ps := fn(slot)
 		out := make([]schedule.Part, len(ps))
 		for i, p := range ps {
-			out[i] = schedule.Part{Name: p.Name}
+			out[i] = schedule.Part{Name: p.Name, Market: market.Code(p.Market)}
 		}
 		return out
 	})}
