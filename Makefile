@@ -13,7 +13,7 @@ MUTATION_WORKERS ?= 3
 MUTATION_BOUND ?= 30m
 MUTATION_OUT ?= $(or $(TMPDIR),/tmp)/heartbeat-mutation
 
-.PHONY: run test test-race test-integration test-process test-ha test-ha-loss test-ha-e2e fuzz mutation lint bench bench-backfill bench-ingest bench-ingest-cluster bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build secrets
+.PHONY: run test test-race test-integration test-process test-ha test-ha-loss test-ha-e2e fuzz mutation lint bench bench-backfill bench-ingest bench-ingest-cluster bench-live bench-scheduler bench-scheduler-ha bench-ha-failover e2e compose-check build secrets
 
 run:                ## the whole system in one process, no Redis needed
 	$(GO) run ./cmd/scheduler --embedded
@@ -64,6 +64,9 @@ bench-ingest:       ## 5,000 symbols, feed + Intraday on a real redis-server (ta
 
 bench-ingest-cluster: ## the ingest benchmark on one redis-server, then on a 3-master cluster: ticks/s, Intraday p99, Redis CPU s per 100,000 ticks
 	$(GO) run ./test/bench/ingest --topology single && $(GO) run ./test/bench/ingest --topology cluster
+
+bench-live:         ## the ingest benchmark, then the same with 1,000 live figures clients (GET /api/v1/stream, 10 of 5,000 symbols each) on the scheduler replica: tick-to-client latency, replica CPU and memory, ratios to the baseline
+	$(GO) run ./test/bench/ingest -sse-clients 1000 -sse-follow 10
 
 bench-scheduler:    ## start lag, duplicates and idle load: 2 schedulers + 4 workers vs asynq's Scheduler
 	$(GO) test -count=1 -run '^$$' -bench Scheduler -benchtime 1x -timeout 30m ./test/integration/

@@ -38,6 +38,13 @@ var seams = []struct {
 			"heartbeat/internal/node", "heartbeat/internal/web", "github.com/jackc/pgx/v5"},
 	},
 	{
+		// The live hub reads market data and fans it out: no scheduler,
+		// no task queue, no web UI (the site renders the figures).
+		pkg: "heartbeat/internal/live",
+		forbidden: []string{"github.com/hibiken/asynq", "heartbeat/internal/scheduler", "heartbeat/internal/runner",
+			"heartbeat/internal/node", "heartbeat/internal/web"},
+	},
+	{
 		// The token lock is a Redis primitive: go-redis and nothing of ours.
 		pkg:  "heartbeat/internal/tokenlock",
 		only: []string{"heartbeat/internal/tokenlock", "github.com/redis/go-redis/v9", "go.uber.org/atomic", "github.com/cespare/xxhash/v2", "golang.org/x/sys"},

@@ -70,6 +70,11 @@ func DailyBars(n int, symbol string) string { return shard(n) + "daily:" + symbo
 // those minutes again and clears it in its own commit.
 func Amended(n int) string { return shard(n) + "amended" }
 
+// Updates is shard n's capped stream of Intraday's announcements: one
+// entry per commit that changed symbols' states, listing them, written in
+// the commit itself. The live figures hub (internal/live) follows it.
+func Updates(n int) string { return shard(n) + "updates" }
+
 // VwapLast is shard n's hash of symbol -> the last minute VWAP point
 // captured, carried forward over minutes without a trade.
 func VwapLast(n int) string { return shard(n) + "vwap:last" }

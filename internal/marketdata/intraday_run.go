@@ -329,12 +329,14 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt, newID string, updates m
 		syms = append(syms, s)
 	}
 	sort.Strings(syms)
+	var changed []string
 	for _, sym := range syms {
 		u := updates[sym]
 		s := u.state
 		if !u.dirty {
 			continue
 		}
+		changed = append(changed, sym)
 		js, err := json.Marshal(s)
 		if err != nil {
 			return nil, fmt.Errorf("encode state of %s: %w", sym, err)
@@ -397,6 +399,9 @@ func (e *Engine) intradayCommit(shard int, old, newCkpt, newID string, updates m
 				c.op("HDELBEFORE", dk, d.AddDays(-dailyRetentionDays).String())
 			}
 		}
+	}
+	if err := announceUpdate(c, shard, changed); err != nil {
+		return nil, err
 	}
 	e.writeDeadLetters(commitDeadLetters{c}, shard, dead, now)
 	if newID != "" && st.Read > 0 {

@@ -26,6 +26,10 @@ type Metrics struct {
 	EventsMissed  *prometheus.CounterVec // kind, market
 	// SSEClients is the Server-Sent Events clients connected, by stream.
 	SSEClients *prometheus.GaugeVec // stream
+	// LiveLag is the live figures' fan-out lag: from Intraday's commit (the
+	// updates entry's time) to the hub reading it (stage read) and to a
+	// figure written to a client (stage sent).
+	LiveLag *prometheus.HistogramVec // stage
 
 	// Workers.
 	StartLag    *prometheus.HistogramVec // hb_job: slot instant to handler start
@@ -74,7 +78,10 @@ func New() *Metrics {
 			Help: "Market transitions older than scheduler.look_back when a leader reached them: counted, not emitted late."},
 			[]string{"kind", "market"}),
 		SSEClients: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "heartbeat_sse_clients",
-			Help: "Server-Sent Events clients connected to this replica, by stream (events)."}, []string{"stream"}),
+			Help: "Server-Sent Events clients connected to this replica, by stream (events, figures)."}, []string{"stream"}),
+		LiveLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_live_lag_seconds",
+			Help:    "Live figures' fan-out lag from Intraday's commit: to this replica reading the announcement (stage read) and to a figure written to a client (stage sent).",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10}}, []string{"stage"}),
 		StartLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_start_lag_seconds",
 			Help: "From a slot's instant to its handler's start.", Buckets: lagBuckets}, []string{JobLabel}),
 		RunDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "heartbeat_run_duration_seconds",
@@ -96,7 +103,7 @@ func New() *Metrics {
 	}
 	b := buildinfo.Get()
 	m.BuildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
-	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.EventsEmitted, m.EventsMissed, m.SSEClients, m.StartLag, m.RunDuration, m.LastSuccess,
+	m.Registry.MustRegister(m.Slots, m.Leader, m.Term, m.Enqueues, m.EventsEmitted, m.EventsMissed, m.SSEClients, m.LiveLag, m.StartLag, m.RunDuration, m.LastSuccess,
 		m.Ticks, m.DeadLetters, m.Bars, m.WaitShort, m.FeedTicks, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

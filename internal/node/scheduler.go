@@ -15,6 +15,7 @@ import (
 	"heartbeat/internal/calendars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
+	"heartbeat/internal/live"
 	"heartbeat/internal/market"
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
@@ -44,6 +45,7 @@ type Scheduler struct {
 	client   *asynq.Client
 	Web      *web.Server
 	site     *web.Site
+	live     *live.Hub  // the live figures behind the site's GET /api/v1/stream
 	store    bars.Store // owned: opened here, closed on Stop
 	stopOnce sync.Once
 	stopErr  error
@@ -127,6 +129,11 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 	if err != nil {
 		return err
 	}
+	n.live, err = live.New(live.Config{}, live.Deps{Source: eng, Render: web.RenderFigure, Clock: d.Clock,
+		Log: d.Log.With().Str("component", "live").Logger(), Lag: d.Metrics.LiveLag.WithLabelValues("read")})
+	if err != nil {
+		return err
+	}
 	tokens, err := cfg.OperatorTokens()
 	if err != nil {
 		return err
@@ -135,7 +142,7 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 	delete(tokens, "")
 	n.site, err = web.NewSite(web.SiteConfig{Replica: sc.Replica, Token: unnamed, Tokens: tokens}, web.SiteDeps{
 		Redis: d.Redis, ConnOpt: d.ConnOpt, Scheduler: n.Sched, Controls: controls, Engine: eng, Store: store,
-		Metrics: d.Metrics, Clock: d.Clock, Log: d.Log.With().Str("component", "web").Logger(),
+		Metrics: d.Metrics, Live: n.live, Clock: d.Clock, Log: d.Log.With().Str("component", "web").Logger(),
 	})
 	if err != nil {
 		if n.store != nil {
@@ -152,6 +159,11 @@ func (n *Scheduler) mountSite(cfg config.Config, sc scheduler.Config, d Schedule
 func (n *Scheduler) Start(ctx context.Context) error {
 	if err := n.cal.Start(ctx); err != nil {
 		return err
+	}
+	if n.live != nil {
+		if err := n.live.Start(ctx); err != nil {
+			return err
+		}
 	}
 	if n.Web != nil {
 		if err := n.Web.Start(ctx); err != nil {
@@ -170,6 +182,9 @@ func (n *Scheduler) Stop(ctx context.Context) error {
 		errs = append(errs, n.cal.Stop(ctx))
 		if n.Web != nil {
 			errs = append(errs, n.Web.Stop(ctx))
+		}
+		if n.live != nil {
+			errs = append(errs, n.live.Stop(ctx))
 		}
 		if n.site != nil {
 			errs = append(errs, n.site.Close())

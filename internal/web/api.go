@@ -151,6 +151,7 @@ func (site *Site) mountAPI(s *Server) {
 	})
 	get("/audit", site.apiAudit)
 	s.Handle("GET "+APIPrefix+"/events", http.HandlerFunc(site.serveEvents))
+	s.Handle("GET "+APIPrefix+"/stream", http.HandlerFunc(site.serveStream))
 	get("/symbols", site.apiSymbols)
 	get("/symbols/{symbol}", site.apiSymbol)
 	get("/symbols/{symbol}/intraday", func(r *http.Request) (any, error) { return site.intraday(r.Context(), r.PathValue("symbol")) })
@@ -198,6 +199,7 @@ func (site *Site) apiIndex(*http.Request) (any, error) {
 		"GET " + APIPrefix + "/deadletters",
 		"GET " + APIPrefix + "/audit?limit=50",
 		"GET " + APIPrefix + "/events  (Server-Sent Events: a snapshot per market, then every market event; resume with Last-Event-ID)",
+		"GET " + APIPrefix + "/stream?symbols=A,B  (Server-Sent Events: each symbol's intraday figures, then at most once a second as Intraday commits)",
 		"GET " + APIPrefix + "/symbols",
 		"GET " + APIPrefix + "/symbols/{symbol}",
 		"GET " + APIPrefix + "/symbols/{symbol}/intraday",
@@ -498,22 +500,25 @@ func (site *Site) apiSymbol(r *http.Request) (any, error) {
 // IntradayView is a symbol's intraday state: its current session's
 // figures, the open 1-minute bar and the tick counters.
 type IntradayView struct {
-	Symbol       string      `json:"symbol"`
-	Market       string      `json:"market"`
-	Session      string      `json:"session"`
-	Open         decimal.Dec `json:"open"`
-	High         decimal.Dec `json:"high"`
-	Low          decimal.Dec `json:"low"`
-	Last         decimal.Dec `json:"last"`
-	Volume       decimal.Dec `json:"volume"`
-	Trades       int64       `json:"trades"`
-	VWAP         string      `json:"vwap"`
-	PrevClose    decimal.Dec `json:"prev_close"`
-	LastPrice    decimal.Dec `json:"last_price"` // latest tick, in session or not
-	LastTick     time.Time   `json:"last_tick,omitzero"`
-	Ticks        int64       `json:"ticks"`
-	OutOfSession int64       `json:"out_of_session"`
-	OpenBar      *BarView    `json:"open_bar,omitempty"`
+	Symbol  string      `json:"symbol"`
+	Market  string      `json:"market"`
+	Session string      `json:"session"`
+	Open    decimal.Dec `json:"open"`
+	High    decimal.Dec `json:"high"`
+	Low     decimal.Dec `json:"low"`
+	Last    decimal.Dec `json:"last"`
+	Volume  decimal.Dec `json:"volume"`
+	Trades  int64       `json:"trades"`
+	VWAP    string      `json:"vwap"`
+	// Change is Last minus PrevClose, when the session has a trade and
+	// the session before it a close.
+	Change       *decimal.Dec `json:"change,omitempty"`
+	PrevClose    decimal.Dec  `json:"prev_close"`
+	LastPrice    decimal.Dec  `json:"last_price"` // latest tick, in session or not
+	LastTick     time.Time    `json:"last_tick,omitzero"`
+	Ticks        int64        `json:"ticks"`
+	OutOfSession int64        `json:"out_of_session"`
+	OpenBar      *BarView     `json:"open_bar,omitempty"`
 }
 
 func (site *Site) intraday(ctx context.Context, sym string) (*IntradayView, error) {
@@ -524,10 +529,21 @@ func (site *Site) intraday(ctx context.Context, sym string) (*IntradayView, erro
 	if !ok {
 		return nil, notFound("no intraday state for %s yet (no tick)", sym)
 	}
+	return intradayView(&st), nil
+}
+
+// intradayView is a symbol's intraday figures as the API and the live
+// stream show them.
+func intradayView(st *marketdata.SymbolState) *IntradayView {
 	c := st.Cur
 	v := &IntradayView{Symbol: st.Symbol, Market: st.Market, Session: c.Session, Open: c.Open, High: c.High, Low: c.Low, Last: c.Last,
 		Volume: c.Volume, Trades: c.Trades, VWAP: decimal.VWAP(c.Notional, c.Volume), PrevClose: st.PrevClose, LastPrice: st.LastPrice,
 		Ticks: st.Ticks, OutOfSession: st.OutOfSession}
+	if c.Trades > 0 && st.PrevClose != 0 {
+		if ch, ok := c.Last.Add(-st.PrevClose); ok {
+			v.Change = &ch
+		}
+	}
 	if st.LastTS != 0 {
 		v.LastTick = time.UnixMilli(st.LastTS).UTC()
 	}
@@ -536,7 +552,13 @@ func (site *Site) intraday(ctx context.Context, sym string) (*IntradayView, erro
 		b.Source = "open"
 		v.OpenBar = &b
 	}
-	return v, nil
+	return v
+}
+
+// RenderFigure encodes a symbol's state as GET /api/v1/stream sends it:
+// the IntradayView of GET /api/v1/symbols/{symbol}/intraday.
+func RenderFigure(st *marketdata.SymbolState) ([]byte, error) {
+	return json.Marshal(intradayView(st))
 }
 
 func (site *Site) apiVwap(r *http.Request) (any, error) {

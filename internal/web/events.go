@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -78,25 +77,8 @@ func (site *Site) serveEvents(w http.ResponseWriter, r *http.Request) {
 	clients := site.d.Metrics.SSEClients.WithLabelValues("events")
 	clients.Inc()
 	defer clients.Dec()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	send := func(id, name string, v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if id != "" {
-			fmt.Fprintf(w, "id: %s\n", id)
-		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, b); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
+	out := startSSE(w)
+	send := out.send
 	if last == "" {
 		board, _ := marketBoard(site.book(), site.d.Clock.Now())
 		for _, mv := range board {
@@ -122,7 +104,7 @@ func (site *Site) serveEvents(w http.ResponseWriter, r *http.Request) {
 			cursor, quiet = e.ID, site.d.Clock.Now()
 		}
 		if site.d.Clock.Now().Sub(quiet) >= eventsKeepAlive {
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+			if out.comment("keep-alive") != nil {
 				return
 			}
 			quiet = site.d.Clock.Now()

@@ -28,15 +28,21 @@ type sseClient struct {
 
 func openEvents(t *testing.T, url, last string) *sseClient {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url+"/api/v1/events", nil)
+	return openSSE(t, url+"/api/v1/events", last)
+}
+
+// openSSE opens any of the site's event streams.
+func openSSE(t *testing.T, url, last string) *sseClient {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	testinfra.Must(t, err, "request")
 	if last != "" {
 		req.Header.Set("Last-Event-ID", last)
 	}
 	res, err := http.DefaultClient.Do(req)
-	testinfra.Must(t, err, "GET /api/v1/events")
+	testinfra.Must(t, err, "GET "+url)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("GET /api/v1/events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+		t.Fatalf("GET %s: %d %s", url, res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	c := &sseClient{res: res, events: make(chan sseEvent, 100)}
 	go func() {

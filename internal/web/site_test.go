@@ -21,6 +21,7 @@ import (
 	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/jobs"
+	"heartbeat/internal/live"
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
 	"heartbeat/internal/scheduler"
@@ -37,6 +38,7 @@ type siteFixture struct {
 	engine  *marketdata.Engine
 	store   *bars.Memory
 	site    *Site
+	live    *live.Hub
 	url     string
 	logs    *syncBuffer  // everything the site and the server logged
 	handler http.Handler // what the server serves: the routes behind the hardening
@@ -102,15 +104,22 @@ func setupSite(t testing.TB, token string, now time.Time, edits ...func(*config.
 	delete(tokens, "")
 	logs := &syncBuffer{}
 	log := zerolog.New(logs)
+	// The live hub on the same fake clock; its reads wait 50 ms of real
+	// time before they look at the clock again.
+	hub, err := live.New(live.Config{Block: 50 * time.Millisecond}, live.Deps{Source: eng, Render: RenderFigure, Clock: fc, Log: log,
+		Lag: m.LiveLag.WithLabelValues("read")})
+	testinfra.Must(t, err, "live hub")
+	testinfra.Must(t, hub.Start(context.Background()), "live hub")
+	t.Cleanup(func() { _ = hub.Stop(context.Background()) })
 	site, err := NewSite(SiteConfig{Replica: "replica-a", Token: token, Tokens: tokens}, SiteDeps{Redis: rdb, ConnOpt: conn, Scheduler: sched,
-		Controls: controls, Engine: eng, Store: store, Metrics: m, Clock: fc, Log: log})
+		Controls: controls, Engine: eng, Store: store, Metrics: m, Live: hub, Clock: fc, Log: log})
 	testinfra.Must(t, err, "site")
 	t.Cleanup(func() { site.Close() })
 	srv := New("127.0.0.1:0", m, nil, log)
 	site.Mount(srv)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, url: hs.URL, logs: logs, handler: srv.Handler()}
+	return &siteFixture{mr: mr, rdb: rdb, clock: fc, metrics: m, engine: eng, store: store, site: site, live: hub, url: hs.URL, logs: logs, handler: srv.Handler()}
 }
 
 // call sends a request and decodes a JSON answer into out (when not nil).

@@ -22,6 +22,7 @@ import (
 	"heartbeat/internal/bars"
 	"heartbeat/internal/clock"
 	"heartbeat/internal/jobs"
+	"heartbeat/internal/live"
 	"heartbeat/internal/market"
 	"heartbeat/internal/marketdata"
 	"heartbeat/internal/metrics"
@@ -65,8 +66,11 @@ type SiteDeps struct {
 	// Store is the durable bar store; nil serves bars from Redis only.
 	Store   bars.Store
 	Metrics *metrics.Metrics // this replica's: the scheduler's slot counts
-	Clock   clock.Clock
-	Log     zerolog.Logger
+	// Live is the live figures hub behind GET /api/v1/stream; nil answers
+	// it with 503.
+	Live  *live.Hub
+	Clock clock.Clock
+	Log   zerolog.Logger
 }
 
 // Site is the operator site every scheduler replica serves: the status

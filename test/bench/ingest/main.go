@@ -9,7 +9,13 @@
 // reports the Redis CPU seconds (utime + stime of every redis-server
 // process, /proc/PID/stat) per 100,000 ticks consumed.
 //
-// Run: make bench-ingest (go run ./test/bench/ingest [-rate 100000] [-symbols 5000] [-shards 8] [-topology single|cluster]).
+// With -sse-clients N it then connects N live figures clients (GET
+// /api/v1/stream on the scheduler replica, -sse-follow symbols each) and
+// measures a second window: the same figures, the replica's CPU and
+// memory, and the tick-to-client latency, against the first window as
+// the baseline of the same run.
+//
+// Run: make bench-ingest (go run ./test/bench/ingest [-rate 100000] [-symbols 5000] [-shards 8] [-topology single|cluster] [-sse-clients 1000 -sse-follow 10]).
 package main
 
 import (
@@ -52,6 +58,8 @@ func run() error {
 	measure := flag.Duration("measure", 60*time.Second, "measured window")
 	quotes := flag.Bool("quotes", true, "the feed sends bid, ask and their sizes with every trade (8 fields a tick instead of 4)")
 	topology := flag.String("topology", "single", "the Redis: single (one redis-server) or cluster (3 masters, no replicas)")
+	sseClients := flag.Int("sse-clients", 0, "after the baseline window, connect this many live figures clients (GET /api/v1/stream) to the scheduler replica and measure again")
+	sseFollow := flag.Int("sse-follow", 10, "symbols each live figures client follows")
 	flag.Parse()
 	if *topology != "single" && *topology != "cluster" {
 		return fmt.Errorf("--topology: want single or cluster, got %q", *topology)
@@ -122,8 +130,9 @@ func run() error {
 	}
 	env := append(os.Environ(), "HEARTBEAT_LOG_LEVEL=warn", "HEARTBEAT_LOG_FORMAT=json")
 	workerHTTP := fmt.Sprintf("127.0.0.1:%d", freePort())
+	schedHTTP := fmt.Sprintf("127.0.0.1:%d", freePort())
 	procs := []*exec.Cmd{
-		exec.Command(dir+"/scheduler", "--config", cfgPath, "--redis", url, "--redis-mode", mode, "--http", "", "--replica", "bench"),
+		exec.Command(dir+"/scheduler", "--config", cfgPath, "--redis", url, "--redis-mode", mode, "--http", schedHTTP, "--replica", "bench"),
 		exec.Command(dir+"/worker", "--config", cfgPath, "--redis", url, "--redis-mode", mode, "--http", workerHTTP, "--name", "bench-worker", "--concurrency", strconv.Itoa(*shards)),
 		exec.Command(dir+"/feed", "simulate", "--config", cfgPath, "--redis", url, "--redis-mode", mode, "--rate", strconv.Itoa(*rate), "--all-hours", "--seed", "7", "--quotes="+strconv.FormatBool(*quotes)),
 	}
@@ -144,77 +153,146 @@ func run() error {
 			_ = p.Wait()
 		}
 	}()
-	worker := procs[1]
-
 	fmt.Printf("warming up %s, then measuring %s...\n", *warm, *measure)
 	time.Sleep(*warm)
+	names := []string{"redis-server", "scheduler", "worker", "feed"}
+	pids := []int{servers[0].Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid}
+	base, err := measureWindow(ctx, rdb, workerHTTP, servers, names, pids, *measure, *shards)
+	if err != nil {
+		return fmt.Errorf("%w; see %s", err, dir)
+	}
+	fmt.Println()
+	fmt.Printf("machine: %d CPUs, %s, %s\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("redis: %s (%d redis-server processes)\n", *topology, len(servers))
+	fmt.Printf("config: %d symbols, %d shards, feed rate %d ticks/s (quotes %v), measured %s after %s warm-up\n", *symbols, *shards, *rate, *quotes, base.elapsed.Round(time.Second), *warm)
+	fmt.Printf("redis-benchmark -P 16 -t set -q: %.0f SET/s\n", setRPS)
+	if *sseClients > 0 {
+		fmt.Println("\n-- baseline: no live figures client --")
+	}
+	base.print(setRPS)
+	if *sseClients <= 0 {
+		return nil
+	}
+
+	syms := make([]string, *symbols)
+	for i := range syms {
+		syms[i] = symbolName(i)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	fmt.Printf("\nconnecting %d live figure clients, %d symbols each, to the scheduler replica; %s warm-up...\n", *sseClients, *sseFollow, *warm)
+	clients := startSSEClients(sctx, "http://"+schedHTTP, *sseClients, *sseFollow, syms)
+	time.Sleep(*warm)
+	clients.start()
+	live, err := measureWindow(ctx, rdb, workerHTTP, servers, names, pids, *measure, *shards)
+	if err != nil {
+		return fmt.Errorf("%w; see %s", err, dir)
+	}
+	fmt.Printf("\n-- with %d live figures clients (GET /api/v1/stream, %d of %d symbols each) --\n", *sseClients, *sseFollow, *symbols)
+	live.print(setRPS)
+	fmt.Println(clients.report(live.elapsed))
+	fmt.Printf("ratios to the baseline of this run: ticks/s %.3f, intraday p99 %.2f, scheduler CPU %.0f%% → %.0f%%, scheduler peak RSS %.1f → %.1f MB\n",
+		live.tickRate/base.tickRate, ratio(live.p99, base.p99), base.cpu[1], live.cpu[1],
+		float64(base.peakRSS[1])/1024/1024, float64(live.peakRSS[1])/1024/1024)
+	return nil
+}
+
+// window is what one measured window saw.
+type window struct {
+	elapsed     time.Duration
+	tickRate    float64
+	backlog     int64
+	durs        []time.Duration
+	p99         time.Duration
+	outcomes    map[runlog.Outcome]int
+	names       []string
+	cpu         []float64 // % of one core, by process
+	peakRSS     []int64   // bytes, by process
+	redisCPU    float64
+	consumed    float64
+	redisServer int
+}
+
+// measureWindow measures ticks consumed, Intraday's run times, CPU and
+// peak RSS of each process over d.
+func measureWindow(ctx context.Context, rdb redis.UniversalClient, workerHTTP string, servers []*exec.Cmd, names []string, pids []int, d time.Duration, shards int) (window, error) {
+	w := window{names: names, redisServer: len(servers), outcomes: map[runlog.Outcome]int{}, peakRSS: make([]int64, len(pids))}
 	t0 := time.Now()
 	acc0, err := accepted(workerHTTP)
 	if err != nil {
-		return err
+		return w, err
 	}
 	lastID := lastRunID(ctx, rdb)
-	names := []string{"redis-server", "scheduler", "worker", "feed"}
-	pids := []int{servers[0].Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid}
 	cpu0 := make([]float64, len(pids))
 	for i, pid := range pids {
 		cpu0[i] = cpuSeconds(pid)
 	}
 	redisCPU0 := redisCPU(servers)
-	var peakRSS int64
-	for time.Since(t0) < *measure {
+	for time.Since(t0) < d {
 		time.Sleep(time.Second)
-		peakRSS = max(peakRSS, rss(worker.Process.Pid))
-		if worker.ProcessState != nil {
-			return fmt.Errorf("worker exited; see %s", dir)
+		for i, pid := range pids {
+			w.peakRSS[i] = max(w.peakRSS[i], rss(pid))
+		}
+		if rss(pids[2]) == 0 {
+			return w, fmt.Errorf("worker exited")
 		}
 	}
-	elapsed := time.Since(t0)
-	redisCPUUsed := redisCPU(servers) - redisCPU0
-	var cpuUse []string
+	w.elapsed = time.Since(t0)
+	w.redisCPU = redisCPU(servers) - redisCPU0
 	for i, pid := range pids {
-		cpuUse = append(cpuUse, fmt.Sprintf("%s %.0f%%", names[i], (cpuSeconds(pid)-cpu0[i])/elapsed.Seconds()*100))
+		w.cpu = append(w.cpu, (cpuSeconds(pid)-cpu0[i])/w.elapsed.Seconds()*100)
 	}
 	acc1, err := accepted(workerHTTP)
 	if err != nil {
-		return err
+		return w, err
 	}
-	backlog := int64(0)
-	for s := 0; s < *shards; s++ {
-		backlog += rdb.XLen(ctx, keys.Ticks(s)).Val()
+	for s := 0; s < shards; s++ {
+		w.backlog += rdb.XLen(ctx, keys.Ticks(s)).Val()
 	}
 	runs, err := runlog.New(rdb, 0).Range(ctx, "("+lastID, "+")
 	if err != nil {
-		return err
+		return w, err
 	}
-	var durs []time.Duration
-	outcomes := map[runlog.Outcome]int{}
 	for _, r := range runs {
 		if r.Job != "intraday" {
 			continue
 		}
-		outcomes[r.Outcome]++
+		w.outcomes[r.Outcome]++
 		if r.Outcome == runlog.OK {
-			durs = append(durs, r.Duration())
+			w.durs = append(w.durs, r.Duration())
 		}
 	}
-	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
-	tickRate := (acc1 - acc0) / elapsed.Seconds()
-	cpu := cpuModel()
-	fmt.Println()
-	fmt.Printf("machine: %d CPUs, %s, %s\n", runtime.NumCPU(), cpu, runtime.Version())
-	fmt.Printf("redis: %s (%d redis-server processes)\n", *topology, len(servers))
-	fmt.Printf("config: %d symbols, %d shards, feed rate %d ticks/s (quotes %v), measured %s after %s warm-up\n", *symbols, *shards, *rate, *quotes, elapsed.Round(time.Second), *warm)
-	fmt.Printf("redis-benchmark -P 16 -t set -q: %.0f SET/s\n", setRPS)
-	fmt.Printf("end-to-end ticks consumed by Intraday: %.0f ticks/s (ratio to redis-benchmark SET: %.3f)\n", tickRate, tickRate/setRPS)
-	fmt.Printf("backlog left in the tick streams at the end: %d ticks\n", backlog)
-	fmt.Printf("intraday runs: %d ok, outcomes %v; run time p50 %s, p99 %s, max %s\n", len(durs), outcomes, pct(durs, 0.5), pct(durs, 0.99), pct(durs, 1))
-	fmt.Printf("worker peak RSS: %.1f MB\n", float64(peakRSS)/1024/1024)
-	fmt.Printf("CPU over the window (100%% = one core; redis-server: the first node): %s\n", strings.Join(cpuUse, ", "))
-	fmt.Printf("Redis CPU (utime+stime of all %d redis-server processes): %.2f s over the window, %.3f s per 100,000 ticks consumed\n",
-		len(servers), redisCPUUsed, redisCPUUsed/(acc1-acc0)*100_000)
-	return nil
+	sort.Slice(w.durs, func(i, j int) bool { return w.durs[i] < w.durs[j] })
+	w.p99 = pct(w.durs, 0.99)
+	w.consumed = acc1 - acc0
+	w.tickRate = w.consumed / w.elapsed.Seconds()
+	return w, nil
 }
+
+func (w window) print(setRPS float64) {
+	fmt.Printf("end-to-end ticks consumed by Intraday: %.0f ticks/s (ratio to redis-benchmark SET: %.3f)\n", w.tickRate, w.tickRate/setRPS)
+	fmt.Printf("backlog left in the tick streams at the end: %d ticks\n", w.backlog)
+	fmt.Printf("intraday runs: %d ok, outcomes %v; run time p50 %s, p99 %s, max %s\n", len(w.durs), w.outcomes, pct(w.durs, 0.5), w.p99, pct(w.durs, 1))
+	var cpu, mem []string
+	for i, n := range w.names {
+		cpu = append(cpu, fmt.Sprintf("%s %.0f%%", n, w.cpu[i]))
+		mem = append(mem, fmt.Sprintf("%s %.1f MB", n, float64(w.peakRSS[i])/1024/1024))
+	}
+	fmt.Printf("CPU over the window (100%% = one core; redis-server: the first node): %s\n", strings.Join(cpu, ", "))
+	fmt.Printf("peak RSS: %s\n", strings.Join(mem, ", "))
+	fmt.Printf("Redis CPU (utime+stime of all %d redis-server processes): %.2f s over the window, %.3f s per 100,000 ticks consumed\n",
+		w.redisServer, w.redisCPU, w.redisCPU/w.consumed*100_000)
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// symbolName is the i-th instrument of the benchmark's config.
+func symbolName(i int) string { return fmt.Sprintf("SYM%04dUSD", i) }
 
 func writeConfig(path, dir string, symbols, shards, rate int) error {
 	var b strings.Builder
@@ -225,7 +303,7 @@ func writeConfig(path, dir string, symbols, shards, rate int) error {
 	}
 	b.WriteString("instruments:\n")
 	for i := 0; i < symbols; i++ {
-		fmt.Fprintf(&b, "  - {symbol: SYM%04dUSD, market: ALWAYS, weight: 1}\n", i)
+		fmt.Fprintf(&b, "  - {symbol: %s, market: ALWAYS, weight: 1}\n", symbolName(i))
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -1,0 +1,290 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"heartbeat/internal/clock"
+	"heartbeat/internal/keys"
+	"heartbeat/internal/market"
+	"heartbeat/internal/marketdata"
+	"heartbeat/internal/testinfra"
+	"heartbeat/internal/ticks"
+)
+
+// fixture: a market-data engine on miniredis (the hub's real source), a
+// hub on a fake clock, and a way to commit trades through Intraday.
+type fixture struct {
+	t     *testing.T
+	mini  *miniredis.Miniredis
+	rdb   redis.UniversalClient
+	eng   *marketdata.Engine
+	clk   *clock.Fake
+	hub   *Hub
+	seq   int
+	start time.Time
+}
+
+// tue is a Tuesday 15:00 UTC: XNYS is open.
+var tue = time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
+
+func newFixture(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	mini, rdb := testinfra.Mini(t)
+	in, err := market.NewInstruments(nil, []market.Instrument{
+		{Symbol: "SPY", Market: market.XNYS, Weight: 1}, {Symbol: "QQQ", Market: market.XNYS, Weight: 1},
+		{Symbol: "AAPL", Market: market.XNYS, Weight: 1}, {Symbol: "MSFT", Market: market.XNYS, Weight: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := marketdata.New(marketdata.Settings{Shards: 2, LateWindow: 10 * time.Second, MaxFuture: 5 * time.Second,
+		BatchSize: 1000, DeadLetterMaxLen: 100}, marketdata.Deps{Redis: rdb, Instruments: in, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(tue)
+	if cfg.Block == 0 {
+		cfg.Block = 20 * time.Millisecond // real time: how often an idle read looks at the fake clock again
+	}
+	hub, err := New(cfg, Deps{Source: eng, Clock: clk, Log: zerolog.Nop(), Render: func(st *marketdata.SymbolState) ([]byte, error) {
+		return json.Marshal(map[string]any{"symbol": st.Symbol, "last": st.LastPrice, "ticks": st.Ticks})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hub.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return &fixture{t: t, mini: mini, rdb: rdb, eng: eng, clk: clk, hub: hub, start: tue}
+}
+
+// commit writes a trade of sym at price and runs Intraday on its shard.
+func (f *fixture) commit(sym, price string) {
+	f.t.Helper()
+	f.seq++
+	n := ticks.Shard(sym, 2)
+	now := f.clk.Now()
+	if err := f.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: keys.Ticks(n), Values: []string{
+		ticks.FieldSymbol, sym, ticks.FieldPrice, price, ticks.FieldSize, "1", ticks.FieldTS, fmt.Sprint(now.UnixMilli())}}).Err(); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.eng.Intraday(context.Background(), n, now); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+type fig struct {
+	Symbol string `json:"symbol"`
+	Last   string `json:"last"`
+	Ticks  int64  `json:"ticks"`
+}
+
+func decode(t *testing.T, fs []Figure) map[string]fig {
+	t.Helper()
+	out := map[string]fig{}
+	for _, f := range fs {
+		var v fig
+		if err := json.Unmarshal(f.JSON, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Symbol != f.Symbol {
+			t.Fatalf("figure of %s carries %s", f.Symbol, v.Symbol)
+		}
+		out[f.Symbol] = v
+	}
+	return out
+}
+
+// next waits (real time, generously) for the subscription's next figures.
+func next(t *testing.T, s *Sub) []Figure {
+	t.Helper()
+	select {
+	case <-s.Ready():
+		return s.Take()
+	case <-time.After(10 * time.Second):
+		t.Fatal("no figure within 10 s")
+		return nil
+	}
+}
+
+// none checks that nothing arrives for a while (it cannot prove that
+// nothing ever would, but a figure that should not exist shows up here).
+func none(t *testing.T, s *Sub, what string) {
+	t.Helper()
+	select {
+	case <-s.Ready():
+		if fs := s.Take(); len(fs) > 0 {
+			t.Fatalf("%s: got %+v", what, decode(t, fs))
+		}
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func TestSubscribeGetsCurrentThenCommitted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	f.commit("SPY", "100")
+	ctx := context.Background()
+
+	a, err := f.hub.Subscribe(ctx, []string{"SPY", "QQQ", "SPY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := f.hub.Subscribe(ctx, []string{"AAPL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	// The current figures: SPY's, none for QQQ (no tick yet).
+	got := decode(t, next(t, a))
+	if len(got) != 1 || got["SPY"].Last != "100" {
+		t.Fatalf("first Take = %+v, want SPY at 100 only", got)
+	}
+	none(t, b, "AAPL has no tick")
+
+	f.clk.Advance(2 * time.Second)
+	f.commit("QQQ", "400")
+	f.commit("AAPL", "200")
+	fs := next(t, a)
+	got = decode(t, fs)
+	if len(got) != 1 || got["QQQ"].Last != "400" {
+		t.Fatalf("after QQQ's commit a got %+v, want QQQ at 400 only", got)
+	}
+	if fs[0].Committed.IsZero() {
+		t.Fatal("a committed figure has no commit time")
+	}
+	if got := decode(t, next(t, b)); len(got) != 1 || got["AAPL"].Last != "200" {
+		t.Fatalf("b got %+v, want AAPL at 200 only", got)
+	}
+	f.commit("MSFT", "300")
+	none(t, a, "nobody follows MSFT")
+	none(t, b, "nobody follows MSFT")
+}
+
+// A symbol is published at most once per MinInterval; changes inside it
+// are folded into one figure at its end, with the newest state and the
+// earliest commit time.
+func TestAtMostOncePerInterval(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{MinInterval: time.Second})
+	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	none(t, s, "SPY has no tick")
+	f.commit("SPY", "100")
+	first := next(t, s)
+	if got := decode(t, first); got["SPY"].Last != "100" {
+		t.Fatalf("first figure %+v", got)
+	}
+
+	f.clk.Advance(300 * time.Millisecond)
+	f.commit("SPY", "101")
+	f.clk.Advance(300 * time.Millisecond)
+	f.commit("SPY", "102")
+	none(t, s, "two commits 0.3 and 0.6 s after a figure, MinInterval 1 s")
+
+	f.clk.Advance(400 * time.Millisecond) // 1 s after the first figure
+	fs := next(t, s)
+	got := decode(t, fs)
+	if len(fs) != 1 || got["SPY"].Last != "102" || got["SPY"].Ticks != 3 {
+		t.Fatalf("the deferred figure = %+v, want one SPY figure at 102 after 3 ticks", got)
+	}
+	if want := tue.Add(300 * time.Millisecond); fs[0].Committed.Before(want.Add(-time.Second)) {
+		t.Fatalf("deferred figure's commit time %s; want the first folded commit's (Redis time)", fs[0].Committed)
+	}
+	none(t, s, "nothing changed since")
+}
+
+func TestCloseIdlesTheShard(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	s, err := f.hub.Subscribe(ctx, []string{"SPY", "QQQ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.hub.Subscribers(); got[0]+got[1] != 2 {
+		t.Fatalf("subscribers %v, want one on each of SPY's and QQQ's shards", got)
+	}
+	s.Close()
+	s.Close()
+	if got := f.hub.Subscribers(); got[0]+got[1] != 0 {
+		t.Fatalf("subscribers after Close %v, want none", got)
+	}
+	// A new subscription reads from the stream's end, not from where an
+	// earlier one left off: a commit made while nobody followed comes as
+	// the current figure, once.
+	f.commit("SPY", "100")
+	s2, err := f.hub.Subscribe(ctx, []string{"SPY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := decode(t, next(t, s2)); got["SPY"].Last != "100" {
+		t.Fatalf("current figure %+v", got)
+	}
+	none(t, s2, "the commit before subscribing, again")
+}
+
+func TestSubscribeRefuses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{MaxSymbols: 2})
+	ctx := context.Background()
+	if _, err := f.hub.Subscribe(ctx, []string{"SPY", "QQQ", "AAPL"}); !errors.Is(err, ErrTooManySymbols) {
+		t.Fatalf("three symbols with MaxSymbols 2: %v", err)
+	}
+	if _, err := f.hub.Subscribe(ctx, []string{"SPY", "NOPE"}); !errors.Is(err, marketdata.ErrUnknownSymbol) {
+		t.Fatalf("unknown symbol: %v", err)
+	}
+	if _, err := f.hub.Subscribe(ctx, nil); err == nil {
+		t.Fatal("no symbol accepted")
+	}
+	if got := f.hub.Subscribers(); got[0]+got[1] != 0 {
+		t.Fatalf("a refused subscription stayed registered: %v", got)
+	}
+}
+
+// A Redis that stops answering is retried after Config.Block; the
+// subscription gets the figures once it answers again.
+func TestReadFailureRetries(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{Block: time.Second})
+	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f.mini.SetError("LOADING Redis is loading the dataset in memory")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.clk.WaitForSleepers(ctx, 1); err != nil {
+		t.Fatalf("the reader did not back off after a failed read: %v", err)
+	}
+	f.mini.SetError("")
+	f.commit("SPY", "100")
+	none(t, s, "while the reader backs off")
+	f.clk.Advance(time.Second)
+	if got := decode(t, next(t, s)); got["SPY"].Last != "100" {
+		t.Fatalf("figure after the retry %+v", got)
+	}
+}

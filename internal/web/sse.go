@@ -1,0 +1,64 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// sse writes one Server-Sent Events response: GET /api/v1/events and
+// GET /api/v1/stream.
+type sse struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+// startSSE sends the headers of an event stream.
+func startSSE(w http.ResponseWriter) *sse {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	return &sse{w: w, rc: http.NewResponseController(w)}
+}
+
+// raw writes one event with data as its (single-line) data, without
+// flushing; id is left out when empty.
+func (s *sse) raw(id, name string, data []byte) error {
+	if id != "" {
+		if _, err := fmt.Fprintf(s.w, "id: %s\n", id); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: ", name); err != nil {
+		return err
+	}
+	if _, err := s.w.Write(data); err != nil {
+		return err
+	}
+	_, err := s.w.Write([]byte("\n\n"))
+	return err
+}
+
+// send writes one event with v as JSON and flushes it.
+func (s *sse) send(id, name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := s.raw(id, name, b); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+// comment writes a comment line (a keep-alive) and flushes it.
+func (s *sse) comment(text string) error {
+	if _, err := fmt.Fprintf(s.w, ": %s\n\n", text); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+func (s *sse) flush() error { return s.rc.Flush() }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// sseClients are the live figure clients of the -sse-clients phase: each
+// follows its symbols with GET /api/v1/stream on the scheduler replica and
+// records, for each figure, how old its newest tick is (now − last_tick)
+// and how old the oldest tick it may be the first to show is (now − the
+// symbol's previous figure's last_tick: a bound on every tick's
+// tick-to-client latency).
+type sseClients struct {
+	mu      sync.Mutex
+	newest  []time.Duration
+	oldest  []time.Duration
+	figures atomic.Int64
+	errs    atomic.Int64
+	opened  atomic.Int64
+	record  atomic.Bool
+}
+
+// startSSEClients connects n clients, each following follow symbols drawn
+// (seeded) from symbols, to base; they run until ctx ends.
+func startSSEClients(ctx context.Context, base string, n, follow int, symbols []string) *sseClients {
+	c := &sseClients{}
+	rng := rand.New(rand.NewPCG(7, 13))
+	tr := &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}
+	hc := &http.Client{Transport: tr}
+	for range n {
+		pick := map[string]bool{}
+		for len(pick) < follow {
+			pick[symbols[rng.IntN(len(symbols))]] = true
+		}
+		var syms []string
+		for s := range pick {
+			syms = append(syms, s)
+		}
+		go c.follow(ctx, hc, base+"/api/v1/stream?symbols="+strings.Join(syms, ","))
+	}
+	return c
+}
+
+var (
+	symbolField   = []byte(`"symbol":"`)
+	lastTickField = []byte(`"last_tick":"`)
+)
+
+func (c *sseClients) follow(ctx context.Context, hc *http.Client, url string) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	res, err := hc.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		if ctx.Err() == nil {
+			c.errs.Add(1)
+		}
+		return
+	}
+	defer res.Body.Close()
+	c.opened.Add(1)
+	prev := map[string]time.Time{}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte("data: ")) {
+			continue
+		}
+		now := time.Now()
+		sym, last, ok := figureTimes(line)
+		if !ok {
+			c.errs.Add(1)
+			continue
+		}
+		c.figures.Add(1)
+		if p, seen := prev[sym]; seen && c.record.Load() {
+			c.mu.Lock()
+			c.newest = append(c.newest, now.Sub(last))
+			c.oldest = append(c.oldest, now.Sub(p))
+			c.mu.Unlock()
+		}
+		prev[sym] = last
+	}
+	if ctx.Err() == nil {
+		c.errs.Add(1)
+	}
+}
+
+// figureTimes reads a figure's symbol and last_tick without decoding the
+// whole of it (the clients share the machine with what they measure).
+func figureTimes(line []byte) (string, time.Time, bool) {
+	field := func(name []byte) (string, bool) {
+		i := bytes.Index(line, name)
+		if i < 0 {
+			return "", false
+		}
+		rest := line[i+len(name):]
+		j := bytes.IndexByte(rest, '"')
+		if j < 0 {
+			return "", false
+		}
+		return string(rest[:j]), true
+	}
+	sym, ok1 := field(symbolField)
+	ts, ok2 := field(lastTickField)
+	if !ok1 || !ok2 {
+		return "", time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	return sym, t, err == nil
+}
+
+// start begins recording; report prints the figures.
+func (c *sseClients) start() { c.record.Store(true) }
+
+func (c *sseClients) report(window time.Duration) string {
+	c.record.Store(false)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sort.Slice(c.newest, func(i, j int) bool { return c.newest[i] < c.newest[j] })
+	sort.Slice(c.oldest, func(i, j int) bool { return c.oldest[i] < c.oldest[j] })
+	return fmt.Sprintf("%d clients connected, %d errors; %d figures measured (%.0f/s)\n"+
+		"tick to client, newest tick of each figure: p50 %s, p99 %s, max %s\n"+
+		"tick to client, bound for every tick (now − the symbol's previous figure's newest tick): p50 %s, p99 %s, max %s",
+		c.opened.Load(), c.errs.Load(), len(c.newest), float64(len(c.newest))/window.Seconds(),
+		pct(c.newest, 0.5), pct(c.newest, 0.99), pct(c.newest, 1), pct(c.oldest, 0.5), pct(c.oldest, 0.99), pct(c.oldest, 1))
+}
