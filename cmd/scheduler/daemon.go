@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"heartbeat/internal/cli"
-	"heartbeat/internal/clock"
 	"heartbeat/internal/config"
 	"heartbeat/internal/embedded"
 	"heartbeat/internal/logging"
@@ -48,7 +47,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if *f.embedded {
 		return runEmbedded(ctx, cfg, log)
 	}
-	return runScheduler(ctx, cfg, log)
+	return runScheduler(ctx, cfg, log, stderr)
 }
 
 // replicaFlags are the flags of a scheduler replica.
@@ -89,13 +88,17 @@ func serve(ctx context.Context, c component) error {
 	return c.Stop(sctx)
 }
 
-func runScheduler(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+func runScheduler(ctx context.Context, cfg config.Config, log zerolog.Logger, stderr io.Writer) error {
 	rdb, conn, err := redisconn.Redis(ctx, cfg.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: conn, Clock: clock.Real{}, Log: log, Metrics: metrics.New()})
+	clk, fault, err := faultInjection(stderr)
+	if err != nil {
+		return err
+	}
+	n, err := node.NewScheduler(cfg, node.SchedulerDeps{Redis: rdb, ConnOpt: conn, Clock: clk, Log: log, Metrics: metrics.New(), Fault: fault})
 	if err != nil {
 		return err
 	}

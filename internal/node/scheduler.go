@@ -30,6 +30,9 @@ type SchedulerDeps struct {
 	Clock   clock.Clock
 	Log     zerolog.Logger
 	Metrics *metrics.Metrics
+	// Fault is the scheduler's fault hook (scheduler.Deps.Fault): nil
+	// but in a binary built with -tags faults.
+	Fault func(step string)
 	// Store is the durable bar store the API reads bars from; nil opens
 	// the configured one (closed on Stop), and if that fails the API
 	// serves bars from Redis only.
@@ -77,7 +80,7 @@ func NewScheduler(cfg config.Config, d SchedulerDeps) (*Scheduler, error) {
 	client := asynq.NewClient(d.ConnOpt)
 	sc := SchedulerConfig(cfg)
 	sched, err := scheduler.New(sc, scheduler.Deps{Redis: d.Redis, Enqueuer: client, Instruments: instruments,
-		Clock: d.Clock, Log: d.Log, Metrics: d.Metrics})
+		Clock: d.Clock, Log: d.Log, Metrics: d.Metrics, Fault: d.Fault})
 	if err != nil {
 		client.Close()
 		return nil, err

@@ -95,7 +95,8 @@ func (s *Scheduler) eventsLoop(ctx context.Context) {
 
 // emitBetween emits every transition of cals in (from, to], counting
 // those older than the look-back at to as missed. It reports whether all
-// were done, so the cursor may move to to.
+// were done, so the cursor may move to to. Each emission is framed by the
+// fault steps StepBeforeEmit and StepAfterEmit (Deps.Fault).
 func (s *Scheduler) emitBetween(ctx context.Context, cals market.Set, from, to time.Time, term int64) bool {
 	ok := true
 	for _, cal := range cals {
@@ -111,12 +112,14 @@ func (s *Scheduler) emitBetween(ctx context.Context, cals market.Set, from, to t
 					Msg("market transition older than scheduler.look_back when a leader reached it: missed, not emitted")
 				continue
 			}
+			s.step(StepBeforeEmit)
 			outcome, id, err := s.events.Emit(ctx, t, term)
 			s.redisResult(err, "emit event")
 			if err != nil {
 				ok = false
 				continue
 			}
+			s.step(StepAfterEmit)
 			kind := t.Kind
 			switch outcome {
 			case events.Duplicate:

@@ -63,7 +63,28 @@ type Deps struct {
 	Clock       clock.Clock
 	Log         zerolog.Logger
 	Metrics     *metrics.Metrics
+	// Fault, when set, is called on the events loop's goroutine at each
+	// of its named steps (StepBeforeEmit, StepAfterEmit), as the market
+	// data engine's fault hook is: a test makes it block or crash the
+	// replica there, the way a process killed at that instant stops.
+	// Nil in production (a binary built without -tags faults), where a
+	// step costs one nil check.
+	Fault func(step string)
 }
+
+// The steps of the events loop at which Deps.Fault is called.
+const (
+	// StepBeforeEmit: a transition's instant has passed and the leader
+	// is about to append it (events.Stream.Emit).
+	StepBeforeEmit = "events.before_emit"
+	// StepAfterEmit: Emit returned, the transition is in the stream (or
+	// was already), and the cursor has not yet moved past it
+	// (events.Stream.Advance).
+	StepAfterEmit = "events.after_emit"
+)
+
+// FaultSteps returns the steps Deps.Fault is called at.
+func FaultSteps() []string { return []string{StepBeforeEmit, StepAfterEmit} }
 
 // Scheduler enqueues the jobs' slots while this replica leads.
 type Scheduler struct {
@@ -293,6 +314,13 @@ func (s *Scheduler) redisResult(err error, what string) {
 	case err == nil && s.down:
 		s.down = false
 		s.log.Info().Msg("redis reachable again")
+	}
+}
+
+// step calls the fault hook, if any, at the named step.
+func (s *Scheduler) step(name string) {
+	if s.d.Fault != nil {
+		s.d.Fault(name)
 	}
 }
 

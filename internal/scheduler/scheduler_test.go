@@ -107,13 +107,18 @@ func (f *fixture) start(t *testing.T, cfg Config) *replica {
 	return f.startWith(t, cfg, f.client)
 }
 
-// startWith is start with the recorder passing tasks on to next.
-func (f *fixture) startWith(t *testing.T, cfg Config, next Enqueuer) *replica {
+// startWith is start with the recorder passing tasks on to next; opts
+// change the replica's Deps (its Redis client, a fault hook) before New.
+func (f *fixture) startWith(t *testing.T, cfg Config, next Enqueuer, opts ...func(*Deps)) *replica {
 	t.Helper()
 	// The lease, settings and events loops, and one loop per job (a
 	// disabled job's waits for its settings to change).
 	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: next}, loops: 3 + len(cfg.Jobs)}
-	s, err := New(cfg, Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m})
+	deps := Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m}
+	for _, opt := range opts {
+		opt(&deps)
+	}
+	s, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

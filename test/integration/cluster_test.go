@@ -175,10 +175,16 @@ func (c *cluster) startFeed() *node {
 }
 
 func (c *cluster) startScheduler(name string) *node {
+	return c.startSchedulerBin(name, bins.scheduler, c.cfg.schedulerEnv)
+}
+
+// startSchedulerBin starts scheduler replica name from bin (a build with
+// other tags, say) with env.
+func (c *cluster) startSchedulerBin(name, bin string, env []string) *node {
 	addr := fmt.Sprintf("127.0.0.1:%d", testinfra.FreePort(c.t))
 	n := &node{name: name, http: addr, args: append(c.redisArgs(), "--http", addr,
-		"--replica", name, "--fast-tick", "1.0", "--slow-tick", "60"), env: c.cfg.schedulerEnv}
-	n.proc = procs.Start(c.t, name, bins.scheduler, c.dir, n.args, n.env)
+		"--replica", name, "--fast-tick", "1.0", "--slow-tick", "60"), env: env}
+	n.proc = procs.Start(c.t, name, bin, c.dir, n.args, n.env)
 	return n
 }
 

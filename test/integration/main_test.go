@@ -12,6 +12,7 @@ import (
 
 // bins holds the paths of the binaries TestMain builds.
 var bins struct {
+	dir       string // where they are, removed after the tests
 	scheduler string
 	worker    string
 	feed      string
@@ -28,6 +29,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	bins.dir = dir
 	paths, err := procs.Build(dir, "scheduler", "worker", "feed")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)

@@ -25,11 +25,20 @@ import (
 // "scheduler", "worker", "feed") into dir and returns each binary's path
 // by command name.
 func Build(dir string, cmds ...string) (map[string]string, error) {
+	return BuildTags(dir, nil, cmds...)
+}
+
+// BuildTags is Build with build tags (e.g. "faults", which compiles the
+// scheduler's fault injection in).
+func BuildTags(dir string, tags []string, cmds ...string) (map[string]string, error) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		return nil, fmt.Errorf("go tool not found: %w", err)
 	}
 	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
 	paths := make(map[string]string, len(cmds))
 	for _, c := range cmds {
 		args = append(args, "heartbeat/cmd/"+c)
@@ -37,7 +46,7 @@ func Build(dir string, cmds ...string) (map[string]string, error) {
 	}
 	out, err := exec.Command(gobin, args...).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("go build %s: %w\n%s", strings.Join(cmds, " "), err, out)
+		return nil, fmt.Errorf("go build %s: %w\n%s", strings.Join(args[1:], " "), err, out)
 	}
 	return paths, nil
 }
