@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -42,7 +41,7 @@ func faultInjection(stderr io.Writer) (clock.Clock, func(step string), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", envFaultClockShift, err)
 		}
-		clk = shiftedClock{shift: shift}
+		clk = clock.Shifted{Shift: shift}
 	}
 	target := os.Getenv(envFaultStep)
 	if target == "" {
@@ -59,15 +58,4 @@ func faultInjection(stderr io.Writer) (clock.Clock, func(step string), error) {
 		select {}
 	}
 	return clk, fault, nil
-}
-
-// shiftedClock is the wall clock plus a fixed shift.
-type shiftedClock struct{ shift time.Duration }
-
-// Now returns the wall clock's time plus the shift.
-func (c shiftedClock) Now() time.Time { return time.Now().Add(c.shift) }
-
-// SleepUntil waits until the shifted clock reaches t.
-func (c shiftedClock) SleepUntil(ctx context.Context, t time.Time) error {
-	return clock.Real{}.SleepUntil(ctx, t.Add(-c.shift))
 }

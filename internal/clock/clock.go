@@ -37,3 +37,16 @@ func (Real) SleepUntil(ctx context.Context, t time.Time) error {
 		return nil
 	}
 }
+
+// Shifted is the wall clock moved by a fixed Shift: real waits, another
+// date. The faults build of cmd/scheduler and the latency benchmarks use
+// it to put a calendar transition a moment ahead.
+type Shifted struct{ Shift time.Duration }
+
+// Now returns the wall clock's time plus the shift.
+func (c Shifted) Now() time.Time { return time.Now().Add(c.Shift) }
+
+// SleepUntil waits until the shifted clock reaches t.
+func (c Shifted) SleepUntil(ctx context.Context, t time.Time) error {
+	return Real{}.SleepUntil(ctx, t.Add(-c.Shift))
+}
