@@ -74,6 +74,10 @@ func (s *System) Scheduler() *node.Scheduler { return s.sched }
 // RedisAddr returns the in-memory Redis address (after Start).
 func (s *System) RedisAddr() string { return s.mr.Addr() }
 
+// Redis returns the in-memory Redis, so a test can make it fail for a
+// while (SetError).
+func (s *System) Redis() *miniredis.Miniredis { return s.mr }
+
 // Start starts miniredis, the scheduler, the workers and the simulator. On
 // error, what was started is stopped.
 func (s *System) Start(ctx context.Context) (err error) {

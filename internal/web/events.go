@@ -30,6 +30,9 @@ const (
 	// eventsBlock is how long one wait for new events lasts: also how long
 	// a stream takes to end after its client left or the server stops.
 	eventsBlock = time.Second
+	// eventsRetry is how long a client waits before it reconnects after
+	// the stream ended (a Redis error, a replica stopping).
+	eventsRetry = time.Second
 	// eventsKeepAlive is the longest a connection stays silent.
 	eventsKeepAlive = 15 * time.Second
 )
@@ -79,6 +82,9 @@ func (site *Site) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer clients.Dec()
 	out := startSSE(w)
 	send := out.send
+	if out.retry(eventsRetry) != nil {
+		return
+	}
 	if last == "" {
 		board, _ := marketBoard(site.book(), site.d.Clock.Now())
 		for _, mv := range board {

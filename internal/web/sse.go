@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // sse writes one Server-Sent Events response: GET /api/v1/events and
@@ -51,6 +52,12 @@ func (s *sse) send(id, name string, v any) error {
 		return err
 	}
 	return s.flush()
+}
+
+// retry tells the client how long to wait before it reconnects.
+func (s *sse) retry(d time.Duration) error {
+	_, err := fmt.Fprintf(s.w, "retry: %d\n\n", d.Milliseconds())
+	return err
 }
 
 // comment writes a comment line (a keep-alive) and flushes it.

@@ -95,6 +95,15 @@
       refreshSoon();
     };
     for (const k of kinds) es.addEventListener(k, onEvent);
+    // The browser reconnects by itself with Last-Event-ID: nothing missed,
+    // nothing twice. The page says while it is away.
+    const state = document.getElementById("events-state");
+    const setState = (s) => {
+      body.dataset.eventsState = s;
+      if (state) state.textContent = s === "open" ? "" : " (reconnecting)";
+    };
+    es.onopen = () => setState("open");
+    es.onerror = () => setState("reconnecting");
   }
 
   tick();
