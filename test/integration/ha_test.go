@@ -125,6 +125,9 @@ func TestProcessHAClusterRuns(t *testing.T) {
 			t.Errorf("GET %s on %s = %d, %v: %.300s", path, leader.name, code, err, body)
 		}
 	}
+	// Live figures: the replica's hub reads each shard's updates stream on
+	// the node that holds it.
+	checkLiveFigures(t, leader.http, haSymbols, 30*time.Second)
 	c.checkAlive()
 }
 
