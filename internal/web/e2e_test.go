@@ -476,6 +476,9 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 		return nil
 	})
+	if n := eval[string](t, b, `document.body.dataset.snapshots`); n != "12" {
+		t.Fatalf("the page's stream began with %s snapshots, want one per market (12)", n)
+	}
 	count := eval[string](t, b, `document.body.dataset.events`)
 	sys.Redis().SetError("LOADING the test made Redis fail")
 	poll(t, 15*time.Second, "the page reconnecting", func() error {
@@ -501,6 +504,9 @@ func TestStatusPageInChromium(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // a repeat would come with the reconnection's first read
 	if n := eval[string](t, b, `document.body.dataset.events`); n != want {
 		t.Fatalf("after the reconnection the page counted %s events, want %s: an event came twice", n, want)
+	}
+	if n := eval[string](t, b, `document.body.dataset.snapshots`); n != "12" {
+		t.Fatalf("after the reconnection the page counted %s snapshots, want still 12 (a resumed stream sends none)", n)
 	}
 	var extra []string
 	if *docsScreenshot {

@@ -95,6 +95,13 @@
       refreshSoon();
     };
     for (const k of kinds) es.addEventListener(k, onEvent);
+    // One snapshot per market on a fresh connection (none on a
+    // reconnection, which resumes after the last event): the board's
+    // phases refresh with it.
+    es.addEventListener("snapshot", () => {
+      body.dataset.snapshots = String(Number(body.dataset.snapshots || 0) + 1);
+      refreshSoon();
+    });
     // The browser reconnects by itself with Last-Event-ID: nothing missed,
     // nothing twice. The page says while it is away.
     const state = document.getElementById("events-state");
