@@ -8,10 +8,14 @@
 // it reads their states once, renders each figure once, and puts it in
 // every interested subscriber's mailbox. A mailbox keeps only the newest
 // figure per symbol, so a slow client never holds the hub up, and its
-// memory is bounded by its symbols. A symbol is published at most once per
-// MinInterval: an announcement sooner than that is deferred to the end of
-// the interval, when the newest state is read, so nothing is lost, only
-// coalesced.
+// memory is bounded by its symbols. A symbol is published at most once in
+// each Period of the clock (one second, aligned to the epoch as the slots
+// are): a second announcement within the same period is deferred to the
+// start of the next, when the newest state is read, so nothing is lost,
+// only coalesced. Periods of the clock rather than a period after each
+// figure: Intraday commits a shard once a slot, a run's length varies, and
+// a spacing measured from the previous figure would carry each late run's
+// delay into every later figure.
 package live
 
 import (
@@ -44,9 +48,9 @@ type Render func(st *marketdata.SymbolState) ([]byte, error)
 
 // Config is the hub's settings; zero fields take the defaults.
 type Config struct {
-	// MinInterval is the shortest time between two figures of a symbol
+	// Period: at most one figure of a symbol in each period of the clock
 	// (default 1 s).
-	MinInterval time.Duration
+	Period time.Duration
 	// Block is how long one read of an updates stream waits (default 1 s):
 	// also how long a reader takes to notice its last subscriber left.
 	Block time.Duration
@@ -56,9 +60,9 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultMinInterval = time.Second
-	DefaultBlock       = time.Second
-	DefaultMaxSymbols  = 100
+	DefaultPeriod     = time.Second
+	DefaultBlock      = time.Second
+	DefaultMaxSymbols = 100
 )
 
 // Deps are the hub's collaborators. Lag is optional (the histogram's
@@ -89,8 +93,8 @@ func New(cfg Config, d Deps) (*Hub, error) {
 	if d.Source == nil || d.Render == nil || d.Clock == nil {
 		return nil, errors.New("live: Source, Render and Clock are required")
 	}
-	if cfg.MinInterval <= 0 {
-		cfg.MinInterval = DefaultMinInterval
+	if cfg.Period <= 0 {
+		cfg.Period = DefaultPeriod
 	}
 	if cfg.Block <= 0 {
 		cfg.Block = DefaultBlock

@@ -179,12 +179,13 @@ func TestSubscribeGetsCurrentThenCommitted(t *testing.T) {
 	none(t, b, "nobody follows MSFT")
 }
 
-// A symbol is published at most once per MinInterval; changes inside it
-// are folded into one figure at its end, with the newest state and the
-// earliest commit time.
-func TestAtMostOncePerInterval(t *testing.T) {
+// A symbol is published at most once per period of the clock; changes
+// inside one are folded into one figure at the start of the next, with the
+// newest state and the earliest commit time; a change in a later period
+// goes out at once, however soon after the last figure.
+func TestAtMostOncePerPeriod(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, Config{MinInterval: time.Second})
+	f := newFixture(t, Config{Period: time.Second})
 	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
 	if err != nil {
 		t.Fatal(err)
@@ -201,9 +202,9 @@ func TestAtMostOncePerInterval(t *testing.T) {
 	f.commit("SPY", "101")
 	f.clk.Advance(300 * time.Millisecond)
 	f.commit("SPY", "102")
-	none(t, s, "two commits 0.3 and 0.6 s after a figure, MinInterval 1 s")
+	none(t, s, "two commits 0.3 and 0.6 s after a figure, in its period")
 
-	f.clk.Advance(400 * time.Millisecond) // 1 s after the first figure
+	f.clk.Advance(400 * time.Millisecond) // the next period
 	fs := next(t, s)
 	got := decode(t, fs)
 	if len(fs) != 1 || got["SPY"].Last != "102" || got["SPY"].Ticks != 3 {
@@ -213,6 +214,19 @@ func TestAtMostOncePerInterval(t *testing.T) {
 		t.Fatalf("deferred figure's commit time %s; want the first folded commit's (Redis time)", fs[0].Committed)
 	}
 	none(t, s, "nothing changed since")
+
+	// 15:00:02.900: a change late in a period goes out at once; one at
+	// 15:00:03.050, in the next period, too (150 ms after the figure).
+	f.clk.Advance(1900 * time.Millisecond)
+	f.commit("SPY", "103")
+	if got := decode(t, next(t, s)); got["SPY"].Last != "103" {
+		t.Fatalf("a change in a new period: %+v", got)
+	}
+	f.clk.Advance(150 * time.Millisecond)
+	f.commit("SPY", "104")
+	if got := decode(t, next(t, s)); got["SPY"].Last != "104" {
+		t.Fatalf("a change in the period after: %+v", got)
+	}
 }
 
 func TestCloseIdlesTheShard(t *testing.T) {

@@ -13,8 +13,8 @@ const readCount = 100
 // read is one shard's reader loop. While the shard has subscriptions it
 // waits for the shard's updates (up to Config.Block, or until a deferred
 // figure is due), marks the followed symbols they name, and publishes
-// those whose MinInterval has passed; with none it idles until one
-// arrives.
+// those not yet published in the current period; with none it idles
+// until one arrives.
 func (h *Hub) read(ctx context.Context, sh *shard) {
 	defer h.wg.Done()
 	key := "shard:" + strconv.Itoa(sh.n)
@@ -22,7 +22,7 @@ func (h *Hub) read(ctx context.Context, sh *shard) {
 		cursor := sh.position()
 		if cursor == "" {
 			clear(sh.deferred)
-			clear(sh.lastSent)
+			clear(sh.sentIn)
 			select {
 			case <-ctx.Done():
 				return
@@ -68,7 +68,7 @@ func (h *Hub) read(ctx context.Context, sh *shard) {
 func (h *Hub) nextDue(sh *shard) (time.Time, bool) {
 	var due time.Time
 	for s := range sh.deferred {
-		at := sh.lastSent[s].Add(h.cfg.MinInterval)
+		at := sh.sentIn[s].Add(h.cfg.Period)
 		if due.IsZero() || at.Before(due) {
 			due = at
 		}
@@ -76,13 +76,14 @@ func (h *Hub) nextDue(sh *shard) (time.Time, bool) {
 	return due, !due.IsZero()
 }
 
-// publish reads, renders and delivers the deferred symbols whose
-// MinInterval has passed; the others wait. It reports false when the
+// publish reads, renders and delivers the deferred symbols not yet
+// published in now's period; the others wait for the next. It reports false when the
 // states could not be read (all stay deferred).
 func (h *Hub) publish(ctx context.Context, sh *shard, now time.Time, key string) bool {
+	period := now.Truncate(h.cfg.Period)
 	var ready []string
 	for s := range sh.deferred {
-		if last, ok := sh.lastSent[s]; !ok || now.Sub(last) >= h.cfg.MinInterval {
+		if sent, ok := sh.sentIn[s]; !ok || period.After(sent) {
 			ready = append(ready, s)
 		}
 	}
@@ -100,7 +101,7 @@ func (h *Hub) publish(ctx context.Context, sh *shard, now time.Time, key string)
 	for i, s := range ready {
 		committed := sh.deferred[s]
 		delete(sh.deferred, s)
-		sh.lastSent[s] = now
+		sh.sentIn[s] = period
 		if sts[i] == nil {
 			continue
 		}

@@ -16,13 +16,13 @@ type shard struct {
 	count  int                          // subscriptions on the shard
 	cursor string                       // the updates entry read up to; "" while idle
 	// The reader's own, only it touches them.
-	lastSent map[string]time.Time // symbol -> when last published
+	sentIn   map[string]time.Time // symbol -> the period it was last published in
 	deferred map[string]time.Time // symbol -> earliest commit not yet published
 }
 
 func newShard(n int) *shard {
 	return &shard{n: n, wake: make(chan struct{}, 1), subs: map[string]map[*Sub]struct{}{},
-		lastSent: map[string]time.Time{}, deferred: map[string]time.Time{}}
+		sentIn: map[string]time.Time{}, deferred: map[string]time.Time{}}
 }
 
 // add registers sub for syms. On an idle shard it first takes the

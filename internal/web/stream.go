@@ -13,8 +13,9 @@ import (
 // GET /api/v1/stream?symbols=A,B is a Server-Sent Events stream of the
 // symbols' intraday figures: first each symbol's current figures (none for
 // a symbol without a tick yet), then, as Intraday commits changes, the
-// changed symbols' figures, at most once a second per symbol (changes
-// inside that second are folded into the figure at its end). Each is a
+// changed symbols' figures, at most one per symbol in each second of the
+// clock (a second change within a second is folded into a figure at the
+// start of the next). Each is a
 // "figure" event whose data is the IntradayView of
 // GET /api/v1/symbols/{symbol}/intraday (session VWAP, volume, last,
 // change, the open bar). Figures have no id: a client that reconnects

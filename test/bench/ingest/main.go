@@ -184,6 +184,11 @@ func run() error {
 	clients := startSSEClients(sctx, "http://"+schedHTTP, *sseClients, *sseFollow, syms)
 	time.Sleep(*warm)
 	clients.start()
+	readBefore, err1 := lagHistogram(schedHTTP, "read")
+	sentBefore, err2 := lagHistogram(schedHTTP, "sent")
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("scheduler metrics: %v %v", err1, err2)
+	}
 	live, err := measureWindow(ctx, rdb, workerHTTP, servers, names, pids, *measure, *shards)
 	if err != nil {
 		return fmt.Errorf("%w; see %s", err, dir)
@@ -191,6 +196,13 @@ func run() error {
 	fmt.Printf("\n-- with %d live figures clients (GET /api/v1/stream, %d of %d symbols each) --\n", *sseClients, *sseFollow, *symbols)
 	live.print(setRPS)
 	fmt.Println(clients.report(live.elapsed))
+	readAfter, err1 := lagHistogram(schedHTTP, "read")
+	sentAfter, err2 := lagHistogram(schedHTTP, "sent")
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("scheduler metrics: %v %v", err1, err2)
+	}
+	fmt.Printf("replica's heartbeat_live_lag_seconds from Intraday's commit: to the hub %s; to the client's connection %s\n",
+		lagQuantiles(readBefore, readAfter), lagQuantiles(sentBefore, sentAfter))
 	fmt.Printf("ratios to the baseline of this run: ticks/s %.3f, intraday p99 %.2f, scheduler CPU %.0f%% → %.0f%%, scheduler peak RSS %.1f → %.1f MB\n",
 		live.tickRate/base.tickRate, ratio(live.p99, base.p99), base.cpu[1], live.cpu[1],
 		float64(base.peakRSS[1])/1024/1024, float64(live.peakRSS[1])/1024/1024)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,4 +134,55 @@ func (c *sseClients) report(window time.Duration) string {
 		"tick to client, bound for every tick (now − the symbol's previous figure's newest tick): p50 %s, p99 %s, max %s",
 		c.opened.Load(), c.errs.Load(), len(c.newest), float64(len(c.newest))/window.Seconds(),
 		pct(c.newest, 0.5), pct(c.newest, 0.99), pct(c.newest, 1), pct(c.oldest, 0.5), pct(c.oldest, 0.99), pct(c.oldest, 1))
+}
+
+// lagHistogram reads the replica's heartbeat_live_lag_seconds buckets of
+// one stage: upper bound → cumulative count.
+func lagHistogram(addr, stage string) (map[float64]float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("scheduler metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	out := map[float64]float64{}
+	prefix := `heartbeat_live_lag_seconds_bucket{stage="` + stage + `",le="`
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), prefix)
+		if !ok {
+			continue
+		}
+		le, count, _ := strings.Cut(rest, `"} `)
+		bound, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(count, 64)
+		if err1 != nil || err2 != nil {
+			continue // +Inf
+		}
+		out[bound] = n
+	}
+	return out, sc.Err()
+}
+
+// lagQuantiles returns the bucket bounds at which the window's (after −
+// before) observations reach the 50th and 99th percentiles.
+func lagQuantiles(before, after map[float64]float64) string {
+	var bounds []float64
+	for b := range after {
+		bounds = append(bounds, b)
+	}
+	sort.Float64s(bounds)
+	if len(bounds) == 0 {
+		return "no observation"
+	}
+	total := after[bounds[len(bounds)-1]] - before[bounds[len(bounds)-1]]
+	at := func(q float64) string {
+		for _, b := range bounds {
+			if after[b]-before[b] >= q*total {
+				return fmt.Sprintf("≤ %gs", b)
+			}
+		}
+		return fmt.Sprintf("> %gs", bounds[len(bounds)-1])
+	}
+	return fmt.Sprintf("p50 %s, p99 %s (%.0f observations, histogram buckets)", at(0.5), at(0.99), total)
 }
