@@ -153,10 +153,26 @@ func run() error {
 			_ = p.Wait()
 		}
 	}()
+	syms := make([]string, *symbols)
+	for i := range syms {
+		syms[i] = symbolName(i)
+	}
+	// With -sse-clients, one client follows -sse-follow symbols during the
+	// baseline too: its latency is the floor (the feed, Intraday's slots
+	// and runs, one hub read), at no measurable load.
+	var probe *liveClients
+	if *sseClients > 0 {
+		pctx, stopProbe := context.WithCancel(ctx)
+		defer stopProbe()
+		probe = startSSEClients(pctx, "http://"+schedHTTP, 1, *sseFollow, syms)
+	}
 	fmt.Printf("warming up %s, then measuring %s...\n", *warm, *measure)
 	time.Sleep(*warm)
 	names := []string{"redis-server", "scheduler", "worker", "feed"}
 	pids := []int{servers[0].Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid}
+	if probe != nil {
+		probe.start()
+	}
 	base, err := measureWindow(ctx, rdb, workerHTTP, servers, names, pids, *measure, *shards)
 	if err != nil {
 		return fmt.Errorf("%w; see %s", err, dir)
@@ -167,17 +183,13 @@ func run() error {
 	fmt.Printf("config: %d symbols, %d shards, feed rate %d ticks/s (quotes %v), measured %s after %s warm-up\n", *symbols, *shards, *rate, *quotes, base.elapsed.Round(time.Second), *warm)
 	fmt.Printf("redis-benchmark -P 16 -t set -q: %.0f SET/s\n", setRPS)
 	if *sseClients > 0 {
-		fmt.Println("\n-- baseline: no live figures client --")
+		fmt.Printf("\n-- baseline: one live figures client (%d symbols) --\n", *sseFollow)
 	}
 	base.print(setRPS)
 	if *sseClients <= 0 {
 		return nil
 	}
-
-	syms := make([]string, *symbols)
-	for i := range syms {
-		syms[i] = symbolName(i)
-	}
+	fmt.Println(probe.report(base.elapsed))
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	fmt.Printf("\nconnecting %d live figure clients, %d symbols each, to the scheduler replica; %s warm-up...\n", *sseClients, *sseFollow, *warm)

@@ -15,13 +15,13 @@ import (
 	"time"
 )
 
-// sseClients are the live figure clients of the -sse-clients phase: each
+// liveClients are the live figure clients of the -sse-clients phase: each
 // follows its symbols with GET /api/v1/stream on the scheduler replica and
 // records, for each figure, how old its newest tick is (now − last_tick)
 // and how old the oldest tick it may be the first to show is (now − the
 // symbol's previous figure's last_tick: a bound on every tick's
 // tick-to-client latency).
-type sseClients struct {
+type liveClients struct {
 	mu      sync.Mutex
 	newest  []time.Duration
 	oldest  []time.Duration
@@ -33,8 +33,8 @@ type sseClients struct {
 
 // startSSEClients connects n clients, each following follow symbols drawn
 // (seeded) from symbols, to base; they run until ctx ends.
-func startSSEClients(ctx context.Context, base string, n, follow int, symbols []string) *sseClients {
-	c := &sseClients{}
+func startSSEClients(ctx context.Context, base string, n, follow int, symbols []string) *liveClients {
+	c := &liveClients{}
 	rng := rand.New(rand.NewPCG(7, 13))
 	tr := &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}
 	hc := &http.Client{Transport: tr}
@@ -57,7 +57,7 @@ var (
 	lastTickField = []byte(`"last_tick":"`)
 )
 
-func (c *sseClients) follow(ctx context.Context, hc *http.Client, url string) {
+func (c *liveClients) follow(ctx context.Context, hc *http.Client, url string) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	res, err := hc.Do(req)
 	if err != nil || res.StatusCode != 200 {
@@ -121,9 +121,9 @@ func figureTimes(line []byte) (string, time.Time, bool) {
 }
 
 // start begins recording; report prints the figures.
-func (c *sseClients) start() { c.record.Store(true) }
+func (c *liveClients) start() { c.record.Store(true) }
 
-func (c *sseClients) report(window time.Duration) string {
+func (c *liveClients) report(window time.Duration) string {
 	c.record.Store(false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
