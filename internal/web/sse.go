@@ -10,8 +10,9 @@ import (
 // sse writes one Server-Sent Events response: GET /api/v1/events and
 // GET /api/v1/stream.
 type sse struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	buf []byte // one event, reused
 }
 
 // startSSE sends the headers of an event stream.
@@ -24,21 +25,16 @@ func startSSE(w http.ResponseWriter) *sse {
 	return &sse{w: w, rc: http.NewResponseController(w)}
 }
 
-// raw writes one event with data as its (single-line) data, without
-// flushing; id is left out when empty.
+// raw writes one event with data as its (single-line) data, in one
+// write, without flushing; id is left out when empty.
 func (s *sse) raw(id, name string, data []byte) error {
+	s.buf = s.buf[:0]
 	if id != "" {
-		if _, err := fmt.Fprintf(s.w, "id: %s\n", id); err != nil {
-			return err
-		}
+		s.buf = append(append(append(s.buf, "id: "...), id...), '\n')
 	}
-	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: ", name); err != nil {
-		return err
-	}
-	if _, err := s.w.Write(data); err != nil {
-		return err
-	}
-	_, err := s.w.Write([]byte("\n\n"))
+	s.buf = append(append(append(s.buf, "event: "...), name...), "\ndata: "...)
+	s.buf = append(append(s.buf, data...), "\n\n"...)
+	_, err := s.w.Write(s.buf)
 	return err
 }
 
