@@ -164,7 +164,8 @@ func TestIntradayBatchSize(t *testing.T) {
 }
 
 // TestIntradayRunStats: what one run reports about itself: entries read,
-// accepted, out of session, rejected by reason, bars closed and amended.
+// accepted, out of session, rejected by reason, bars closed and amended;
+// and a rejected entry's fields in its dead letter.
 func TestIntradayRunStats(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -182,6 +183,11 @@ func TestIntradayRunStats(t *testing.T) {
 		BarsClosed: 2, CaughtUp: true}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Fatalf("first run (-want +got):\n%s", diff)
+	}
+	// The dead letter keeps the rejected entry's fields.
+	dl := f.rdb.XRange(ctx, keys.DeadLetter(n), "-", "+").Val()
+	if len(dl) != 1 || dl[0].Values["fields"] != `{"price":"100","symbol":"SPY","ts":"1"}` {
+		t.Fatalf("dead letters %v, want entry 1-3 with its three fields", dl)
 	}
 	f.trade(t, "1-5", "SPY", "102", "1", mon(14, 30, 50, 0)) // amends 14:30
 	f.trade(t, "1-6", "SPY", "98", "1", mon(14, 0, 30, 0))   // too late
@@ -271,5 +277,33 @@ func TestIntradayCalendarPastCoverage(t *testing.T) {
 	want := []warning{{"warn", "XSHG", "intraday: ticks outside the calendar's coverage counted out of session (logged once an hour)"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("log lines (-want +got):\n%s", diff)
+	}
+}
+
+// TestIntradayMinuteBarsExpiry: an hour's minute-bar key expires
+// minuteBarRetention after the hour ends, counted from the run's own time;
+// a backfill of trades older than that keeps its bars for an hour.
+func TestIntradayMinuteBarsExpiry(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	n := shardOf(f, "BTCUSD")
+	old := mon(15, 0, 0, 0).AddDate(0, 0, -3)
+	f.trade(t, "1-1", "BTCUSD", "50000", "1", old)
+	f.trade(t, "1-2", "BTCUSD", "50000", "1", mon(15, 0, 10, 0)) // closes the old bar
+	f.trade(t, "1-3", "BTCUSD", "50010", "1", mon(15, 1, 5, 0))  // closes 15:00
+	now := mon(15, 1, 6, 0)
+	f.intradayAll(t, now)
+	for _, c := range []struct {
+		bar  time.Time
+		want time.Duration
+	}{
+		{mon(15, 0, 0, 0), mon(16, 0, 0, 0).Add(minuteBarRetention).Sub(now)},
+		{old, time.Hour},
+	} {
+		key := keys.MinuteBars(n, "BTCUSD", c.bar.UnixMilli()/hourMS)
+		if got := f.rdb.PTTL(ctx, key).Val(); got != c.want {
+			t.Fatalf("%s expires in %s, want %s", key, got, c.want)
+		}
 	}
 }
