@@ -22,7 +22,8 @@ import (
 
 // TestIntradayTimestampTieKeepsArrivalOrder: two trades in the same
 // millisecond leave the later arrival as the symbol's last price, the
-// session's last and the bar's close.
+// session's last and the bar's close, and the earlier as the session's and
+// the bar's open.
 func TestIntradayTimestampTieKeepsArrivalOrder(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -33,6 +34,9 @@ func TestIntradayTimestampTieKeepsArrivalOrder(t *testing.T) {
 	st := f.state(t, "SPY")
 	if st.LastPrice != dec("101") || st.Cur.Last != dec("101") || st.Bar == nil || st.Bar.Close != dec("101") {
 		t.Fatalf("last price %s, session last %s, bar %+v; want 101 (the later arrival) for each", st.LastPrice, st.Cur.Last, st.Bar)
+	}
+	if st.Cur.Open != dec("100") || st.Bar.Open != dec("100") {
+		t.Fatalf("session open %s, bar open %s; want 100 (the earlier arrival) for both", st.Cur.Open, st.Bar.Open)
 	}
 }
 
@@ -164,7 +168,8 @@ func TestIntradayBatchSize(t *testing.T) {
 }
 
 // TestIntradayRunStats: what one run reports about itself: entries read,
-// accepted, out of session, rejected by reason, bars closed and amended;
+// accepted, out of session, rejected by reason, bars closed and amended,
+// sessions finished;
 // and a rejected entry's fields in its dead letter.
 func TestIntradayRunStats(t *testing.T) {
 	t.Parallel()
@@ -198,6 +203,17 @@ func TestIntradayRunStats(t *testing.T) {
 	want = IntradayStats{Read: 2, Accepted: 1, Rejected: map[ticks.Reason]int{ticks.ReasonLate: 1}, BarsAmended: 1, CaughtUp: true}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Fatalf("second run (-want +got):\n%s", diff)
+	}
+	// Tuesday's first trade finishes Monday's session: its daily bar is
+	// written and queued for the flush.
+	f.trade(t, "1-7", "SPY", "103", "1", mon(14, 30, 0, 0).AddDate(0, 0, 1))
+	st, err = f.e.Intraday(ctx, n, mon(14, 30, 1, 0).AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = IntradayStats{Read: 1, Accepted: 1, Rejected: map[ticks.Reason]int{}, BarsClosed: 1, SessionsFinished: 1, CaughtUp: true}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Fatalf("third run (-want +got):\n%s", diff)
 	}
 }
 
@@ -305,5 +321,24 @@ func TestIntradayMinuteBarsExpiry(t *testing.T) {
 		if got := f.rdb.PTTL(ctx, key).Val(); got != c.want {
 			t.Fatalf("%s expires in %s, want %s", key, got, c.want)
 		}
+	}
+}
+
+// TestIntradayDailyRetention: when a symbol's new session starts, its
+// daily bars older than dailyRetentionDays before it are deleted.
+func TestIntradayDailyRetention(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	dk := keys.DailyBars(shardOf(f, "SPY"), "SPY")
+	monday := market.NewDate(2026, 11, 23)
+	keep, drop := monday.AddDays(-dailyRetentionDays).String(), monday.AddDays(-dailyRetentionDays-1).String()
+	if err := f.rdb.HSet(ctx, dk, keep, "{}", drop, "{}").Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.trade(t, "1-1", "SPY", "100", "1", mon(14, 30, 0, 0))
+	f.intradayAll(t, mon(14, 30, 1, 0))
+	if f.rdb.HExists(ctx, dk, drop).Val() || !f.rdb.HExists(ctx, dk, keep).Val() {
+		t.Fatalf("daily bars %v: want %s kept and %s deleted", f.rdb.HKeys(ctx, dk).Val(), keep, drop)
 	}
 }
