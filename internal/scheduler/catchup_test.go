@@ -1,0 +1,74 @@
+package scheduler
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"heartbeat/internal/jobs"
+	"heartbeat/internal/keys"
+	"heartbeat/internal/metrics"
+	"heartbeat/internal/runlog"
+)
+
+// TestCatchUpCounts calls catchUp directly on a replica that is not
+// started, so that what it counts is all that runs: the failures this
+// replica decided but never recorded (Redis knows an older slot), and a
+// latest-policy catch-up whose one missed slot is fired.
+func TestCatchUpCounts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		latest     bool
+		redisLast  time.Time // zero: none recorded
+		ourLast    time.Time // the replica's lastSlot
+		unrecorded int
+		current    time.Time
+		now        time.Time
+		want       map[string]float64
+		enqueued   int
+	}{
+		{"our own unrecorded failures, Redis behind", false, mon(15, 0, 2, 0), mon(15, 0, 5, 0), 3,
+			mon(15, 0, 6, 0), mon(15, 0, 5, 900), map[string]float64{string(runlog.Missed): 3}, 0},
+		{"latest policy, one missed slot: fired, nothing counted missed", true, mon(15, 0, 4, 0), time.Time{}, 0,
+			mon(15, 0, 6, 0), mon(15, 0, 5, 500), map[string]float64{string(runlog.Enqueued): 2}, 2},
+		{"skip policy, one missed slot: counted", false, mon(15, 0, 4, 0), time.Time{}, 0,
+			mon(15, 0, 6, 0), mon(15, 0, 5, 500), map[string]float64{string(runlog.Missed): 2}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, tt.now)
+			jc := job(t, jobs.Intraday)
+			if tt.latest {
+				jc.Spec.Policy.CatchUp = jobs.CatchUpLatest
+			}
+			r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: f.client}}
+			s, err := New(testConfig("a", jc), Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.s = s
+			ctx := context.Background()
+			if !tt.redisLast.IsZero() {
+				if err := f.rdb.HSet(ctx, keys.LastSlots(), string(jobs.Intraday), tt.redisLast.UnixMilli()).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			j := s.jobs[0]
+			j.lastSlot, j.unrecorded = tt.ourLast, tt.unrecorded
+			s.catchUp(ctx, j, tt.current, tt.now, 1)
+			if diff := cmp.Diff(tt.want, r.counts(jobs.Intraday)); diff != "" {
+				t.Fatalf("slot outcomes (-want +got):\n%s", diff)
+			}
+			if got := len(r.rec.enqueued()); got != tt.enqueued {
+				t.Fatalf("enqueued %d tasks, want %d", got, tt.enqueued)
+			}
+			if j.unrecorded != 0 {
+				t.Fatalf("unrecorded = %d after the catch-up, want 0", j.unrecorded)
+			}
+		})
+	}
+}
