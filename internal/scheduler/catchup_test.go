@@ -45,12 +45,8 @@ func TestCatchUpCounts(t *testing.T) {
 			if tt.latest {
 				jc.Spec.Policy.CatchUp = jobs.CatchUpLatest
 			}
-			r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: f.client}}
-			s, err := New(testConfig("a", jc), Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.s = s
+			r := unstarted(t, f, jc)
+			s := r.s
 			ctx := context.Background()
 			if !tt.redisLast.IsZero() {
 				if err := f.rdb.HSet(ctx, keys.LastSlots(), string(jobs.Intraday), tt.redisLast.UnixMilli()).Err(); err != nil {
@@ -70,5 +66,50 @@ func TestCatchUpCounts(t *testing.T) {
 				t.Fatalf("unrecorded = %d after the catch-up, want 0", j.unrecorded)
 			}
 		})
+	}
+}
+
+// unstarted builds a replica with one job and does not start it: its
+// methods run only when a test calls them.
+func unstarted(t *testing.T, f *fixture, jc JobConfig) *replica {
+	t.Helper()
+	r := &replica{m: metrics.New(), rec: &recorder{clk: f.clk, next: f.client}}
+	s, err := New(testConfig("a", jc), Deps{Redis: f.rdb, Enqueuer: r.rec, Instruments: f.in, Clock: f.clk, Log: f.log, Metrics: r.m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.s = s
+	return r
+}
+
+// TestRecordSlotCountsUnrecorded: recording a slot counts the tasks not
+// run since the last record as missed, and only then; a record with none
+// leaves the job's last outcome as the slot's own.
+func TestRecordSlotCountsUnrecorded(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mon(15, 0, 1, 0))
+	r := unstarted(t, f, job(t, jobs.Intraday))
+	s, j := r.s, r.s.jobs[0]
+	ctx := context.Background()
+	lastOutcome := func() string {
+		_, _, js := s.Status(mon(15, 0, 1, 0))
+		return js[0].LastOutcome
+	}
+	s.count(j, runlog.Enqueued, 2)
+	s.recordSlot(ctx, j, mon(15, 0, 1, 0))
+	if got := lastOutcome(); got != string(runlog.Enqueued) {
+		t.Fatalf("last outcome %q after a slot enqueued and recorded, want %q", got, runlog.Enqueued)
+	}
+	j.addUnrecorded(2)
+	s.recordSlot(ctx, j, mon(15, 0, 2, 0))
+	if got := lastOutcome(); got != string(runlog.Missed) {
+		t.Fatalf("last outcome %q after two unrecorded tasks, want %q", got, runlog.Missed)
+	}
+	want := map[string]float64{string(runlog.Enqueued): 2, string(runlog.Missed): 2}
+	if diff := cmp.Diff(want, r.counts(jobs.Intraday)); diff != "" {
+		t.Fatalf("slot outcomes (-want +got):\n%s", diff)
+	}
+	if got, err := f.rdb.HGet(ctx, keys.LastSlots(), string(jobs.Intraday)).Int64(); err != nil || got != mon(15, 0, 2, 0).UnixMilli() {
+		t.Fatalf("last slot recorded %d (%v), want 15:00:02", got, err)
 	}
 }
