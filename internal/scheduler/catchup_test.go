@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -111,5 +112,24 @@ func TestRecordSlotCountsUnrecorded(t *testing.T) {
 	}
 	if got, err := f.rdb.HGet(ctx, keys.LastSlots(), string(jobs.Intraday)).Int64(); err != nil || got != mon(15, 0, 2, 0).UnixMilli() {
 		t.Fatalf("last slot recorded %d (%v), want 15:00:02", got, err)
+	}
+}
+
+// TestSchedulerStandbyWithoutHolderExpiry: a holder whose lease key has
+// no expiry (PTTL -1, so ExpiresIn is 0) gives a standby nothing to wait
+// for: it tries again at its regular renew interval, not a millisecond
+// later.
+func TestSchedulerStandbyWithoutHolderExpiry(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mon(15, 0, 0, 0))
+	if err := f.mr.Set(keys.Lease(), "z:5"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig("b", job(t, jobs.Intraday))
+	cfg.RenewEvery, cfg.LeaseTTL = 2*time.Second, 5*time.Second
+	f.start(t, cfg)
+	got := f.clk.Sleepers()
+	if slices.ContainsFunc(got, mon(15, 0, 0, 1).Equal) || !slices.ContainsFunc(got, mon(15, 0, 2, 0).Equal) {
+		t.Fatalf("sleepers %v: want the standby's next attempt at 15:00:02, none at 15:00:00.001", got)
 	}
 }
