@@ -37,6 +37,8 @@ func TestCatchUpCounts(t *testing.T) {
 			mon(15, 0, 6, 0), mon(15, 0, 5, 500), map[string]float64{string(runlog.Enqueued): 2}, 2},
 		{"skip policy, one missed slot: counted", false, mon(15, 0, 4, 0), time.Time{}, 0,
 			mon(15, 0, 6, 0), mon(15, 0, 5, 500), map[string]float64{string(runlog.Missed): 2}, 0},
+		{"nothing missed, nothing of our own: no outcome", false, mon(15, 0, 5, 0), mon(15, 0, 5, 0), 0,
+			mon(15, 0, 6, 0), mon(15, 0, 5, 900), map[string]float64{}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +61,13 @@ func TestCatchUpCounts(t *testing.T) {
 			s.catchUp(ctx, j, tt.current, tt.now, 1)
 			if diff := cmp.Diff(tt.want, r.counts(jobs.Intraday)); diff != "" {
 				t.Fatalf("slot outcomes (-want +got):\n%s", diff)
+			}
+			wantOutcome := ""
+			for o := range tt.want {
+				wantOutcome = o // the last count is of the only outcome
+			}
+			if _, _, js := s.Status(tt.now); js[0].LastOutcome != wantOutcome {
+				t.Fatalf("last outcome %q, want %q", js[0].LastOutcome, wantOutcome)
 			}
 			if got := len(r.rec.enqueued()); got != tt.enqueued {
 				t.Fatalf("enqueued %d tasks, want %d", got, tt.enqueued)
