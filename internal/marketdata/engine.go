@@ -88,6 +88,9 @@ type Engine struct {
 	onWaitShort func(component string)
 	rolling     rollingCache
 	states      stateCache
+	// page is how many stream entries Intraday reads at a time:
+	// intradayPage; a test lowers it to cross a page with a few ticks.
+	page int
 
 	// fault, when set by a test, is called after each step of a run and
 	// may fail it: how the exactly-once tests kill work at every step.
@@ -106,6 +109,7 @@ func New(set Settings, deps Deps) (*Engine, error) {
 		rdb: deps.Redis, instr: deps.Instruments, store: deps.Store, log: deps.Log, set: set,
 		validate: ticks.Validator{Known: deps.Instruments.Known, MaxFuture: set.MaxFuture},
 		byShard:  make([][]string, set.Shards),
+		page:     intradayPage,
 		wait:     replication.NewWaiter(deps.Redis, set.WaitReplicas), onWaitShort: deps.WaitShort,
 		dlLog: ratelog.New(deps.Log, time.Minute), calLog: ratelog.New(deps.Log, time.Hour), waitLog: ratelog.New(deps.Log, time.Minute),
 	}

@@ -55,7 +55,8 @@ const dailyRetentionDays = 53 * 7
 // those minutes again if it had captured them already.
 const amendedEarliest = "earliest"
 
-// intradayPage is how many stream entries Intraday reads at a time.
+// intradayPage is how many stream entries Intraday reads at a time
+// (Engine.page).
 const intradayPage = 4096
 
 // ckptIntradayAt is the checkpoint field with the instant (Unix ms) of the
@@ -104,7 +105,7 @@ func (e *Engine) Intraday(ctx context.Context, shard int, now time.Time) (Intrad
 	// Read the stream a page at a time, so a run's memory stays bounded
 	// whatever its backlog; everything is still committed at once.
 	for st.Read < e.set.BatchSize {
-		want := min(intradayPage, e.set.BatchSize-st.Read)
+		want := min(e.page, e.set.BatchSize-st.Read)
 		msgs, err := xrange(ctx, e.rdb, keys.Ticks(shard), cursor, want)
 		if err != nil {
 			return st, fmt.Errorf("intraday shard %d: read ticks: %w", shard, err)

@@ -469,6 +469,9 @@ func TestIntervalWhy(t *testing.T) {
 			"21:01:00 skip (skipped_closed): markets closed, slow cadence",
 			"21:02:00 skip (skipped_closed): markets closed, slow cadence",
 		}},
+		{"open an interval before the slot: the close itself", GateOpen, 0, "2026-03-02T20:59:59Z", []string{
+			"21:00:00 enqueue: open: XNYS",
+		}},
 		{"open markets", GateOpen, 0, "2026-03-02T15:59:59Z", []string{
 			"16:00:00 enqueue: open: XNYS XLON",
 			"16:00:01 enqueue: open: XNYS XLON",

@@ -284,6 +284,15 @@ func TestWithinPlanExplains(t *testing.T) {
 	if got, want := p.String(), "within open-1m..open-1s every 30s"; got != want {
 		t.Fatalf("String() = %q, want %q", got, want)
 	}
+	// Without a grid the slot is the window's start, and no grid is named;
+	// from inside the window, after the close, the session that closed is
+	// still found.
+	p = mustNew(t, Spec{Within: "close+2m..close+5m"}, env(t, market.XLON))
+	d = p.Next(utc(t, "2026-11-23T16:31:00Z"))
+	want = "XLON session 2026-11-23: close 16:30 Europe/London: slot in window close+2m..close+5m"
+	if !d.Slot.Equal(utc(t, "2026-11-23T16:32:00Z")) || d.Why != want {
+		t.Fatalf("Next = %s %q, want 16:32 %q", d.Slot, d.Why, want)
+	}
 }
 
 // legacyPreOpenParts is the pre-open gate of internal/scheduler/plan.go

@@ -56,13 +56,19 @@ func TestTrigger(t *testing.T) {
 			"2026-03-02T14:29:10Z", "2026-03-02T14:29:00Z", []string{"XNYS:2026-03-02", "XTSE:2026-03-02"}, "2026-03-02T14:29:59Z", false},
 		{"within, outside the window: nothing", Spec{Every: 30 * time.Second, Within: "open-60s..open-1s"}, withSplit(e, SplitOne),
 			"2026-03-02T15:00:00Z", "", nil, "", true},
+		{"within without a grid: the whole second", Spec{Within: "open-60s..open-1s"}, withSplit(e, SplitOne),
+			"2026-03-02T14:29:10.2Z", "2026-03-02T14:29:10Z", []string{"XNYS:2026-03-02", "XTSE:2026-03-02"}, "2026-03-02T14:29:59Z", false},
+		{"within after the close: the sessions that closed", Spec{Within: "close..close+5m"}, withSplit(e, SplitOne),
+			"2026-03-02T21:02:00.2Z", "2026-03-02T21:02:00Z", []string{"XNYS:2026-03-02", "XTSE:2026-03-02"}, "2026-03-02T21:05:00Z", false},
 		{"at: the latest session's slot, a minute to start", Spec{At: "XNYS.close+2m"}, withSplit(e, SplitOne),
 			"2026-03-03T10:00:00Z", "2026-03-02T21:02:00Z", []string{"XNYS:2026-03-02"}, "2026-03-03T10:01:00Z", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := mustNew(t, tc.spec, tc.env)
+			env := tc.env
+			env.OnCalendarError = func(err error) { t.Errorf("calendar error: %v", err) }
+			p := mustNew(t, tc.spec, env)
 			d, err := p.Trigger(utc(t, tc.now))
 			if tc.wantErr {
 				if !errors.Is(err, ErrNothingToTrigger) {
