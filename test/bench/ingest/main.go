@@ -168,8 +168,9 @@ func run() error {
 	}
 	fmt.Printf("warming up %s, then measuring %s...\n", *warm, *measure)
 	time.Sleep(*warm)
-	names := []string{"redis-server", "scheduler", "worker", "feed"}
-	pids := []int{servers[0].Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid}
+	// The benchmark's own process: its live figures clients, when any.
+	names := []string{"redis-server", "scheduler", "worker", "feed", "benchmark (clients)"}
+	pids := []int{servers[0].Process.Pid, procs[0].Process.Pid, procs[1].Process.Pid, procs[2].Process.Pid, os.Getpid()}
 	if probe != nil {
 		probe.start()
 	}

@@ -58,17 +58,35 @@ var (
 )
 
 func (c *liveClients) follow(ctx context.Context, hc *http.Client, url string) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	res, err := hc.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		if ctx.Err() == nil {
-			c.errs.Add(1)
-		}
-		return
-	}
-	defer res.Body.Close()
-	c.opened.Add(1)
+	// Connect, and reconnect after the stream ends, until ctx ends (the
+	// first client may come before the replica's HTTP server is up).
 	prev := map[string]time.Time{}
+	for connected := false; ctx.Err() == nil; {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		res, err := hc.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			if res != nil {
+				res.Body.Close()
+			}
+			if connected && ctx.Err() == nil {
+				c.errs.Add(1)
+			}
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		if !connected {
+			c.opened.Add(1)
+			connected = true
+		}
+		c.read(res, prev)
+		res.Body.Close()
+		if ctx.Err() == nil {
+			c.errs.Add(1) // the stream ended while the benchmark ran
+		}
+	}
+}
+
+func (c *liveClients) read(res *http.Response, prev map[string]time.Time) {
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -90,9 +108,6 @@ func (c *liveClients) follow(ctx context.Context, hc *http.Client, url string) {
 			c.mu.Unlock()
 		}
 		prev[sym] = last
-	}
-	if ctx.Err() == nil {
-		c.errs.Add(1)
 	}
 }
 
