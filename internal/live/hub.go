@@ -157,7 +157,7 @@ func (h *Hub) Subscribe(ctx context.Context, symbols []string) (*Sub, error) {
 		}
 		byShard[n] = append(byShard[n], s)
 	}
-	sub := newSub(h, byShard)
+	sub := newSub(h)
 	// Register first, with each shard's reader reading from an entry ID
 	// taken now, then read the current figures: a commit after the ID
 	// reaches the mailbox through the reader, one before it through the
@@ -167,6 +167,7 @@ func (h *Hub) Subscribe(ctx context.Context, symbols []string) (*Sub, error) {
 			sub.Close()
 			return nil, err
 		}
+		sub.registered(n, ss)
 	}
 	for n, ss := range byShard {
 		sts, err := h.d.Source.States(ctx, n, ss)

@@ -302,3 +302,74 @@ func TestReadFailureRetries(t *testing.T) {
 		t.Fatalf("figure after the retry %+v", got)
 	}
 }
+
+// A subscription whose registration fails leaves nothing registered: the
+// shards stay idle, and the next subscription gets its figures.
+func TestSubscribeFailureLeavesNoRegistration(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	f.mini.SetError("LOADING Redis is loading the dataset in memory")
+	if _, err := f.hub.Subscribe(ctx, []string{"SPY", "QQQ"}); err == nil {
+		t.Fatal("Subscribe succeeded with Redis failing")
+	}
+	f.mini.SetError("")
+	if got := f.hub.Subscribers(); got[0] != 0 || got[1] != 0 {
+		t.Fatalf("after a failed Subscribe the shards count %v subscriptions, want none", got)
+	}
+	s, err := f.hub.Subscribe(ctx, []string{"SPY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f.commit("SPY", "100")
+	if got := decode(t, next(t, s)); got["SPY"].Last != "100" {
+		t.Fatalf("figure after a failed Subscribe: %+v", got)
+	}
+}
+
+// An updates entry no commit wrote is skipped, and the figures after it
+// still come.
+func TestMalformedUpdateIsSkipped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := ticks.Shard("SPY", 2)
+	if err := f.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: keys.Updates(n), Values: []string{"symbols", "not json"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.commit("SPY", "100")
+	if got := decode(t, next(t, s)); got["SPY"].Last != "100" {
+		t.Fatalf("figure after a malformed entry: %+v", got)
+	}
+}
+
+// A replica nobody follows sends Redis nothing for the live figures.
+func TestIdleHubSendsNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// The read in flight (Block 20 ms) ends; then a reader that kept
+	// reading would send a command every 20 ms. Wait (on a loaded machine,
+	// up to 10 s) for 300 ms without any.
+	deadline := time.Now().Add(10 * time.Second)
+	for before := f.mini.CommandCount(); ; {
+		time.Sleep(300 * time.Millisecond)
+		after := f.mini.CommandCount()
+		if after == before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with no subscription the hub still sends commands (%d in the last 300 ms)", after-before)
+		}
+		before = after
+	}
+}

@@ -46,6 +46,10 @@ func (h *Hub) read(ctx context.Context, sh *shard) {
 		}
 		now = h.d.Clock.Now()
 		for _, u := range ups {
+			if u.Err != nil {
+				h.warn.Warn(key+":entry", now).Err(u.Err).Int("shard", sh.n).Msg("live figures: skipped an updates entry no commit wrote (logged once a minute)")
+				continue
+			}
 			if h.d.Lag != nil {
 				h.d.Lag.Observe(max(0, now.Sub(u.At)).Seconds())
 			}

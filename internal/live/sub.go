@@ -18,18 +18,26 @@ type Figure struct {
 
 // Sub is one subscription: a mailbox of the newest figure per symbol.
 type Sub struct {
-	hub     *Hub
-	byShard map[int][]string
-	ready   chan struct{}
+	hub   *Hub
+	ready chan struct{}
 
-	mu     sync.Mutex
+	mu      sync.Mutex
+	byShard map[int][]string // the shards it is registered with, and its symbols there
 	box    map[string]Figure
 	pushed map[string]bool // the reader delivered the symbol: the snapshot's older figure is not wanted
 	closed bool
 }
 
-func newSub(h *Hub, byShard map[int][]string) *Sub {
-	return &Sub{hub: h, byShard: byShard, ready: make(chan struct{}, 1), box: map[string]Figure{}, pushed: map[string]bool{}}
+func newSub(h *Hub) *Sub {
+	return &Sub{hub: h, byShard: map[int][]string{}, ready: make(chan struct{}, 1), box: map[string]Figure{}, pushed: map[string]bool{}}
+}
+
+// registered records that the subscription is registered with shard n
+// for syms, so Close removes it from there (and only there).
+func (s *Sub) registered(n int, syms []string) {
+	s.mu.Lock()
+	s.byShard[n] = syms
+	s.mu.Unlock()
 }
 
 // Ready receives when Take has something.
@@ -81,8 +89,10 @@ func (s *Sub) Close() {
 		return
 	}
 	s.closed = true
+	byShard := s.byShard
+	s.byShard = nil
 	s.mu.Unlock()
-	for n, syms := range s.byShard {
+	for n, syms := range byShard {
 		s.hub.shards[n].remove(s, syms)
 	}
 }

@@ -37,6 +37,9 @@ type Update struct {
 	ID      string    // stream entry ID
 	At      time.Time // when Redis appended it (the ID's milliseconds)
 	Symbols []string  // the symbols whose states the commit changed
+	// Err is why an entry could not be read (one no commit wrote): a
+	// reader skips it, and reads on after its ID.
+	Err error
 }
 
 // announceUpdate adds the updates entry to an Intraday commit.
@@ -72,7 +75,7 @@ func (e *Engine) UpdatesEnd(ctx context.Context, shard int) (string, error) {
 }
 
 // ReadUpdates returns up to count of a shard's updates after the entry ID
-// after, waiting up to block for the first (none when it passes; no wait
+// after (an entry that cannot be read comes with its Err set), waiting up to block for the first (none when it passes; no wait
 // when block is not positive). An ID the capped stream no longer holds
 // reads from its oldest entry.
 func (e *Engine) ReadUpdates(ctx context.Context, shard int, after string, count int64, block time.Duration) ([]Update, error) {
@@ -96,7 +99,7 @@ func (e *Engine) ReadUpdates(ctx context.Context, shard int, after string, count
 		for _, m := range s.Messages {
 			u, err := updateOf(m)
 			if err != nil {
-				return out, fmt.Errorf("updates of shard %d: entry %s: %w", shard, m.ID, err)
+				u.Err = fmt.Errorf("updates of shard %d: entry %s: %w", shard, m.ID, err)
 			}
 			out = append(out, u)
 		}

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"heartbeat/internal/keys"
 )
 
 // Each Intraday commit that changes states announces exactly the changed
@@ -82,6 +85,17 @@ func TestIntradayAnnouncesChangedSymbols(t *testing.T) {
 	}
 	if _, err := f.e.States(ctx, other, []string{"SPY"}); err == nil {
 		t.Fatal("States accepted a symbol of another shard")
+	}
+	// An entry no commit wrote comes with its error, and the reading goes
+	// on past it.
+	if err := f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: keys.Updates(spy), Values: []string{"symbols", "SPY"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.trade(t, "1-6", "SPY", "102", "1", mon(14, 30, 7, 0))
+	f.intradayAll(t, mon(14, 30, 8, 0))
+	got = read(spy, got[0].ID)
+	if len(got) != 2 || got[0].Err == nil || got[1].Err != nil || !cmp.Equal(got[1].Symbols, []string{"SPY"}) {
+		t.Fatalf("after a malformed entry: %+v, want it with its error, then [SPY]", got)
 	}
 	if _, err := f.e.ReadUpdates(ctx, 7, "0-0", 1, 0); err == nil {
 		t.Fatal("ReadUpdates accepted shard 7 of 2")

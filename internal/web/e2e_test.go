@@ -467,6 +467,9 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 		return nil
 	})
+	if errs := b.errors(); len(errs) > 0 {
+		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
 	// Redis fails for a moment: the stream ends, the browser reconnects
 	// with Last-Event-ID, and the event emitted while it was away arrives
 	// once, after the one before it, which does not come again.
@@ -507,6 +510,9 @@ func TestStatusPageInChromium(t *testing.T) {
 	}
 	if n := eval[string](t, b, `document.body.dataset.snapshots`); n != "12" {
 		t.Fatalf("after the reconnection the page counted %s snapshots, want still 12 (a resumed stream sends none)", n)
+	}
+	if errs := b.errors(); len(errs) > 0 {
+		t.Fatalf("console errors after the Redis failure:\n%s", strings.Join(errs, "\n"))
 	}
 	var extra []string
 	if *docsScreenshot {

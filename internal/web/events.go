@@ -82,7 +82,9 @@ func (site *Site) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer clients.Dec()
 	out := startSSE(w)
 	send := out.send
-	if out.retry(eventsRetry) != nil {
+	// Flushed at once: a resumed stream has no snapshot to send, and the
+	// client counts as connected only once the headers arrive.
+	if out.retry(eventsRetry) != nil || out.flush() != nil {
 		return
 	}
 	if last == "" {

@@ -109,7 +109,11 @@ func (d *deadlineWriter) WriteHeader(code int) { d.extend(); d.ResponseWriter.Wr
 func (d *deadlineWriter) Write(b []byte) (int, error) { d.extend(); return d.ResponseWriter.Write(b) }
 
 // Flush lets streaming handlers flush through the wrapper.
-func (d *deadlineWriter) Flush() { d.extend(); _ = d.rc.Flush() }
+func (d *deadlineWriter) Flush() { _ = d.FlushError() }
+
+// FlushError flushes and reports a failed write (a client gone), which
+// http.ResponseController.Flush returns to streaming handlers.
+func (d *deadlineWriter) FlushError() error { d.extend(); return d.rc.Flush() }
 
 // Unwrap lets http.ResponseController reach the connection.
 func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }

@@ -12,7 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
+	"heartbeat/internal/decimal"
 	"heartbeat/internal/keys"
+	"heartbeat/internal/marketdata"
 	"heartbeat/internal/testinfra"
 	"heartbeat/internal/ticks"
 )
@@ -122,4 +124,41 @@ func manySymbols(n int) string {
 		out[i] = fmt.Sprintf("S%d", i)
 	}
 	return strings.Join(out, ",")
+}
+
+// The change is the session's last minus the previous close, when the
+// session has a trade and there is a previous close.
+func TestIntradayViewChange(t *testing.T) {
+	t.Parallel()
+	d := decimal.MustParse
+	for _, tc := range []struct {
+		name      string
+		trades    int64
+		last      string
+		prevClose string
+		want      string // "" = no change field
+	}{
+		{"up", 3, "101.25", "99.5", "1.75"},
+		{"down", 3, "98", "99.5", "-1.5"},
+		{"unchanged", 1, "99.5", "99.5", "0"},
+		{"no trade yet in the session", 0, "0", "99.5", ""},
+		{"no previous close", 3, "101.25", "0", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := marketdata.SymbolState{Symbol: "SPY", PrevClose: d(tc.prevClose), Cur: marketdata.Figures{Trades: tc.trades, Last: d(tc.last)}}
+			js, err := RenderFigure(&st)
+			testinfra.Must(t, err, "render")
+			var v struct {
+				Change *string `json:"change"`
+			}
+			testinfra.Must(t, json.Unmarshal(js, &v), "decode")
+			got := ""
+			if v.Change != nil {
+				got = *v.Change
+			}
+			if got != tc.want {
+				t.Fatalf("change = %q, want %q (%s)", got, tc.want, js)
+			}
+		})
+	}
 }
