@@ -23,9 +23,9 @@ type Sub struct {
 
 	mu      sync.Mutex
 	byShard map[int][]string // the shards it is registered with, and its symbols there
-	box    map[string]Figure
-	pushed map[string]bool // the reader delivered the symbol: the snapshot's older figure is not wanted
-	closed bool
+	box     map[string]Figure
+	pushed  map[string]bool // the reader delivered the symbol: the snapshot's older figure is not wanted
+	closed  bool
 }
 
 func newSub(h *Hub) *Sub {
