@@ -26,23 +26,23 @@ func newShard(n int) *shard {
 }
 
 // add registers sub for syms. On an idle shard it first takes the
-// newest entry ID as the reader's position and wakes the reader.
-// The entry ID is read outside the lock (a slow Redis must not hold up
-// the shard's reader and other subscriptions). If the shard went idle
-// after it was looked at, the reader starts from the stream's beginning:
-// figures read again, never a gap.
+// newest entry ID as the reader's position and wakes the reader. The ID
+// is read outside the lock (a slow Redis must not hold up the shard's
+// reader and other subscriptions), again if the shard went idle
+// meanwhile.
 func (sh *shard) add(ctx context.Context, src Source, sub *Sub, syms []string) error {
-	sh.mu.Lock()
-	idle := sh.cursor == ""
-	sh.mu.Unlock()
-	end := "0-0"
-	if idle {
+	end := ""
+	for {
+		sh.mu.Lock()
+		if sh.cursor != "" || end != "" {
+			break // with the lock held
+		}
+		sh.mu.Unlock()
 		var err error
 		if end, err = src.UpdatesEnd(ctx, sh.n); err != nil {
 			return err
 		}
 	}
-	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.cursor == "" {
 		sh.cursor = end
