@@ -190,8 +190,8 @@ func (h *Hub) Subscribe(ctx context.Context, symbols []string) (*Sub, error) {
 	return sub, nil
 }
 
-// Subscribers returns the number of open subscriptions per shard (for
-// tests and the status page).
+// Subscribers returns the number of open subscriptions per shard (the
+// tests read it; nothing else does yet).
 func (h *Hub) Subscribers() []int {
 	out := make([]int, len(h.shards))
 	for i, sh := range h.shards {
