@@ -8,7 +8,7 @@ GREMLINS ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 # more). MUTATION_SKIP is the files left out to stay inside MUTATION_BOUND
 # on two shared cores; MUTATION_SKIP='^$$' MUTATION_BOUND=2h mutates all.
 MUTATED ?= ./internal/decimal:10 ./internal/tasks:5 ./internal/schedule:5 ./internal/runner:5 ./internal/market:10 ./internal/scheduler:5 ./internal/marketdata:10
-MUTATION_SKIP ?= ^(always|book|cmes|csv|describe|instruments|lunisolar|markets|overrides|overrides_file|rules|x[a-z]{3}|control|control_calendar|control_settings|events_loop|settings_loop|backtest|engine|metrics|read|rebuild|rolling|sessions|sessionvolume|statecache|views|week52)\.go$$
+MUTATION_SKIP ?= ^(always|book|cmes|csv|describe|instruments|lunisolar|markets|overrides|overrides_file|rules|x[a-z]{3}|control|control_calendar|control_settings|events_loop|settings_loop|backlog|backtest|deadletter|engine|merge|metrics|read|rebuild|rolling|sessions|sessionvolume|statecache|updates|views|week52)\.go$$
 MUTATION_WORKERS ?= 3
 MUTATION_BOUND ?= 30m
 MUTATION_OUT ?= $(or $(TMPDIR),/tmp)/heartbeat-mutation
@@ -41,7 +41,7 @@ fuzz:               ## every fuzz target beyond its seeds, FUZZTIME each (defaul
 	FUZZTIME=$(FUZZTIME) GO=$(GO) .ci/fuzz
 
 mutation:           ## mutation testing (gremlins) of the domain packages, fastest first, bounded to 30 minutes; go test -short skips the real servers; not in CI
-	mkdir -p $(MUTATION_OUT) && GOGC=400 GOFLAGS='-count=1 -short -vet=off -trimpath -ldflags=-s' timeout $(MUTATION_BOUND) sh -c 'for pc in $(MUTATED); do p=$${pc%:*}; echo "mutation: $$p $$(date -u +%T)"; $(GO) run $(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient $${pc#*:} --exclude-files "$(MUTATION_SKIP)" -S lct -o $(MUTATION_OUT)/$$(basename $$p).json $$p || exit 1; done'
+	mkdir -p $(MUTATION_OUT) && GOBIN=$(MUTATION_OUT) $(GO) install $(GREMLINS) && GOGC=400 GOFLAGS='-count=1 -short -vet=off -trimpath -ldflags=-s -gcflags=-l' timeout $(MUTATION_BOUND) sh -c 'for pc in $(MUTATED); do p=$${pc%:*}; echo "mutation: $$p $$(date -u +%T)"; $(MUTATION_OUT)/gremlins unleash --workers $(MUTATION_WORKERS) --timeout-coefficient $${pc#*:} --exclude-files "$(MUTATION_SKIP)" -S lct -o $(MUTATION_OUT)/$$(basename $$p).json $$p || exit 1; done'
 
 test-ha-e2e:        ## Sentinel and Cluster with PostgreSQL: 2 schedulers, 3 workers, a feed replay, the master SIGKILLed mid-replay; results against an independent computation (about 2 minutes)
 	HEARTBEAT_HA_E2E=1 CI=true $(GO) test -count=1 -v -run TestProcessHAEndToEnd -timeout 15m ./test/integration/

@@ -17,6 +17,7 @@ import (
 // restart. A Book is safe for concurrent use.
 type Book struct {
 	specs  map[Code]spec
+	custom map[Code]bool // defined in config (Markets), not built in
 	order  []Code
 	file   map[Code][]Override
 	cover  map[Code]Date
@@ -166,7 +167,7 @@ func (d Definition) spec(builtin map[Code]spec) (spec, error) {
 // calendar is an error naming the market, the entry and the field.
 func NewBook(cfg BookConfig) (*Book, error) {
 	b := &Book{specs: map[Code]spec{}, file: map[Code][]Override{}, cover: map[Code]Date{}, assume: cfg.AssumeWeekdays,
-		cals: map[Code]*Calendar{}, runtime: map[Code][]Override{}}
+		cals: map[Code]*Calendar{}, runtime: map[Code][]Override{}, custom: map[Code]bool{}}
 	for _, code := range order {
 		b.specs[code] = specs[code]()
 		b.order = append(b.order, code)
@@ -181,6 +182,7 @@ func NewBook(cfg BookConfig) (*Book, error) {
 			return nil, err
 		}
 		b.specs[d.Code] = sp
+		b.custom[d.Code] = true
 		b.order = append(b.order, d.Code)
 	}
 	if f := cfg.File; f != nil {
@@ -215,7 +217,32 @@ func NewBook(cfg BookConfig) (*Book, error) {
 func isBuiltin(c Code) bool { _, ok := specs[c]; return ok }
 
 func (b *Book) expand(code Code, runtime []Override) (*calData, error) {
-	return expand(b.specs[code], layers{coveredThrough: b.cover[code], file: b.file[code], runtime: runtime, assume: b.assume})
+	ls := layers{coveredThrough: b.cover[code], file: b.file[code], runtime: runtime, assume: b.assume}
+	if b.custom[code] || !ls.coveredThrough.IsZero() || len(ls.file) > 0 || len(runtime) > 0 {
+		return expand(b.specs[code], ls)
+	}
+	k := plainKey{code: code, assume: b.assume}
+	if d, ok := plain.Load(k); ok {
+		return d.(*calData), nil
+	}
+	d, err := expand(b.specs[code], ls)
+	if err == nil {
+		plain.Store(k, d)
+	}
+	return d, err
+}
+
+// plain holds each built-in market's calendar as its code alone gives it
+// (no overrides file, no runtime entry, no coverage extension), built once
+// per process: every Book of a process (a scheduler, its config check,
+// and the many of a test binary) shares it. Sharing is safe because a
+// calData is never changed after expand: a change of entries builds a new
+// one, and readers get copies of its sessions.
+var plain sync.Map // plainKey -> *calData
+
+type plainKey struct {
+	code   Code
+	assume bool
 }
 
 // Lookup returns the calendar of a market.

@@ -814,7 +814,7 @@ func TestBuildSpec(t *testing.T) {
 		wantClose string // Wednesday's close, when no error
 	}{
 		{"regular hours", base(), "", "2026-03-04T16:00:00Z"},
-		{"sessions overlap", overlapping, "overlaps", ""},
+		{"sessions overlap", overlapping, "market TEST: session 2026-03-03 overlaps 2026-03-02", ""},
 		{"earlier early close first", early(780, 840), "", "2026-03-04T13:00:00Z"},
 		{"earlier early close second", early(840, 780), "", "2026-03-04T13:00:00Z"},
 	}

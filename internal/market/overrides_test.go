@@ -466,3 +466,66 @@ func BenchmarkSetRuntime(b *testing.B) {
 		book.SetRuntime(entries[i%2])
 	}
 }
+
+// TestBooksShareOnlyPlainCalendars: every Book of a process shares a
+// built-in market's calendar while nothing changes it (no file entry, no
+// runtime entry, no coverage extension, the same on_coverage_end), and
+// never shares one that something changes, nor a market defined in config.
+func TestBooksShareOnlyPlainCalendars(t *testing.T) {
+	t.Parallel()
+	newBook := func(cfg BookConfig) *Book {
+		b, err := NewBook(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, b := newBook(BookConfig{}), newBook(BookConfig{})
+	for _, code := range []Code{XNYS, XLON, XSHG} {
+		if mustCal(t, a, code).data() != mustCal(t, b, code).data() {
+			t.Fatalf("%s: two plain books built their own calendars", code)
+		}
+	}
+	open := func(bk *Book, code Code, d Date) bool {
+		t.Helper()
+		_, ok, err := mustCal(t, bk, code).Session(d)
+		if err != nil {
+			t.Fatalf("%s %s: %v", code, d, err)
+		}
+		return ok
+	}
+	friday, monday := ymd(2027, 1, 8), ymd(2027, 1, 4)
+
+	// The file's holiday and XSHG's longer coverage stay in their book.
+	ex := exampleBook(t)
+	if open(ex, XNYS, friday) || !open(a, XNYS, friday) {
+		t.Fatal("the file's XNYS holiday on 2027-01-08 is not in its book only")
+	}
+	if !open(ex, XSHG, monday) {
+		t.Fatal("XSHG covered through 2027 by the file has no session on 2027-01-04")
+	}
+	if _, _, err := mustCal(t, a, XSHG).Session(monday); err == nil {
+		t.Fatal("a plain book answers for XSHG past its built-in coverage")
+	}
+	// Assumed weekdays are another calendar.
+	if w := newBook(BookConfig{AssumeWeekdays: true}); !open(w, XSHG, monday) {
+		t.Fatal("with assumed weekdays XSHG has no session on 2027-01-04")
+	}
+	// A runtime entry changes one book, and removing it restores it.
+	a.SetRuntime([]Override{{Market: XNYS, Kind: KindHoliday, Date: friday, Name: "test"}})
+	if open(a, XNYS, friday) || !open(b, XNYS, friday) {
+		t.Fatal("a runtime holiday is not in its book only")
+	}
+	a.SetRuntime(nil)
+	if !open(a, XNYS, friday) {
+		t.Fatal("removing the runtime holiday did not restore the session")
+	}
+	// Two books may define the same code differently.
+	tue := Definition{Code: "XTST", Name: "test", Zone: "UTC", Open: 9 * 60, Close: 17 * 60,
+		Weekdays: []time.Weekday{time.Tuesday}, From: ymd(2027, 1, 1), CoveredThrough: ymd(2027, 1, 31)}
+	mon := tue
+	mon.Weekdays = []time.Weekday{time.Monday}
+	if !open(newBook(BookConfig{Markets: []Definition{mon}}), "XTST", monday) || open(newBook(BookConfig{Markets: []Definition{tue}}), "XTST", monday) {
+		t.Fatal("two definitions of XTST share a calendar")
+	}
+}

@@ -127,9 +127,16 @@ func expand(sp spec, ls layers) (*calData, error) {
 		c.overrides = append(c.overrides, o)
 	}
 
+	// In date order: the sort below then meets sorted input and costs a
+	// pass, where a map's order made it the largest part of NewBook.
+	dates := make([]Date, 0, len(days))
+	for d := range days {
+		dates = append(dates, d)
+	}
+	slices.SortFunc(dates, Date.Compare)
 	c.sessions = make([]Session, 0, len(days))
-	for _, s := range days {
-		c.sessions = append(c.sessions, s)
+	for _, d := range dates {
+		c.sessions = append(c.sessions, days[d])
 	}
 	if ls.assume {
 		c.last = covered.AddDays(assumeYears * 366)

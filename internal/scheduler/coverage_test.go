@@ -137,9 +137,13 @@ func TestSchedulerPastCoverage(t *testing.T) {
 		wantCounts   map[string]float64
 		wantWarnings []logLine
 		wantAssumed  float64
+		renewEvery   time.Duration // the lease's; 0 is testConfig's
 	}{
 		{
 			name: "closed", from: jan4(1, 0, 30, 0), until: jan4(3, 30, 0, 0),
+			// Two and a half hours of fake time: a renewal every 20 s
+			// instead of 500 ms keeps the clock's steps to the slots.
+			renewEvery: 20 * time.Second,
 			wantCounts: map[string]float64{string(runlog.SkippedClosed): 2 * 150}, // 01:01 to 03:30, 2 shards
 			wantWarnings: []logLine{
 				calendarWarning(jan4(1, 0, 30, 0)),
@@ -172,7 +176,11 @@ func TestSchedulerPastCoverage(t *testing.T) {
 			var logs logBuffer
 			f.log = fakeTimeLogger(&logs, f.clk)
 
-			r := f.start(t, testConfig("a", intraday))
+			cfg := testConfig("a", intraday)
+			if tt.renewEvery > 0 {
+				cfg.LeaseTTL, cfg.RenewEvery = 3*tt.renewEvery, tt.renewEvery
+			}
+			r := f.start(t, cfg)
 			r.m.WatchCalendars(book)
 			f.runUntil(t, tt.until)
 
