@@ -157,7 +157,7 @@ func crashAtEveryStep(t *testing.T, want map[string]string, fresh func(t *testin
 			if n == 0 {
 				t.Fatalf("the scenario never reaches %s", step)
 			}
-			for _, k := range spread(n, crashRuns()) {
+			for _, k := range crashOccurrences(n) {
 				t.Run(fmt.Sprintf("%s/run%d", step, k), func(t *testing.T) {
 					f := fresh(t)
 					seen := 0
@@ -183,14 +183,15 @@ func crashAtEveryStep(t *testing.T, want map[string]string, fresh func(t *testin
 	}
 }
 
-// crashRuns is how many occurrences of each step crashAtEveryStep kills:
-// five spread over the scenario, or under go test -short (what make
-// mutation runs) the first and the last only.
-func crashRuns() int {
+// crashOccurrences returns which of a step's n occurrences
+// crashAtEveryStep kills: five spread over the scenario, the first and the
+// last included, or under go test -short (what make mutation runs, once
+// per mutant) the last only, where a run has the most state to lose.
+func crashOccurrences(n int) []int {
 	if testing.Short() {
-		return 2
+		return []int{n}
 	}
-	return 5
+	return spread(n, 5)
 }
 
 // spread returns up to m occurrence numbers in 1..n, evenly spaced, the
