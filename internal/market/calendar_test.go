@@ -737,6 +737,42 @@ func BenchmarkBuildAllCalendars(b *testing.B) {
 	}
 }
 
+// BenchmarkNewBook measures a Book of the twelve built-in markets: plain
+// (the calendars shared within the process, built once) against one whose
+// overrides file restates each market's coverage end, which makes every
+// Book build its calendars itself. The ratio is what the sharing saves
+// each Book after the first (a config check, each test).
+func BenchmarkNewBook(b *testing.B) {
+	plain, err := NewBook(BookConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	through := map[Code]Date{}
+	for _, code := range Codes() {
+		cal, err := plain.Lookup(code)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, through[code] = cal.Coverage()
+	}
+	for _, bc := range []struct {
+		name string
+		cfg  BookConfig
+	}{
+		{"plain", BookConfig{}},
+		{"restated_coverage", BookConfig{File: &OverridesFile{Path: "bench.yaml", CoveredThrough: through}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := NewBook(bc.cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // TestSessionEdges lists a session's possible phase changes in order:
 // the open, the break, every halt's start and end, the close, however
 // many halts the session has.

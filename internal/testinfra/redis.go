@@ -19,8 +19,11 @@ import (
 )
 
 // Mini starts a miniredis for the test and returns it with a client.
+// Under -failfast it first skips the test if another of the binary has
+// failed (see FailFast).
 func Mini(t testing.TB) (*miniredis.Miniredis, *redis.Client) {
 	t.Helper()
+	FailFast(t)
 	m := miniredis.RunT(t)
 	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { c.Close() })
