@@ -507,6 +507,11 @@ func TestBooksShareOnlyPlainCalendars(t *testing.T) {
 	if _, _, err := mustCal(t, a, XSHG).Session(monday); err == nil {
 		t.Fatal("a plain book answers for XSHG past its built-in coverage")
 	}
+	// So does a coverage extension alone.
+	longer := newBook(BookConfig{File: &OverridesFile{Path: "longer.yaml", CoveredThrough: map[Code]Date{XSHG: ymd(2027, 12, 31)}}})
+	if !open(longer, XSHG, monday) {
+		t.Fatal("XSHG covered through 2027 alone has no session on 2027-01-04")
+	}
 	// Assumed weekdays are another calendar.
 	if w := newBook(BookConfig{AssumeWeekdays: true}); !open(w, XSHG, monday) {
 		t.Fatal("with assumed weekdays XSHG has no session on 2027-01-04")
