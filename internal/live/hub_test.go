@@ -74,6 +74,16 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	return &fixture{t: t, mini: mini, rdb: rdb, eng: eng, clk: clk, hub: hub, start: tue}
 }
 
+// subscribe follows symbols on the fixture's hub; an error fails the test.
+func (f *fixture) subscribe(t *testing.T, ctx context.Context, symbols ...string) *Sub {
+	t.Helper()
+	s, err := f.hub.Subscribe(ctx, symbols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // commit writes a trade of sym at price and runs Intraday on its shard.
 func (f *fixture) commit(sym, price string) {
 	f.t.Helper()
@@ -142,15 +152,9 @@ func TestSubscribeGetsCurrentThenCommitted(t *testing.T) {
 	f.commit("SPY", "100")
 	ctx := context.Background()
 
-	a, err := f.hub.Subscribe(ctx, []string{"SPY", "QQQ", "SPY"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := f.subscribe(t, ctx, "SPY", "QQQ", "SPY")
 	defer a.Close()
-	b, err := f.hub.Subscribe(ctx, []string{"AAPL"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.subscribe(t, ctx, "AAPL")
 	defer b.Close()
 
 	// The current figures: SPY's, none for QQQ (no tick yet).
@@ -186,10 +190,7 @@ func TestSubscribeGetsCurrentThenCommitted(t *testing.T) {
 func TestAtMostOncePerPeriod(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{Period: time.Second})
-	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.subscribe(t, context.Background(), "SPY")
 	defer s.Close()
 	none(t, s, "SPY has no tick")
 	f.commit("SPY", "100")
@@ -233,10 +234,7 @@ func TestCloseIdlesTheShard(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{})
 	ctx := context.Background()
-	s, err := f.hub.Subscribe(ctx, []string{"SPY", "QQQ"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.subscribe(t, ctx, "SPY", "QQQ")
 	if got := f.hub.Subscribers(); got[0]+got[1] != 2 {
 		t.Fatalf("subscribers %v, want one on each of SPY's and QQQ's shards", got)
 	}
@@ -249,10 +247,7 @@ func TestCloseIdlesTheShard(t *testing.T) {
 	// current figure. A reader that had not yet gone idle may deliver the
 	// same commit's figure again: never an older one.
 	f.commit("SPY", "100")
-	s2, err := f.hub.Subscribe(ctx, []string{"SPY"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := f.subscribe(t, ctx, "SPY")
 	defer s2.Close()
 	if got := decode(t, next(t, s2)); got["SPY"].Last != "100" {
 		t.Fatalf("current figure %+v", got)
@@ -289,10 +284,7 @@ func TestSubscribeRefuses(t *testing.T) {
 func TestReadFailureRetries(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{Block: time.Second})
-	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.subscribe(t, context.Background(), "SPY")
 	defer s.Close()
 	f.mini.SetError("LOADING Redis is loading the dataset in memory")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -323,10 +315,7 @@ func TestSubscribeFailureLeavesNoRegistration(t *testing.T) {
 	if got := f.hub.Subscribers(); got[0] != 0 || got[1] != 0 {
 		t.Fatalf("after a failed Subscribe the shards count %v subscriptions, want none", got)
 	}
-	s, err := f.hub.Subscribe(ctx, []string{"SPY"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.subscribe(t, ctx, "SPY")
 	defer s.Close()
 	f.commit("SPY", "100")
 	if got := decode(t, next(t, s)); got["SPY"].Last != "100" {
@@ -339,10 +328,7 @@ func TestSubscribeFailureLeavesNoRegistration(t *testing.T) {
 func TestMalformedUpdateIsSkipped(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{})
-	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.subscribe(t, context.Background(), "SPY")
 	defer s.Close()
 	n := ticks.Shard("SPY", 2)
 	if err := f.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: keys.Updates(n), Values: []string{"symbols", "not json"}}).Err(); err != nil {
@@ -358,10 +344,7 @@ func TestMalformedUpdateIsSkipped(t *testing.T) {
 func TestIdleHubSendsNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{})
-	s, err := f.hub.Subscribe(context.Background(), []string{"SPY"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.subscribe(t, context.Background(), "SPY")
 	s.Close()
 	// The read in flight (Block 20 ms) ends; then a reader that kept
 	// reading would send a command every 20 ms. Wait (on a loaded machine,
