@@ -145,8 +145,8 @@ func TestCrashAtEveryStepRealRedis(t *testing.T) {
 }
 
 // crashAtEveryStep counts how often each step of each job is reached in a
-// clean replay, then for every step crashes at up to five of its
-// occurrences spread over the scenario (the first and the last included).
+// clean replay, then for every step crashes at the occurrences
+// crashOccurrences picks.
 func crashAtEveryStep(t *testing.T, want map[string]string, fresh func(t *testing.T) fixture) {
 	counts := map[string]int{}
 	runScenario(t, fresh(t), func(step string) error { counts[step]++; return nil })
